@@ -1,0 +1,214 @@
+"""Read, convert, resize and atomically write images.
+
+Tensors are ``3×H×W`` float32, RGB, values in [0, 1] unless a function says otherwise.
+Every failure raises :class:`~stylenet.errors.ImageError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from stylenet.data.atomic import atomic_path
+from stylenet.errors import ImageError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
+SAVE_FORMATS = {
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".png": "PNG",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".bmp": "BMP",
+}
+# Pillow's own bomb guard would stop at ~179 MP with a warning first; we allow large photos
+# (a 6000×4000 photo is 24 MP) and refuse only the absurd.
+MAX_PIXELS = 250_000_000
+_HIGH_BIT_DEPTH_MODES = {"I;16": 65535.0, "I;16B": 65535.0, "I;16L": 65535.0, "I": 65535.0}
+
+
+def is_image_file(path: str | os.PathLike[str]) -> bool:
+    """True if ``path``'s extension is one of the readable image formats."""
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+
+
+def open_image(path: str | os.PathLike[str]) -> Image.Image:
+    """Open an image file as an upright 8-bit RGB PIL image.
+
+    Honours the EXIF orientation tag and converts grayscale, RGBA/LA (composited on white),
+    palette, CMYK and 16-bit images to RGB.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise ImageError(f"image not found: {file} (check the path)")
+    if file.is_dir():
+        raise ImageError(f"expected an image file but {file} is a folder")
+    if file.stat().st_size == 0:
+        raise ImageError(f"image file is empty: {file} (re-export or re-download it)")
+    try:
+        with Image.open(file) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise ImageError(
+                    f"image is too large: {file} is {img.width}×{img.height}; "
+                    f"downscale it below {MAX_PIXELS // 1_000_000} megapixels"
+                )
+            img.load()
+            return to_rgb(ImageOps.exif_transpose(img))
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError(
+            f"not a readable image: {file} (supported: JPEG, PNG, WebP, TIFF, BMP)"
+        ) from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise ImageError(f"corrupt or truncated image: {file} ({error})") from None
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Convert any PIL mode to 8-bit RGB (alpha composited on white, 16-bit rescaled)."""
+    if img.mode == "RGB":
+        return img
+    if img.mode in _HIGH_BIT_DEPTH_MODES:
+        scale = _HIGH_BIT_DEPTH_MODES[img.mode]
+        values = np.asarray(img, dtype=np.float64)
+        if img.mode == "I" and values.max(initial=0) <= 255:
+            scale = 255.0
+        gray = np.clip(np.rint(values / scale * 255.0), 0, 255).astype(np.uint8)
+        return Image.fromarray(gray, mode="L").convert("RGB")
+    if img.mode == "F":
+        values = np.asarray(img, dtype=np.float64)
+        scale = 1.0 if values.max(initial=0) <= 1.0 else 255.0
+        gray = np.clip(np.rint(values / scale * 255.0), 0, 255).astype(np.uint8)
+        return Image.fromarray(gray, mode="L").convert("RGB")
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+def pil_to_tensor(img: Image.Image) -> torch.Tensor:
+    """PIL image (any mode) → ``3×H×W`` float32 tensor in [0, 1]."""
+    array = np.asarray(to_rgb(img), dtype=np.uint8)
+    return torch.from_numpy(array.copy()).permute(2, 0, 1).float().div_(255.0)
+
+
+def tensor_to_pil(image: torch.Tensor) -> Image.Image:
+    """``3×H×W`` (or ``1×3×H×W``) tensor in [0, 1] → 8-bit RGB PIL image (values clipped)."""
+    if image.dim() == 4 and image.shape[0] == 1:
+        image = image[0]
+    if image.dim() != 3 or image.shape[0] != 3:
+        raise ImageError(f"expected a 3×H×W image tensor, got shape {tuple(image.shape)}")
+    array = image.detach().float().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0)
+    return Image.fromarray(array.cpu().numpy(), mode="RGB")
+
+
+def read_image(
+    path: str | os.PathLike[str],
+    max_side: int | None = None,
+    size: tuple[int, int] | None = None,
+    scale: float | None = None,
+) -> torch.Tensor:
+    """Read an image file → ``3×H×W`` float32 RGB tensor in [0, 1], optionally resized."""
+    image = pil_to_tensor(open_image(path))
+    if max_side is None and size is None and scale is None:
+        return image
+    return resize(image, max_side=max_side, size=size, scale=scale)
+
+
+def target_size(
+    height: int,
+    width: int,
+    max_side: int | None = None,
+    size: tuple[int, int] | None = None,
+    scale: float | None = None,
+) -> tuple[int, int]:
+    """The ``(H, W)`` that :func:`resize` would produce (exactly one option must be given)."""
+    given = [option is not None for option in (max_side, size, scale)]
+    if sum(given) != 1:
+        raise ImageError("resize takes exactly one of max_side, size or scale")
+    if size is not None:
+        new_h, new_w = int(size[0]), int(size[1])
+    elif max_side is not None:
+        if max_side < 1:
+            raise ImageError(f"max_side must be a positive number of pixels, got {max_side}")
+        factor = max_side / max(height, width)
+        new_h, new_w = round(height * factor), round(width * factor)
+    else:
+        if scale is None or scale <= 0:
+            raise ImageError(f"scale must be > 0, got {scale}")
+        new_h, new_w = round(height * scale), round(width * scale)
+    if new_h < 1 or new_w < 1:
+        raise ImageError(f"resizing {height}×{width} would give an empty {new_h}×{new_w} image")
+    return new_h, new_w
+
+
+def resize(
+    image: torch.Tensor,
+    max_side: int | None = None,
+    size: tuple[int, int] | None = None,
+    scale: float | None = None,
+) -> torch.Tensor:
+    """Antialiased bicubic resize of a ``3×H×W`` or ``N×3×H×W`` tensor.
+
+    Exactly one of ``max_side`` (longest side), ``size`` (``(H, W)``) or ``scale`` (factor).
+    Values are clamped to [0, 1] afterwards (bicubic overshoots at edges).
+    """
+    height, width = image.shape[-2:]
+    new_size = target_size(height, width, max_side=max_side, size=size, scale=scale)
+    if new_size == (height, width):
+        return image
+    batch = image if image.dim() == 4 else image.unsqueeze(0)
+    out = F.interpolate(batch, size=new_size, mode="bicubic", antialias=True, align_corners=False)
+    out = out.clamp(0, 1)
+    return out if image.dim() == 4 else out[0]
+
+
+def require_min_size(image: torch.Tensor, min_side: int, what: str = "image") -> None:
+    """Raise :class:`ImageError` if the image's shorter side is below ``min_side`` pixels."""
+    height, width = image.shape[-2:]
+    if min(height, width) < min_side:
+        raise ImageError(
+            f"{what} is too small: {height}×{width}; the shorter side must be at least "
+            f"{min_side} px (use a larger image or a larger size=)"
+        )
+
+
+def save_image(
+    image: torch.Tensor | Image.Image,
+    path: str | os.PathLike[str],
+    quality: int = 95,
+) -> Path:
+    """Write an image atomically; the format comes from the extension. Returns the path."""
+    target = Path(path)
+    file_format = SAVE_FORMATS.get(target.suffix.lower())
+    if file_format is None:
+        raise ImageError(
+            f"cannot tell the image format from {target.name!r}; "
+            f"use one of {', '.join(sorted(SAVE_FORMATS))}"
+        )
+    img = image if isinstance(image, Image.Image) else tensor_to_pil(image)
+    options = {"quality": quality} if file_format in ("JPEG", "WEBP") else {}
+    try:
+        with atomic_path(target) as tmp:
+            img.save(tmp, format=file_format, **options)
+    except OSError as error:
+        raise ImageError(f"cannot write {target}: {error.strerror or error}") from None
+    return target
+
+
+def list_images(root: str | os.PathLike[str], recursive: bool = True) -> list[Path]:
+    """All image files under ``root`` (sorted), by extension."""
+    folder = Path(root)
+    if not folder.is_dir():
+        raise ImageError(f"image folder not found: {folder}")
+    pattern = "**/*" if recursive else "*"
+    return sorted(p for p in folder.glob(pattern) if p.is_file() and is_image_file(p))

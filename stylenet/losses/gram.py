@@ -1,0 +1,39 @@
+"""Gram matrices of feature maps (Gatys, Ecker and Bethge 2015/2016)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+
+def gram_matrix(features: torch.Tensor) -> torch.Tensor:
+    """``N×C×H×W`` feature maps → ``N×C×C`` Gram matrices, ``G = F Fᵀ / (C·H·W)``.
+
+    Normalising by ``C·H·W`` (as Johnson et al. 2016) makes the value independent of the
+    image size, so one style weight works at every resolution and layer width. The product is
+    computed in float32 even under autocast (bf16 Grams lose too much precision).
+    """
+    n, c, h, w = features.shape
+    flat = features.reshape(n, c, h * w).float()
+    with torch.autocast(device_type=features.device.type, enabled=False):
+        return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)
+
+
+def mix_grams(
+    grams: Sequence[dict[str, torch.Tensor]], weights: Sequence[float] | torch.Tensor
+) -> dict[str, torch.Tensor]:
+    """Weighted mix of several styles' Gram targets: ``Σ_k w_k G_k`` per layer.
+
+    ``grams[k][layer]`` is ``C×C`` (or ``1×C×C``); ``weights`` are normalised to sum to 1.
+    """
+    w = torch.as_tensor(weights, dtype=torch.float32)
+    if len(grams) == 0 or w.numel() != len(grams):
+        raise ValueError(f"need one weight per style: {len(grams)} styles, {w.numel()} weights")
+    if (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"style weights must be >= 0 and not all zero, got {w.tolist()}")
+    w = w / w.sum()
+    return {
+        layer: sum(wk * g[layer] for wk, g in zip(w.tolist(), grams, strict=True))
+        for layer in grams[0]
+    }

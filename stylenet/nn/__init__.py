@@ -1,0 +1,1 @@
+"""Networks: the frozen VGG feature extractor, the transformer network and its norms."""
