@@ -1,0 +1,144 @@
+"""The image transformation network of Johnson, Alahi and Fei-Fei (2016), with the fixes
+users ask every peer for:
+
+- reflection padding everywhere (no border artefacts);
+- instance norm with affine parameters (Ulyanov et al. 2016), or any norm from
+  :func:`~stylenet.nn.norms.norm_factory` (conditional instance norm for multi-style);
+- upsampling by resize + convolution instead of transposed convolution (no checkerboard
+  artefacts; Odena, Dumoulin and Olah 2016);
+- any input ``H, W >= 32``: padded (reflect) to a multiple of 4 inside and cropped back.
+
+Input and output: ``N×3×H×W`` RGB float in [0, 255]; ``style_weights``: ``N×S`` or ``None``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from stylenet.errors import ConfigError
+from stylenet.nn.norms import ConditionalInstanceNorm2d, NormFactory, norm_factory
+
+MIN_SIDE = 32
+SIZE_MULTIPLE = 4  # two stride-2 downsamplings
+
+
+class ConvNormAct(nn.Module):
+    """[resize ×2] → reflection pad → conv → norm → [ReLU]."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        norm: NormFactory | None,
+        stride: int = 1,
+        upsample: str | None = None,
+        activation: bool = True,
+    ) -> None:
+        super().__init__()
+        self.upsample = upsample
+        self.pad = nn.ReflectionPad2d(kernel_size // 2)
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride)
+        self.norm = norm(out_channels) if norm is not None else None
+        self.activation = activation
+
+    def forward(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
+        if self.upsample is not None:
+            x = F.interpolate(x, scale_factor=2.0, mode=self.upsample)
+        x = self.conv(self.pad(x))
+        if self.norm is not None:
+            x = self.norm(x, style_weights)
+        return F.relu(x) if self.activation else x
+
+
+class ResidualBlock(nn.Module):
+    """Two 3×3 conv-norm layers with an identity skip (He et al. 2016; Johnson et al. 2016)."""
+
+    def __init__(self, channels: int, norm: NormFactory) -> None:
+        super().__init__()
+        self.first = ConvNormAct(channels, channels, 3, norm)
+        self.second = ConvNormAct(channels, channels, 3, norm, activation=False)
+
+    def forward(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
+        return x + self.second(self.first(x, style_weights), style_weights)
+
+
+class TransformerNet(nn.Module):
+    """Johnson et al. (2016) feed-forward stylization network.
+
+    Args:
+        width: channel multiplier (1.0 = the paper's 32/64/128 channels).
+        num_res_blocks: residual blocks at the bottleneck (paper: 5).
+        norm: ``instance`` | ``conditional_instance`` | ``batch`` | ``none``.
+        num_styles: S, the number of styles (conditional instance norm only).
+        upsample: interpolation mode of the resize-convolution (``nearest`` or ``bilinear``).
+    """
+
+    def __init__(
+        self,
+        width: float = 1.0,
+        num_res_blocks: int = 5,
+        norm: str = "instance",
+        num_styles: int = 1,
+        upsample: str = "nearest",
+    ) -> None:
+        super().__init__()
+        if width <= 0 or num_res_blocks < 0:
+            raise ConfigError(
+                f"model.width must be > 0 and model.num_res_blocks >= 0, got {width}, {num_res_blocks}"
+            )
+        if upsample not in ("nearest", "bilinear"):
+            raise ConfigError(f"model.upsample must be nearest or bilinear, got {upsample!r}")
+        self.config = {
+            "width": float(width),
+            "num_res_blocks": int(num_res_blocks),
+            "norm": norm,
+            "num_styles": int(num_styles),
+            "upsample": upsample,
+        }
+        self.num_styles = int(num_styles) if norm == "conditional_instance" else 1
+        make_norm = norm_factory(norm, self.num_styles)
+        c1, c2, c3 = (max(1, round(c * width)) for c in (32, 64, 128))
+        self.encoder = nn.ModuleList(
+            [
+                ConvNormAct(3, c1, 9, make_norm),
+                ConvNormAct(c1, c2, 3, make_norm, stride=2),
+                ConvNormAct(c2, c3, 3, make_norm, stride=2),
+            ]
+        )
+        self.residuals = nn.ModuleList(ResidualBlock(c3, make_norm) for _ in range(num_res_blocks))
+        self.decoder = nn.ModuleList(
+            [
+                ConvNormAct(c3, c2, 3, make_norm, upsample=upsample),
+                ConvNormAct(c2, c1, 3, make_norm, upsample=upsample),
+                ConvNormAct(c1, 3, 9, None, activation=False),
+            ]
+        )
+
+    @property
+    def is_multi_style(self) -> bool:
+        return any(isinstance(m, ConditionalInstanceNorm2d) for m in self.modules())
+
+    def forward(
+        self, image: torch.Tensor, style_weights: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``N×3×H×W`` RGB in [0, 255] (``H, W >= 32``) → stylized ``N×3×H×W`` in [0, 255]."""
+        height, width = image.shape[-2], image.shape[-1]
+        pad_h = (SIZE_MULTIPLE - height % SIZE_MULTIPLE) % SIZE_MULTIPLE
+        pad_w = (SIZE_MULTIPLE - width % SIZE_MULTIPLE) % SIZE_MULTIPLE
+        x = F.pad(image / 255.0, (0, pad_w, 0, pad_h), mode="reflect")
+        for layer in self.encoder:
+            x = layer(x, style_weights)
+        for block in self.residuals:
+            x = block(x, style_weights)
+        for layer in self.decoder:
+            x = layer(x, style_weights)
+        out = 127.5 * (torch.tanh(x) + 1.0)
+        return out[..., :height, :width]
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)

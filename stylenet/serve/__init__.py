@@ -1,0 +1,1 @@
+"""Inference: stylizers (PyTorch checkpoint or ONNX Runtime) and the image pipeline."""
