@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from stylenet.errors import ConfigError
 
-MIN_SIDE = 32
+MIN_SIDE = 16  # VGG pools 4 times before relu5_1
 
 
 def scale_sizes(

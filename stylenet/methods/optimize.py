@@ -67,7 +67,7 @@ def optimize_image(
     """
     if int(iterations) < 0:
         raise ConfigError(f"iterations must be >= 0, got {iterations}")
-    image = init.detach().clone().clamp(0, 1).requires_grad_(True)
+    image = init.detach().clamp(0, 1).contiguous().requires_grad_(True)
     opt = make_optimizer(optimizer, [image], lr)
     history: list[float] = []
     last_terms: dict[str, float] = {}
