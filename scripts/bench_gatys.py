@@ -19,6 +19,7 @@ import time
 import torch
 
 from stylenet.data.images import read_image
+from stylenet.devices import autocast_dtype
 from stylenet.losses import PerceptualLoss
 from stylenet.methods.gatys import StyleTargets, build_loss_network, gatys_transfer
 
@@ -34,6 +35,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=12)
     parser.add_argument("--num-scales", type=int, default=1)
     parser.add_argument("--iterations-list", default=None, help="per scale, e.g. 30,20,10")
+    parser.add_argument("--precision", default="fp32", help="fp32 | bf16 (VGG autocast)")
     args = parser.parse_args()
     content = read_image(args.content, max_side=args.size)
     style = read_image(args.style, max_side=args.size)
@@ -53,6 +55,7 @@ def main() -> None:
         num_scales=args.num_scales,
         on_step=lambda s, i, im: stamps.append(time.perf_counter()),
         progress=False,
+        dtype=autocast_dtype(args.precision),
     )
     wall = time.perf_counter() - start
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20

@@ -14,7 +14,7 @@ from stylenet.cli.errors import exit_on_error
 from stylenet.cli.paths import output_path
 from stylenet.config import config_dir, require_positive
 from stylenet.data.images import read_image, save_image, target_size
-from stylenet.devices import resolve_device
+from stylenet.devices import autocast_dtype, resolve_device
 from stylenet.errors import ConfigError
 from stylenet.losses import PerceptualLoss
 from stylenet.methods.gatys import StyleTargets, build_loss_network, gatys_transfer
@@ -76,22 +76,21 @@ def validate(cfg: DictConfig) -> None:
         raise ConfigError(f"pooling must be max or avg, got {cfg.pooling!r}")
     if cfg.style is None or not _as_list(cfg.style):
         raise ConfigError("style= is required: style=painting.jpg or style=[a.jpg,b.jpg]")
-    if cfg.content is None and cfg.init == "content":
-        return  # texture synthesis: init defaults to noise (see run)
 
 
 def run(cfg: DictConfig) -> Path:
     """Stylize ``cfg.content`` with ``cfg.style`` (or synthesise a texture); returns the path."""
     validate(cfg)
+    autocast_dtype(str(cfg.precision))  # validated before any image is read
     torch.manual_seed(int(cfg.seed))
     device = resolve_device(cfg.device)
     content = None if cfg.content is None else read_image(cfg.content)
     styles = [read_image(path) for path in _as_list(cfg.style)]
     blend = None if cfg.style_blend is None else [float(w) for w in _as_list(cfg.style_blend)]
-    size = output_size(cfg.size, content if content is not None else None)
+    size = output_size(cfg.size, content)
     init = cfg.init
     if content is None and init == "content":
-        init = "noise"
+        init = "noise"  # texture synthesis starts from noise unless init=PATH
     if init not in ("content", "noise"):
         init = read_image(init)
     default_name = "gatys.png" if content is not None else "texture.png"
@@ -113,6 +112,7 @@ def run(cfg: DictConfig) -> Path:
         seed=int(cfg.seed),
         on_step=_snapshots(target, int(cfg.save_every)),
         progress=bool(cfg.progress),
+        dtype=autocast_dtype(str(cfg.precision)),
     )
     return save_image(result.image[0].cpu(), target)
 

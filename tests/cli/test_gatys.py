@@ -94,6 +94,7 @@ def test_init_from_an_image_file(tmp_path: Path, pictures) -> None:
         ("style_weight=-1", ConfigError, "style_weight must be >= 0"),
         ("optimizer=sgd", ConfigError, "optimizer must be one of lbfgs, adam"),
         ("num_scales=5", ConfigError, "use fewer scales"),
+        ("precision=fp8", ConfigError, "precision must be one of"),
         ("init=missing.png", ImageError, "image not found"),
     ],
 )

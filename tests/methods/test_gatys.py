@@ -48,6 +48,14 @@ def test_loss_falls_below_half_in_a_few_iterations(optimizer: str) -> None:
     assert result.image.min() >= 0 and result.image.max() <= 1
 
 
+def test_bf16_autocast_still_optimises() -> None:
+    result = gatys_transfer(
+        make_loss(), image(), style(), (40, 48), 8, dtype=torch.bfloat16, progress=False
+    )
+    assert result.image.dtype == torch.float32
+    assert result.history[-1] < 0.5 * result.history[0]
+
+
 def test_texture_synthesis_from_noise_any_size() -> None:
     result = gatys_transfer(make_loss(), None, style(), (36, 60), 8, init="noise", progress=False)
     assert result.image.shape == (1, 3, 36, 60)
