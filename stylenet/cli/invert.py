@@ -1,0 +1,70 @@
+"""``stylenet-invert``: reconstruct a photo from one VGG layer's features (or a strip of layers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+import torch
+from omegaconf import DictConfig, ListConfig
+
+from stylenet.cli.errors import exit_on_error
+from stylenet.cli.paths import output_path
+from stylenet.config import config_dir, require_positive
+from stylenet.data.images import read_image, save_image
+from stylenet.devices import resolve_device
+from stylenet.errors import ConfigError
+from stylenet.methods.invert import invert_layer, labelled_strip
+from stylenet.nn.vgg import VGGFeatures
+
+
+def chosen_layers(cfg: DictConfig) -> list[str]:
+    """``layers`` when given (a list), else ``[layer]``."""
+    if cfg.layers is None:
+        return [str(cfg.layer)]
+    layers = list(cfg.layers) if isinstance(cfg.layers, (ListConfig, list)) else [cfg.layers]
+    if not layers:
+        raise ConfigError("layers= is empty; give e.g. layers=[relu1_1,relu3_1]")
+    return [str(x) for x in layers]
+
+
+def run(cfg: DictConfig) -> Path:
+    """Invert ``cfg.image`` at each chosen layer; write the image (or the strip) and return it."""
+    for name in ("tv_weight", "tv_beta"):
+        require_positive(name, cfg[name])
+    size = int(require_positive("size", cfg.size, allow_zero=False))
+    layers = chosen_layers(cfg)
+    vgg = VGGFeatures(layers, weights=cfg.perceptual.weights, pooling=cfg.pooling)
+    device = resolve_device(cfg.device)
+    vgg = vgg.to(device)
+    image = read_image(cfg.image, max_side=size)[None].to(device)
+    torch.manual_seed(int(cfg.seed))
+    results = [
+        invert_layer(
+            vgg,
+            image,
+            layer,
+            iterations=int(require_positive("iterations", cfg.iterations)),
+            tv_weight=float(cfg.tv_weight),
+            tv_beta=float(cfg.tv_beta),
+            optimizer=cfg.optimizer,
+            lr=cfg.lr,
+            seed=int(cfg.seed),
+            progress=bool(cfg.progress),
+        ).image.cpu()
+        for layer in layers
+    ]
+    if cfg.layers is None:
+        return save_image(results[0][0], output_path(cfg.output, "inverted.png"))
+    strip = labelled_strip([image.cpu(), *results], ["original", *layers])
+    return save_image(strip, output_path(cfg.output, "inversion_strip.png"))
+
+
+@hydra.main(version_base="1.3", config_path=config_dir(), config_name="invert")
+def main(cfg: DictConfig) -> None:
+    path = exit_on_error(run, cfg)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from PIL import Image
+
+from stylenet.cli.gatys import run
+from stylenet.config import config_dir
+from stylenet.errors import ConfigError, ImageError
+from tests.conftest import synthetic_rgb
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def config(*overrides: str):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        return compose(
+            config_name="gatys",
+            overrides=["perceptual=random", "progress=false", "iterations=2", *overrides],
+        )
+
+
+@pytest.fixture
+def pictures(tmp_path: Path) -> tuple[Path, Path, Path]:
+    paths = []
+    for i, name in enumerate(("photo.png", "a.png", "b.jpg")):
+        path = tmp_path / name
+        Image.fromarray(synthetic_rgb(40, 56, seed=i)).save(path)
+        paths.append(path)
+    return tuple(paths)
+
+
+def test_stylizes_with_a_blend_of_two_styles(tmp_path: Path, pictures) -> None:
+    photo, a, b = pictures
+    out = run(
+        config(
+            f"content={photo}",
+            f"style=[{a},{b}]",
+            "style_blend=[0.7,0.3]",
+            "size=48",
+            "original_colors=true",
+            "style_scale=0.8",
+            f"output={tmp_path / 'out.png'}",
+        )
+    )
+    assert Image.open(out).size == (48, 34)
+
+
+def test_texture_synthesis_without_content(tmp_path: Path, pictures) -> None:
+    _, a, _ = pictures
+    out = run(config(f"style={a}", "size=[36,52]", f"output={tmp_path / 't.png'}"))
+    assert Image.open(out).size == (52, 36)
+
+
+def test_adam_noise_init_and_snapshots(tmp_path: Path, pictures) -> None:
+    photo, a, _ = pictures
+    out = tmp_path / "adam.png"
+    run(
+        config(
+            f"content={photo}",
+            f"style={a}",
+            "size=40",
+            "optimizer=adam",
+            "init=noise",
+            "save_every=1",
+            "pooling=avg",
+            "dream_weight=1",
+            "dream_layer=relu1_1",
+            f"output={out}",
+        )
+    )
+    assert sorted(p.name for p in (tmp_path / "adam_steps").iterdir()) == [
+        "s1_00001.png",
+        "s1_00002.png",
+    ]
+
+
+def test_init_from_an_image_file(tmp_path: Path, pictures) -> None:
+    photo, a, b = pictures
+    out = run(config(f"content={photo}", f"style={a}", f"init={b}", f"output={tmp_path / 'i.png'}"))
+    assert out.is_file()
+
+
+@pytest.mark.parametrize(
+    ("override", "error", "message"),
+    [
+        ("style_blend=[1,2,3]", ConfigError, "style_blend has 3 weight"),
+        ("pooling=median", ConfigError, "pooling must be max or avg"),
+        ("style_weight=-1", ConfigError, "style_weight must be >= 0"),
+        ("optimizer=sgd", ConfigError, "optimizer must be one of lbfgs, adam"),
+        ("num_scales=5", ConfigError, "use fewer scales"),
+        ("precision=fp8", ConfigError, "precision must be one of"),
+        ("init=missing.png", ImageError, "image not found"),
+    ],
+)
+def test_bad_options_raise_one_clear_error(pictures, override, error, message) -> None:
+    photo, a, b = pictures
+    with pytest.raises(error, match=message):
+        run(config(f"content={photo}", f"style=[{a},{b}]", "size=48", override))
+
+
+def test_command_prints_one_error_line_and_exits_2(tmp_path: Path, pictures) -> None:
+    photo, _, _ = pictures
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stylenet.cli.gatys",
+            f"content={photo}",
+            "style=nope.jpg",
+            "perceptual=random",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stylenet: error: image not found: nope.jpg")

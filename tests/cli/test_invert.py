@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from PIL import Image
+
+from stylenet.cli.invert import run
+from stylenet.config import config_dir
+from stylenet.errors import ConfigError
+from tests.conftest import synthetic_rgb
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def config(*overrides: str):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        return compose(
+            config_name="invert",
+            overrides=[
+                "perceptual=random",
+                "progress=false",
+                "iterations=2",
+                "size=40",
+                *overrides,
+            ],
+        )
+
+
+def test_one_layer_and_a_strip(tmp_path: Path, image_file: Path) -> None:
+    single = run(config(f"image={image_file}", "layer=relu2_1", f"output={tmp_path / 'one.png'}"))
+    assert Image.open(single).size == (40, 30)
+    strip = run(
+        config(f"image={image_file}", "layers=[relu1_1,relu3_1]", f"output={tmp_path / 's.png'}")
+    )
+    assert Image.open(strip).size == (120, 30 + 18)
+
+
+def test_unknown_layer_is_a_config_error(image_file: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown VGG layer"):
+        run(config(f"image={image_file}", "layer=relu9_9"))
+
+
+def test_command_prints_one_error_line_and_exits_2(tmp_path: Path) -> None:
+    Image.fromarray(synthetic_rgb(40, 40)).save(tmp_path / "p.png")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stylenet.cli.invert",
+            "image=p.png",
+            "tv_beta=-2",
+            "perceptual=random",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert lines == ["stylenet: error: tv_beta must be >= 0, got -2"]

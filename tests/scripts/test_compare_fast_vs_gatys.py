@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import importlib.util
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from stylenet.errors import ModelFileError
+from stylenet.losses import PerceptualLoss
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "compare_fast_vs_gatys.py"
+spec = importlib.util.spec_from_file_location("compare_fast_vs_gatys", SCRIPT)
+compare_script = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = compare_script  # dataclasses look their module up
+spec.loader.exec_module(compare_script)
+
+
+def tiny_model() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 3, 3, padding=1), nn.Hardtanh(0.0, 255.0)).eval()
+
+
+def tiny_loss() -> PerceptualLoss:
+    loss = PerceptualLoss({"relu2_1": 1.0}, {"relu1_1": 1.0}, 1.0, 1e4, 0.0, weights="random")
+    loss.set_styles([torch.rand(3, 32, 32)])
+    return loss
+
+
+@pytest.mark.parametrize("kind", ["torchscript", "module"])
+def test_load_and_compare_on_a_tiny_random_model(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "fast.pt"
+    if kind == "torchscript":
+        with warnings.catch_warnings():  # TorchScript is deprecated in this torch
+            warnings.simplefilter("ignore", FutureWarning)
+            torch.jit.save(torch.jit.script(tiny_model()), path)
+    else:
+        torch.save(tiny_model(), path)
+    stylizer = compare_script.load_fast_model(path)
+    photos = [torch.rand(3, 32, 40), torch.rand(3, 32, 40)]
+    result = compare_script.compare(stylizer, photos, tiny_loss(), checkpoints=(1, 3), repeats=1)
+    assert set(result.gatys_loss) == {1, 3} and set(result.gatys_seconds) == {1, 3}
+    assert result.gatys_loss[3] < result.gatys_loss[1]
+    assert result.fast_seconds > 0 and result.fast_loss > 0
+    assert "| fast model |" in compare_script.report(result)
+
+
+def test_match_and_speedup() -> None:
+    result = compare_script.Comparison(
+        2.0, 0.01, {10: 3.0, 25: 1.5, 50: 1.0}, {10: 1, 25: 2, 50: 4}
+    )
+    assert result.matching_iterations() == 25
+    assert result.speedup() == pytest.approx(200.0)
+    assert compare_script.Comparison(0.1, 1.0, {10: 3.0}, {10: 1.0}).speedup() is None
+
+
+def test_bad_model_files_are_one_line_errors(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="fast model not found"):
+        compare_script.load_fast_model(tmp_path / "missing.pt")
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(ModelFileError, match="cannot load"):
+        compare_script.load_fast_model(junk)
+    weights = tmp_path / "state.pt"
+    torch.save(tiny_model().state_dict(), weights)
+    with pytest.raises(ModelFileError, match=r"not an nn\.Module"):
+        compare_script.load_fast_model(weights)
