@@ -23,9 +23,19 @@ INFERNO_STOPS = torch.tensor(
 )
 
 
-def normalize_map(heat: torch.Tensor, signed: bool = False) -> torch.Tensor:
-    """``H×W`` map → [0, 1]: min–max, or for ``signed`` maps ``0.5 + 0.5·v/max|v|``."""
+def normalize_map(
+    heat: torch.Tensor, signed: bool = False, clip_pct: float = 100.0
+) -> torch.Tensor:
+    """``H×W`` map → [0, 1]: min–max, or for ``signed`` maps ``0.5 + 0.5·v/max|v|``.
+
+    ``clip_pct`` < 100 saturates values above that percentile (sparse gradient maps are
+    otherwise dominated by a few pixels).
+    """
     heat = heat.detach().float()
+    if clip_pct < 100:
+        limit = float(torch.quantile(heat.abs().flatten(), clip_pct / 100.0))
+        if limit > 0:
+            heat = heat.clamp(-limit, limit)
     if signed:
         peak = float(heat.abs().max())
         return 0.5 + 0.5 * heat / peak if peak > 0 else torch.full_like(heat, 0.5)
@@ -56,6 +66,6 @@ def overlay(image: torch.Tensor, heat: torch.Tensor, alpha: float = 0.5) -> torc
     return (image.detach().float().cpu() * (1 - weight) + colour * weight).clamp(0, 1)
 
 
-def heat_image(heat: torch.Tensor, signed: bool = False) -> torch.Tensor:
-    """Raw ``H×W`` map → colour-mapped ``3×H×W`` picture."""
-    return colormap(normalize_map(heat.cpu(), signed=signed))
+def heat_image(heat: torch.Tensor, signed: bool = False, clip_pct: float = 100.0) -> torch.Tensor:
+    """Raw ``H×W`` map → colour-mapped ``3×H×W`` picture (see :func:`normalize_map`)."""
+    return colormap(normalize_map(heat.cpu(), signed=signed, clip_pct=clip_pct))

@@ -13,6 +13,8 @@ and is in eval mode. :func:`load_classifier` builds one from
 
 from __future__ import annotations
 
+import warnings
+import zipfile
 from pathlib import Path
 
 import torch
@@ -144,10 +146,15 @@ def load_model_file(path: Path) -> nn.Module:
     """A module saved with ``torch.save(module, path)`` or ``torch.jit.save`` (TorchScript)."""
     if not path.is_file():
         raise ModelFileError(f"model file not found: {path}")
-    try:
-        return torch.jit.load(str(path), map_location="cpu")
-    except Exception:
-        pass  # not TorchScript: try a pickled module below
+    if is_torchscript(path):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # TorchScript is deprecated, still loads
+            try:
+                return torch.jit.load(str(path), map_location="cpu")
+            except Exception as error:
+                raise ModelFileError(
+                    f"cannot load TorchScript {path} ({type(error).__name__})"
+                ) from None
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as error:
@@ -161,6 +168,15 @@ def load_model_file(path: Path) -> nn.Module:
             f"with torch.save(model, path), not its state_dict"
         )
     return loaded
+
+
+def is_torchscript(path: Path) -> bool:
+    """True for a TorchScript archive (a zip with a ``code/`` folder), False otherwise."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any("/code/" in name for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def _torchvision_classifier(name: str, weights: str) -> nn.Module:
