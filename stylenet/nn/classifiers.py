@@ -127,7 +127,8 @@ def load_classifier(
     if name in vgg_keys:
         model: nn.Module = VGGChannels(VGGFeatures([layer], weights=name), layer)
     elif Path(name).suffix in MODEL_FILE_SUFFIXES or Path(name).exists():
-        model = ImageClassifier(load_model_file(Path(name)), *_normalization(normalize))
+        mean, std = _normalization(normalize)
+        model = ImageClassifier(load_model_file(Path(name)), mean, std)
     else:
         model = _torchvision_classifier(name, weights)
     model.requires_grad_(False)
