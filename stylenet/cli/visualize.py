@@ -73,7 +73,7 @@ def run(cfg: DictConfig) -> Path:
     generator = torch.Generator().manual_seed(int(cfg.seed or 0))
     image, history = visualize(
         score_fn, (size, size), int(cfg.steps), float(cfg.lr), reg, init,
-        progress=bool(cfg.progress), generator=generator,
+        progress=bool(cfg.progress), generator=generator, device=device,
     )  # fmt: skip
     save_image(image[0].cpu(), out)
     print(f"visualize: {what}: score {history[0]:.4g} → {history[-1]:.4g}; wrote {out}")

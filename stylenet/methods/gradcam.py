@@ -39,7 +39,15 @@ def last_spatial_layer(model: nn.Module, image: torch.Tensor) -> str:
             handle.remove()
     if not order:
         raise ConfigError("the model has no conv layer with a spatial output; Grad-CAM needs one")
-    return order[-1]
+    return display_name(order[-1])
+
+
+def display_name(name: str) -> str:
+    """Module path as users write it: without the score wrapper's ``model.``/``relus.`` prefix."""
+    for prefix in ("model.", "relus."):
+        if name.startswith(prefix):
+            return name.removeprefix(prefix)
+    return name
 
 
 def gradcam(

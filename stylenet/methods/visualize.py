@@ -72,6 +72,7 @@ def visualize(
     init: torch.Tensor | None = None,
     progress: bool = True,
     generator: torch.Generator | None = None,
+    device: torch.device | str = "cpu",
 ) -> tuple[torch.Tensor, list[float]]:
     """Ascend ``score_fn(x: 1×3×H×W) -> scalar`` from grey noise (or ``init``).
 
@@ -83,9 +84,9 @@ def visualize(
         raise ConfigError(f"need steps >= 1 and lr > 0, got {steps}, {lr}")
     if init is None:
         noise = torch.randn((1, 3, *size), generator=generator)
-        x = GREY + 0.02 * noise
+        x = (GREY + 0.02 * noise).to(device)
     else:
-        x = init.detach().clone()
+        x = init.detach().clone().to(device)
     history: list[float] = []
     bar = tqdm(range(steps), desc="visualize", disable=not progress)
     for step in bar:

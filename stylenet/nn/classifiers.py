@@ -18,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from stylenet.errors import ConfigError, ModelFileError, WeightsError
@@ -84,7 +85,8 @@ class VGGChannels(nn.Module):
         for conv, name in zip(self.vgg.convs, self.names, strict=False):
             block = int(name[4])
             if block != previous_block:
-                h = self.vgg._pool(h)
+                pool = F.avg_pool2d if self.vgg.pooling == "avg" else F.max_pool2d
+                h = pool(h, kernel_size=2, stride=2)
                 previous_block = block
             h = self.relus[name](conv(h))
         return h

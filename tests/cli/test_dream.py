@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
+from torch import nn
 
 from stylenet.cli.dream import run
 from stylenet.config import config_dir
@@ -54,6 +56,22 @@ def test_channel_and_guide(tmp_path: Path, image_file: Path) -> None:
         )
     )
     assert out.is_file()
+
+
+def test_dreams_with_a_saved_classifier_layer(tmp_path: Path, image_file: Path) -> None:
+    net = nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(4, 3),
+    )
+    torch.save(net, tmp_path / "net.pt")
+    out = run(
+        config(f"image={image_file}", f"classifier={tmp_path / 'net.pt'}", "layer=1",
+               f"output={tmp_path / 'n.png'}")
+    )  # fmt: skip
+    assert Image.open(out).size == (40, 30)
 
 
 def test_bad_values(tmp_path: Path, image_file: Path) -> None:

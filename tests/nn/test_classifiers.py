@@ -30,8 +30,9 @@ def tiny() -> nn.Module:
     ).eval()
 
 
-def test_vgg_channels_match_vgg_features() -> None:
-    vgg = VGGFeatures(["relu2_1"], weights="random")
+@pytest.mark.parametrize("pooling", ["max", "avg"])
+def test_vgg_channels_match_vgg_features(pooling: str) -> None:
+    vgg = VGGFeatures(["relu2_1"], weights="random", pooling=pooling)
     model = VGGChannels(vgg, "relu2_1")
     x = torch.rand(2, 3, 32, 32)
     expected = vgg(x)["relu2_1"]
