@@ -22,7 +22,7 @@ from stylenet.data.heatmap import colormap, normalize_map, overlay
 from stylenet.data.images import save_image
 from stylenet.errors import ConfigError
 from stylenet.methods import saliency
-from stylenet.methods.gradcam import gradcam
+from stylenet.methods.gradcam import gradcam, last_spatial_layer
 from stylenet.methods.occlusion import occlusion
 from stylenet.nn.classifiers import label_of
 
@@ -66,11 +66,13 @@ def compute_map(
     position = cfg.neuron.position
     if position is not None and len(position) != 2:
         raise ConfigError(f"neuron.position must be [y, x] or null, got {list(position)}")
+    layer = str(cfg.neuron.layer) if cfg.neuron.layer is not None else None
+    layer = layer or last_spatial_layer(model, image)
     heat, (c, y, x) = saliency.neuron_gradient(
-        model, image, str(cfg.neuron.layer), optional_int(cfg.neuron, "channel"),
+        model, image, layer, optional_int(cfg.neuron, "channel"),
         None if position is None else (int(position[0]), int(position[1])),
     )  # fmt: skip
-    return heat, f"neuron {cfg.neuron.layer}[{c}, {y}, {x}]"
+    return heat, f"neuron {layer}[{c}, {y}, {x}]"
 
 
 def run(cfg: DictConfig) -> dict[str, Path]:

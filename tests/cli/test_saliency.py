@@ -71,6 +71,11 @@ def test_saved_classifier_with_target(tmp_path: Path, image_file: Path) -> None:
         )
     )
     assert (tmp_path / "maps" / "gradcam_overlay.png") == written["gradcam_overlay"]
+    neuron = run(
+        config(f"image={image_file}", f"classifier={tmp_path / 'net.pt'}", "method=neuron",
+               f"output={tmp_path / 'n'}")
+    )  # fmt: skip
+    assert set(neuron) == {"neuron", "neuron_overlay"}
     with pytest.raises(ConfigError, match="out of range"):
         run(config(f"image={image_file}", f"classifier={tmp_path / 'net.pt'}", "target=3"))
 

@@ -64,6 +64,21 @@ def test_torchvision_by_name_random_and_missing_weights(tmp_path, monkeypatch) -
         load_classifier("no_such_net")
 
 
+def test_torchvision_weights_from_the_hub_cache(tmp_path, monkeypatch) -> None:
+    import torchvision
+
+    weights = torchvision.models.SqueezeNet1_1_Weights.DEFAULT
+    cache = tmp_path / "hub" / "checkpoints" / Path(weights.url).name
+    cache.parent.mkdir(parents=True)
+    reference = torchvision.models.squeezenet1_1(weights=None).eval()
+    torch.save(reference.state_dict(), cache)  # stands in for the downloaded file
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    model = load_classifier("squeezenet1_1")
+    x = torch.rand(1, 3, 64, 64)
+    assert torch.allclose(model(x), ImageClassifier(reference)(x), atol=1e-5)
+    assert label_of(model, 207) == "207 (golden retriever)"
+
+
 def test_saved_module_and_torchscript_files(tmp_path: Path) -> None:
     net = tiny()
     x = torch.rand(1, 3, 16, 16)
