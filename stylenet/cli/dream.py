@@ -18,8 +18,11 @@ from stylenet.cli.inspect_args import (
 from stylenet.cli.paths import output_path
 from stylenet.config import config_dir, require_positive
 from stylenet.data.images import read_image, save_image
-from stylenet.methods.dream import deep_dream, guide_features, layer_objective
+from stylenet.errors import ConfigError
+from stylenet.methods.dream import deep_dream, guide_features, layer_objective, octave_sizes
 from stylenet.nn.hooks import layer_function
+
+MIN_OCTAVE_SIDE = 16  # VGG's relu5_x sits behind four 2× poolings
 
 
 def run(cfg: DictConfig) -> Path:
@@ -29,6 +32,12 @@ def run(cfg: DictConfig) -> Path:
     device = device_from_cfg(cfg)
     image = image_from_cfg(cfg, device)
     target = output_path(cfg.output, "dream.png")
+    smallest = octave_sizes(*image.shape[-2:], int(cfg.octaves), float(cfg.octave_scale))[0]
+    if min(smallest) < MIN_OCTAVE_SIDE:
+        raise ConfigError(
+            f"the smallest octave would be {smallest[0]}×{smallest[1]} px (< {MIN_OCTAVE_SIDE}); "
+            f"use fewer octaves, a smaller octave_scale or a larger max_side"
+        )
     model = classifier_from_cfg(cfg, device)
     features = layer_function(model, str(cfg.layer))
     channel = optional_int(cfg, "channel")

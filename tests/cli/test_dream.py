@@ -79,6 +79,8 @@ def test_bad_values(tmp_path: Path, image_file: Path) -> None:
         run(config(f"image={image_file}", "octave_scale=0"))
     with pytest.raises(ConfigError, match="channel"):
         run(config(f"image={image_file}", "channel=9999", f"output={tmp_path / 'x.png'}"))
+    with pytest.raises(ConfigError, match="smallest octave"):
+        run(config(f"image={image_file}", "octaves=6"))
     with pytest.raises(ImageError):
         run(config(f"image={tmp_path / 'missing.jpg'}"))
 
