@@ -1,0 +1,223 @@
+"""Score models for the "looking inside" methods: anything that maps an image to N×K scores.
+
+A score model takes ``N×3×H×W`` RGB in [0, 1] and returns ``N×K`` scores (logits for a
+classifier; the spatial mean of each channel for a VGG layer), owns its input normalisation
+and is in eval mode. :func:`load_classifier` builds one from
+
+- a torchvision classifier name (``resnet18``; weights from the torch hub cache, or
+  ``weights=none`` for a random initialisation),
+- a saved model file (``torch.save(module)`` or TorchScript),
+- a :class:`~stylenet.nn.vgg.VGGFeatures` weight key (``vgg19_caffe``): the channels of one
+  layer act as the "classes".
+"""
+
+from __future__ import annotations
+
+import warnings
+import zipfile
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from stylenet.errors import ConfigError, ModelFileError, WeightsError
+from stylenet.nn.vgg import VGGFeatures
+from stylenet.nn.vgg_weights import VGGWeights
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+MODEL_FILE_SUFFIXES = (".pt", ".pth", ".ts", ".jit")
+
+
+class ImageClassifier(nn.Module):
+    """``model((x - mean) / std)``: a classifier that takes RGB in [0, 1].
+
+    ``forward(x: N×3×H×W) -> N×K`` logits; ``labels`` names the K classes when known.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        mean: tuple[float, float, float] | None = IMAGENET_MEAN,
+        std: tuple[float, float, float] | None = IMAGENET_STD,
+        labels: list[str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.labels = labels
+        mean_t = torch.tensor(mean if mean is not None else (0.0, 0.0, 0.0))
+        std_t = torch.tensor(std if std is not None else (1.0, 1.0, 1.0))
+        self.register_buffer("mean", mean_t.view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", std_t.view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scores = self.model((x - self.mean) / self.std)
+        if scores.dim() != 2:
+            raise ModelFileError(
+                f"the classifier returned shape {tuple(scores.shape)}; it must return N×K scores"
+            )
+        return scores
+
+
+class VGGChannels(nn.Module):
+    """The channels of one VGG layer as scores: ``forward(x) -> N×C`` spatial means.
+
+    Re-runs the frozen convolutions of ``vgg`` with one ``nn.ReLU`` module per layer
+    (``relus[name]``), so hooks (guided backprop, Grad-CAM, neurons) can reach every layer.
+    """
+
+    def __init__(self, vgg: VGGFeatures, layer: str) -> None:
+        super().__init__()
+        if layer not in vgg.depth_names:
+            raise ConfigError(f"layer {layer} is not computed by this VGG; use one of {vgg.layers}")
+        self.vgg = vgg
+        self.layer = layer
+        self.names = vgg.depth_names[: vgg.depth_names.index(layer) + 1]
+        self.relus = nn.ModuleDict({name: nn.ReLU() for name in self.names})
+        self.labels = None
+        self.eval()
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """``N×3×H×W`` [0, 1] → the layer's activations ``N×C×h×w``."""
+        h = self.vgg.normalize(x)
+        previous_block = 1
+        for conv, name in zip(self.vgg.convs, self.names, strict=False):
+            block = int(name[4])
+            if block != previous_block:
+                pool = F.avg_pool2d if self.vgg.pooling == "avg" else F.max_pool2d
+                h = pool(h, kernel_size=2, stride=2)
+                previous_block = block
+            h = self.relus[name](conv(h))
+        return h
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x).mean(dim=(2, 3))
+
+
+def find_module(model: nn.Module, name: str) -> nn.Module:
+    """The submodule called ``name`` (a dotted path, or a VGG layer like ``relu4_2``)."""
+    if isinstance(model, VGGChannels) and name in model.relus:
+        return model.relus[name]
+    modules = dict(model.named_modules())
+    for candidate in (name, f"model.{name}"):
+        if candidate in modules:
+            return modules[candidate]
+    if isinstance(model, VGGChannels):
+        hint = f"one of {model.names[0]} … {model.names[-1]}"
+    else:
+        names = [
+            n.removeprefix("model.") for n, m in modules.items() if n and not list(m.children())
+        ]
+        hint = f"a module name such as {', '.join(names[-3:])}"
+    raise ConfigError(f"the model has no layer {name!r}; use {hint}")
+
+
+def load_classifier(
+    name: str,
+    weights: str = "default",
+    layer: str = "relu5_4",
+    normalize: str = "imagenet",
+) -> nn.Module:
+    """Build a score model (eval mode, frozen) from a name, a file or a VGG weight key.
+
+    ``weights`` applies to torchvision names (``default``, ``none`` or an enum member such as
+    ``IMAGENET1K_V1``); ``layer`` to VGG keys; ``normalize`` (``imagenet`` or ``none``) to
+    saved model files.
+    """
+    vgg_keys = [member.key for member in VGGWeights]
+    if name in vgg_keys:
+        model: nn.Module = VGGChannels(VGGFeatures([layer], weights=name), layer)
+    elif Path(name).suffix in MODEL_FILE_SUFFIXES or Path(name).exists():
+        mean, std = _normalization(normalize)
+        model = ImageClassifier(load_model_file(Path(name)), mean, std)
+    else:
+        model = _torchvision_classifier(name, weights)
+    model.requires_grad_(False)
+    return model.eval()
+
+
+def _normalization(name: str) -> tuple[tuple[float, ...] | None, tuple[float, ...] | None]:
+    if name == "imagenet":
+        return IMAGENET_MEAN, IMAGENET_STD
+    if name == "none":
+        return None, None
+    raise ConfigError(f"normalize must be 'imagenet' or 'none', got {name!r}")
+
+
+def load_model_file(path: Path) -> nn.Module:
+    """A module saved with ``torch.save(module, path)`` or ``torch.jit.save`` (TorchScript)."""
+    if not path.is_file():
+        raise ModelFileError(f"model file not found: {path}")
+    if is_torchscript(path):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # TorchScript is deprecated, still loads
+            try:
+                return torch.jit.load(str(path), map_location="cpu")
+            except Exception as error:
+                raise ModelFileError(
+                    f"cannot load TorchScript {path} ({type(error).__name__})"
+                ) from None
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:
+        raise ModelFileError(
+            f"cannot read {path} as a torch model ({type(error).__name__}); save it with "
+            f"torch.save(model, path) or torch.jit.save(torch.jit.script(model), path)"
+        ) from None
+    if not isinstance(loaded, nn.Module):
+        raise ModelFileError(
+            f"{path} holds a {type(loaded).__name__}, not a model; save the module itself "
+            f"with torch.save(model, path), not its state_dict"
+        )
+    return loaded
+
+
+def is_torchscript(path: Path) -> bool:
+    """True for a TorchScript archive (a zip with a ``code/`` folder), False otherwise."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any("/code/" in name for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def _torchvision_classifier(name: str, weights: str) -> nn.Module:
+    import torchvision.models as tvm
+
+    known = tvm.list_models(module=tvm)
+    if name not in known:
+        raise ConfigError(
+            f"unknown classifier {name!r}; use a torchvision name (e.g. resnet18, "
+            f"mobilenet_v3_small), a saved model file (.pt/.pth/.ts) or vgg19_caffe"
+        )
+    if weights in ("none", "random", None):
+        return ImageClassifier(tvm.get_model(name, weights=None))
+    enum_cls = tvm.get_model_weights(name)
+    try:
+        chosen = enum_cls.DEFAULT if weights == "default" else enum_cls[weights]
+    except KeyError:
+        options = ", ".join(["default", "none", *enum_cls.__members__])
+        raise ConfigError(f"unknown weights {weights!r} for {name}; use one of {options}") from None
+    cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(chosen.url).name
+    if not cache.is_file():
+        raise WeightsError(
+            f"{name} weights {chosen} are not in the torch hub cache ({cache}) and there is "
+            f"no download here; copy the file there, or use weights=none (random init), "
+            f"a saved model file, or classifier=vgg19_caffe (VGG channels)"
+        )
+    try:
+        model = tvm.get_model(name, weights=chosen)
+    except Exception as error:
+        raise WeightsError(
+            f"cannot load {cache} ({type(error).__name__}); delete it and re-fetch"
+        ) from None
+    return ImageClassifier(model, labels=list(chosen.meta.get("categories", [])) or None)
+
+
+def label_of(model: nn.Module, index: int) -> str:
+    """``"207 (golden retriever)"`` when the model knows its labels, else ``"207"``."""
+    labels = getattr(model, "labels", None)
+    if labels and 0 <= index < len(labels):
+        return f"{index} ({labels[index]})"
+    return str(index)

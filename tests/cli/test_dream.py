@@ -1,0 +1,96 @@
+"""stylenet-dream: a tiny dream end to end, and one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from PIL import Image
+from torch import nn
+
+from stylenet.cli.dream import run
+from stylenet.config import config_dir
+from stylenet.errors import ConfigError, ImageError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def config(*overrides: str):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        return compose(
+            config_name="dream",
+            overrides=[
+                "classifier=random",
+                "layer=relu2_1",
+                "max_side=40",
+                "octaves=2",
+                "iterations=2",
+                "jitter=4",
+                "progress=false",
+                *overrides,
+            ],
+        )
+
+
+def test_dreams_on_a_photo(tmp_path: Path, image_file: Path, capsys) -> None:
+    out = run(config(f"image={image_file}", f"output={tmp_path / 'dream.png'}"))
+    assert Image.open(out).size == (40, 30)
+    printed = capsys.readouterr().out
+    before, after = (float(v) for v in printed.split("²")[1].split("(")[0].split("→"))
+    assert after > before
+
+
+def test_channel_and_guide(tmp_path: Path, image_file: Path) -> None:
+    out = run(
+        config(
+            f"image={image_file}",
+            "channel=3",
+            f"guide={image_file}",
+            "guide_max_side=32",
+            f"output={tmp_path / 'g.jpg'}",
+        )
+    )
+    assert out.is_file()
+
+
+def test_dreams_with_a_saved_classifier_layer(tmp_path: Path, image_file: Path) -> None:
+    net = nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(4, 3),
+    )
+    torch.save(net, tmp_path / "net.pt")
+    out = run(
+        config(f"image={image_file}", f"classifier={tmp_path / 'net.pt'}", "layer=1",
+               f"output={tmp_path / 'n.png'}")
+    )  # fmt: skip
+    assert Image.open(out).size == (40, 30)
+
+
+def test_bad_values(tmp_path: Path, image_file: Path) -> None:
+    with pytest.raises(ConfigError, match="octave_scale"):
+        run(config(f"image={image_file}", "octave_scale=0"))
+    with pytest.raises(ConfigError, match="channel"):
+        run(config(f"image={image_file}", "channel=9999", f"output={tmp_path / 'x.png'}"))
+    with pytest.raises(ConfigError, match="smallest octave"):
+        run(config(f"image={image_file}", "octaves=6"))
+    with pytest.raises(ImageError):
+        run(config(f"image={tmp_path / 'missing.jpg'}"))
+
+
+def test_cli_reports_one_error_line(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "-m", "stylenet.cli.dream", "image=missing.jpg", "classifier=random"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stylenet: error:")

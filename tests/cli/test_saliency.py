@@ -1,0 +1,97 @@
+"""stylenet-saliency: every method on a VGG and on a saved classifier; one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from PIL import Image
+from torch import nn
+
+from stylenet.cli.saliency import METHODS, run
+from stylenet.config import config_dir
+from stylenet.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def config(*overrides: str):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        return compose(
+            config_name="saliency",
+            overrides=[
+                "max_side=32",
+                "smoothgrad.samples=2",
+                "occlusion.patch=16",
+                "occlusion.stride=16",
+                "progress=false",
+                *overrides,
+            ],
+        )
+
+
+def test_all_methods_on_random_vgg_channels(tmp_path: Path, image_file: Path) -> None:
+    written = run(
+        config(
+            f"image={image_file}",
+            "classifier=random",
+            "layer=relu2_1",
+            "neuron.layer=relu1_2",
+            f"output={tmp_path}",
+        )
+    )
+    assert set(written) == set(METHODS) | {f"{m}_overlay" for m in METHODS}
+    for path in written.values():
+        assert Image.open(path).size == (32, 24)
+
+
+def test_saved_classifier_with_target(tmp_path: Path, image_file: Path) -> None:
+    net = nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(4, 3),
+    )
+    torch.save(net, tmp_path / "net.pt")
+    written = run(
+        config(
+            f"image={image_file}",
+            f"classifier={tmp_path / 'net.pt'}",
+            "target=2",
+            "neuron.layer=0",
+            "neuron.channel=1",
+            "neuron.position=[3,4]",
+            f"output={tmp_path / 'maps'}",
+        )
+    )
+    assert (tmp_path / "maps" / "gradcam_overlay.png") == written["gradcam_overlay"]
+    neuron = run(
+        config(f"image={image_file}", f"classifier={tmp_path / 'net.pt'}", "method=neuron",
+               f"output={tmp_path / 'n'}")
+    )  # fmt: skip
+    assert set(neuron) == {"neuron", "neuron_overlay"}
+    with pytest.raises(ConfigError, match="out of range"):
+        run(config(f"image={image_file}", f"classifier={tmp_path / 'net.pt'}", "target=3"))
+
+
+def test_bad_method(image_file: Path) -> None:
+    with pytest.raises(ConfigError, match="method must be one of"):
+        run(config(f"image={image_file}", "method=lime"))
+
+
+def test_cli_reports_one_error_line(tmp_path: Path, image_file: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TORCH_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "stylenet.cli.saliency", f"image={image_file}", "classifier=resnet18"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stylenet: error:")
+    assert "weights=none" in lines[0]

@@ -1,0 +1,79 @@
+"""stylenet-visualize: class and neuron visualisation end to end; one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from PIL import Image
+from torch import nn
+
+from stylenet.cli.visualize import run
+from stylenet.config import config_dir
+from stylenet.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def config(*overrides: str):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        return compose(
+            config_name="visualize",
+            overrides=["size=24", "steps=4", "progress=false", *overrides],
+        )
+
+
+def test_vgg_channel(tmp_path: Path, capsys) -> None:
+    out = run(
+        config("classifier=random", "layer=relu1_2", "target=5", f"output={tmp_path / 'v.png'}")
+    )
+    assert Image.open(out).size == (24, 24)
+    assert "class 5" in capsys.readouterr().out
+
+
+def test_saved_classifier_class_and_unit(tmp_path: Path, image_file: Path) -> None:
+    net = nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(4, 3),
+    )
+    torch.save(net, tmp_path / "net.pt")
+    common = [f"classifier={tmp_path / 'net.pt'}", "norm_pct=10", "contrib_pct=10"]
+    assert run(config(*common, "target=2", f"output={tmp_path / 'c.png'}")).is_file()
+    unit = run(
+        config(
+            *common,
+            "target=1",
+            "unit_layer=1",
+            f"init={image_file}",
+            f"output={tmp_path / 'u.png'}",
+        )
+    )
+    assert unit.is_file()
+    with pytest.raises(ConfigError, match="out of range"):
+        run(config(*common, "target=3", f"output={tmp_path / 'x.png'}"))
+
+
+def test_bad_values() -> None:
+    with pytest.raises(ConfigError, match="l2_decay"):
+        run(config("classifier=random", "l2_decay=1.5"))
+    with pytest.raises(ConfigError, match="target"):
+        run(config("classifier=random", "target=null"))
+
+
+def test_cli_reports_one_error_line(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "-m", "stylenet.cli.visualize", "classifier=nope.pt"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stylenet: error:")
