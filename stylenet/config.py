@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
+
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
 
 import stylenet
-from stylenet.errors import ConfigError
+from stylenet.errors import ConfigError, StylenetError
 
 
 def config_dir() -> str:
@@ -29,3 +35,39 @@ def require_positive(name: str, value: float, allow_zero: bool = True) -> float:
         bound = ">= 0" if allow_zero else "> 0"
         raise ConfigError(f"{name} must be {bound}, got {value!r}")
     return number
+
+
+def build(node: Any, **kwargs: Any) -> Any:
+    """``hydra.utils.instantiate`` that lets stylenet's one-line errors through unwrapped.
+
+    Hydra wraps every exception raised by a ``_target_`` in ``InstantiationException``; a
+    :class:`~stylenet.errors.StylenetError` cause is re-raised as is, anything else becomes a
+    :class:`ConfigError` naming the target.
+    """
+    try:
+        return instantiate(node, **kwargs)
+    except InstantiationException as error:
+        if isinstance(error.__cause__, StylenetError):
+            raise error.__cause__ from None
+        cause = error.__cause__ or error
+        target = node.get("_target_", "?") if hasattr(node, "get") else "?"
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        raise ConfigError(f"bad config for {target}: {first}") from None
+
+
+def shared_data_dir(subfolder: str = "") -> str:
+    """The shared data folder (styles, photos): ``$STYLENET_DATA``, else ``../shared/data``
+    next to the current directory or next to the stylenet checkout (first that exists)."""
+    candidates = []
+    if os.environ.get("STYLENET_DATA"):
+        candidates.append(Path(os.environ["STYLENET_DATA"]).expanduser())
+    candidates.append(Path.cwd().parent / "shared" / "data")
+    candidates.append(Path(stylenet.__file__).resolve().parents[2] / "shared" / "data")
+    for candidate in candidates:
+        if (candidate / subfolder).exists():
+            return str((candidate / subfolder).resolve())
+    return str(candidates[0] / subfolder)
+
+
+if not OmegaConf.has_resolver("shared_data"):
+    OmegaConf.register_new_resolver("shared_data", shared_data_dir)

@@ -119,18 +119,36 @@ class PerceptualLoss(nn.Module):
             feats = self.vgg(batch)
             return {layer: gram_matrix(feats[layer]).mean(dim=0) for layer in self.style_layers}
 
-    def set_styles(self, styles: Sequence[torch.Tensor | Mapping[str, torch.Tensor]]) -> None:
+    def set_styles(
+        self,
+        styles: Sequence[torch.Tensor | Mapping[str, torch.Tensor]],
+        style_scales: Sequence[float] | None = None,
+    ) -> None:
         """Store S style targets: each an image (``3×H×W`` in [0, 1]) or a Gram dict.
 
         A Gram dict lets callers pass a weighted mix of several images (:func:`mix_grams`).
+        ``style_scales`` (S factors, default 1) multiply each style's loss on top of
+        ``style_weight``: some paintings need a stronger or weaker style term.
         """
         if len(styles) == 0:
             raise ConfigError("at least one style image is needed")
+        scales = [1.0] * len(styles) if style_scales is None else list(style_scales)
+        if len(scales) != len(styles):
+            raise ConfigError(f"{len(scales)} style scale(s) for {len(styles)} style(s)")
+        scales = [require_positive("style scale", value) for value in scales]
         grams = [s if isinstance(s, Mapping) else self.style_grams(s) for s in styles]
         for layer in self.style_layers:
             stacked = torch.stack([g[layer].float().reshape(g[layer].shape[-2:]) for g in grams])
             self.register_buffer(_buffer_name(layer), stacked, persistent=False)
+        device = next(iter(grams[0].values())).device
+        self.register_buffer("style_scales", torch.tensor(scales, device=device), persistent=False)
         self.num_styles = len(grams)
+
+    def per_image_style_scale(self, style_weights: torch.Tensor | None, batch: int) -> torch.Tensor:
+        """``N`` factors: each image's blend of the per-style scales."""
+        if style_weights is None:
+            return self.style_scales[0].expand(batch)
+        return style_weights.float() @ self.style_scales
 
     def target_grams(
         self, style_weights: torch.Tensor | None, batch: int
@@ -178,7 +196,8 @@ class PerceptualLoss(nn.Module):
         style_term = zero
         if self.style_weight > 0 and self.num_styles > 0:
             grams = self.target_grams(style_weights, n)
-            style_term = self.style_weight * style_loss(feats, grams, self.style_layers)
+            scale = self.per_image_style_scale(style_weights, n)
+            style_term = self.style_weight * scale * style_loss(feats, grams, self.style_layers)
         tv_term = zero
         if self.tv_weight > 0:
             tv_term = self.tv_weight * total_variation(output.float(), self.tv_beta)

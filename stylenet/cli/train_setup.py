@@ -1,0 +1,170 @@
+"""Build the training objects (styles, loss, network, data, trainer) from ``conf/train.yaml``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint, OnExceptionCheckpoint
+from lightning.pytorch.loggers import CSVLogger, Logger
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from stylenet.config import build, config_dir, require_positive
+from stylenet.data.datamodule import PhotoDataModule, list_photos
+from stylenet.data.images import read_image
+from stylenet.errors import ConfigError
+from stylenet.lit.style_module import StyleTransferModule
+from stylenet.losses import PerceptualLoss
+from stylenet.nn.transformer import MIN_SIDE, TransformerNet
+
+
+@dataclass
+class StyleSpec:
+    """One training style: its name, painting, size for Gram targets and loss scale."""
+
+    name: str
+    image: str
+    size: int
+    scale: float = 1.0
+
+
+def style_specs(cfg: DictConfig) -> list[StyleSpec]:
+    """The styles to train: ``styles=[a,b,…]`` (names in conf/style/) or the one ``style``."""
+    names = cfg.get("styles")
+    if not names:
+        return [_spec(cfg.style, cfg.perceptual.style_weight)]
+    if not isinstance(names, (ListConfig, list)):
+        raise ConfigError(f"styles must be a list of style names, got {names!r}")
+    return [_spec(load_style_config(str(name), cfg), cfg.perceptual.style_weight) for name in names]
+
+
+def load_style_config(name: str, cfg: DictConfig) -> DictConfig:
+    """``conf/style/<name>.yaml`` resolved against ``cfg.paths``."""
+    file = Path(config_dir()) / "style" / f"{name}.yaml"
+    if not file.is_file():
+        known = sorted(p.stem for p in file.parent.glob("*.yaml"))
+        raise ConfigError(f"unknown style {name!r}; choose from {', '.join(known)}")
+    merged = OmegaConf.merge({"paths": cfg.paths, "style": OmegaConf.load(file)})
+    return merged.style
+
+
+def _spec(style: DictConfig, default_weight: float) -> StyleSpec:
+    if not style.get("image"):
+        raise ConfigError("style.image is not set; give style.image=PATH of a painting")
+    size = int(require_positive("style.size", style.get("size", 512), allow_zero=False))
+    weight = style.get("style_weight")
+    scale = 1.0
+    if weight is not None and float(default_weight) > 0:
+        scale = require_positive("style.style_weight", weight) / float(default_weight)
+    return StyleSpec(str(style.name), str(style.image), size, scale)
+
+
+def validate_train_config(cfg: DictConfig) -> None:
+    """Check values Lightning would only trip over later (one-line ConfigError each)."""
+    if int(cfg.data.image_size) < MIN_SIDE:
+        raise ConfigError(f"data.image_size must be >= {MIN_SIDE}, got {cfg.data.image_size}")
+    if int(cfg.trainer.max_steps) < 1:
+        raise ConfigError(f"trainer.max_steps must be >= 1, got {cfg.trainer.max_steps}")
+    if int(cfg.checkpoint_every) < 1:
+        raise ConfigError(f"checkpoint_every must be >= 1, got {cfg.checkpoint_every}")
+    require_positive("lr", cfg.lr, allow_zero=False)
+    for name in ("content_weight", "style_weight", "tv_weight"):
+        require_positive(f"perceptual.{name}", cfg.perceptual[name])
+    if cfg.logger not in ("csv", "tensorboard"):
+        raise ConfigError(f"logger must be csv or tensorboard, got {cfg.logger!r}")
+    if cfg.resume is not None and not Path(str(cfg.resume)).is_file():
+        raise ConfigError(f"resume checkpoint not found: {cfg.resume} (give a .ckpt path)")
+    list_photos(Path(str(cfg.data.root)).expanduser())
+    style_specs(cfg)
+
+
+def build_loss(cfg: DictConfig, specs: list[StyleSpec]) -> PerceptualLoss:
+    """The perceptual loss with every style's Gram targets computed once."""
+    loss: PerceptualLoss = build(cfg.perceptual, _convert_="all")
+    images = [read_image(spec.image, max_side=spec.size) for spec in specs]
+    loss.set_styles(images, [spec.scale for spec in specs])
+    return loss
+
+
+def build_net(cfg: DictConfig, num_styles: int) -> TransformerNet:
+    """The transformer; conditional instance norm when there are several styles."""
+    if num_styles > 1:
+        return build(cfg.model, norm="conditional_instance", num_styles=num_styles)
+    return build(cfg.model)
+
+
+def training_facts(cfg: DictConfig, specs: list[StyleSpec]) -> dict[str, Any]:
+    """What a model card should say about how the network was trained."""
+    return {
+        "style_images": {spec.name: Path(spec.image).name for spec in specs},
+        "image_size": int(cfg.data.image_size),
+        "batch_size": int(cfg.data.batch_size),
+        "content_weight": float(cfg.perceptual.content_weight),
+        "style_weight": float(cfg.perceptual.style_weight),
+        "tv_weight": float(cfg.perceptual.tv_weight),
+        "loss_network": str(cfg.perceptual.weights),
+        "precision": str(cfg.trainer.precision),
+        "lr": float(cfg.lr),
+        "seed": int(cfg.seed),
+        "machine": f"{torch.get_num_threads()} CPU threads"
+        if cfg.trainer.accelerator == "cpu"
+        else str(cfg.trainer.accelerator),
+    }
+
+
+def build_module(cfg: DictConfig, output: Path) -> StyleTransferModule:
+    """The LightningModule for ``cfg``'s style(s)."""
+    specs = style_specs(cfg)
+    return StyleTransferModule(
+        build_net(cfg, len(specs)),
+        build_loss(cfg, specs),
+        styles=[spec.name for spec in specs],
+        lr=float(cfg.lr),
+        facts=training_facts(cfg, specs),
+        channels_last=bool(cfg.channels_last),
+        val_dir=output / "val",
+    )
+
+
+def build_datamodule(cfg: DictConfig) -> PhotoDataModule:
+    return build(cfg.data)
+
+
+def build_logger(cfg: DictConfig, output: Path) -> Logger:
+    if cfg.logger == "tensorboard":
+        from lightning.pytorch.loggers import TensorBoardLogger
+
+        try:
+            return TensorBoardLogger(save_dir=str(output), name="logs", version="")
+        except ModuleNotFoundError:
+            raise ConfigError(
+                "logger=tensorboard needs TensorBoard: pip install tensorboard (or use logger=csv)"
+            ) from None
+    return CSVLogger(save_dir=str(output), name="logs", version="")
+
+
+def build_trainer(cfg: DictConfig, output: Path) -> L.Trainer:
+    """Lightning Trainer with periodic + last checkpoints, a crash checkpoint and a logger."""
+    folder = output / "checkpoints"
+    periodic = ModelCheckpoint(
+        dirpath=folder,
+        filename="step_{step:06d}",
+        auto_insert_metric_name=False,
+        every_n_train_steps=int(cfg.checkpoint_every),
+        save_last=True,
+        save_top_k=int(cfg.keep_checkpoints),
+        monitor="step",
+        mode="max",
+    )
+    on_crash = OnExceptionCheckpoint(dirpath=folder, filename="interrupted")
+    return build(
+        cfg.trainer,
+        default_root_dir=str(output),
+        callbacks=[periodic, on_crash],
+        logger=build_logger(cfg, output),
+        enable_progress_bar=bool(cfg.progress),
+        enable_model_summary=False,
+    )

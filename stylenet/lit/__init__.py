@@ -1,0 +1,1 @@
+"""LightningModules for training feed-forward style networks."""

@@ -1,0 +1,181 @@
+"""LightningModule that trains a feed-forward style network (Johnson, Alahi and Fei-Fei 2016).
+
+The network maps photos to stylized images; the loss is the frozen-VGG perceptual loss
+(content features, style Gram matrices, total variation). One style, or S styles with
+conditional instance norm (Dumoulin, Shlens and Kudlur 2017): each training sample draws one
+style, and the per-style losses are logged.
+
+Checkpoints follow the contract in :mod:`stylenet.nn.checkpoint` (``net.`` weights,
+``hyper_parameters`` with ``model``, ``styles`` and ``facts``) and also hold the RNG states,
+so a resumed run continues exactly.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from torchvision.utils import make_grid
+
+from stylenet.data.images import save_image
+from stylenet.losses import PerceptualLoss
+from stylenet.losses.perceptual import LossTerms
+from stylenet.nn.transformer import TransformerNet
+
+
+class StyleTransferModule(L.LightningModule):
+    """Trains ``net`` to minimise ``loss`` for its styles.
+
+    Args:
+        net: the transformer network (``num_styles`` = len(styles) when multi-style).
+        loss: perceptual loss with style targets already set (one per style, same order).
+        styles: style names, in the order of the ``style_weights`` columns.
+        lr: Adam learning rate.
+        facts: training facts stored in checkpoints and model cards.
+        channels_last: run the network and VGG in channels-last memory format (faster convs).
+        val_dir: where validation grids are written (``None``: the logger's folder).
+        trainable: ``all`` or ``norm`` (only the conditional-norm γ/β of ``train_styles``).
+        train_styles: indices of the styles that are sampled during training (default all).
+    """
+
+    def __init__(
+        self,
+        net: TransformerNet,
+        loss: PerceptualLoss,
+        styles: list[str],
+        lr: float = 1e-3,
+        facts: dict[str, Any] | None = None,
+        channels_last: bool = True,
+        val_dir: str | Path | None = None,
+        train_styles: list[int] | None = None,
+    ) -> None:
+        super().__init__()
+        self.net = net
+        self.loss = loss
+        self.styles = list(styles)
+        self.lr = float(lr)
+        self.channels_last = channels_last
+        self.val_dir = Path(val_dir) if val_dir is not None else None
+        self.train_styles = list(range(len(styles))) if train_styles is None else train_styles
+        self.save_hyperparameters(
+            {"model": dict(net.config), "styles": self.styles, "facts": dict(facts or {}), "lr": lr}
+        )
+        self._started = time.perf_counter()
+        if channels_last:
+            self.net.to(memory_format=torch.channels_last)
+            self.loss.to(memory_format=torch.channels_last)
+
+    # --- the step -------------------------------------------------------------------------
+    def sample_style_weights(self, batch: int) -> torch.Tensor | None:
+        """One-hot ``N×S`` rows, each sample's style drawn from :attr:`train_styles`."""
+        if not self.net.is_multi_style:
+            return None
+        choice = torch.tensor(self.train_styles, device=self.device)
+        picks = choice[torch.randint(len(self.train_styles), (batch,), device=self.device)]
+        return torch.nn.functional.one_hot(picks, len(self.styles)).float()
+
+    def stylize(self, photos: torch.Tensor, style_weights: torch.Tensor | None) -> torch.Tensor:
+        """``N×3×H×W`` photos in [0, 1] → stylized ``N×3×H×W`` in [0, 1]."""
+        if self.channels_last:
+            photos = photos.contiguous(memory_format=torch.channels_last)
+        return self.net(photos * 255.0, style_weights) / 255.0
+
+    def compute_loss(
+        self, photos: torch.Tensor, style_weights: torch.Tensor | None
+    ) -> tuple[LossTerms, torch.Tensor]:
+        """Loss terms (per image) of stylizing ``photos`` and the stylized images."""
+        content_targets = self.loss.content_targets(photos)
+        stylized = self.stylize(photos, style_weights)
+        return self.loss(stylized, content_targets, style_weights), stylized
+
+    def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
+        weights = self.sample_style_weights(batch.shape[0])
+        terms, _ = self.compute_loss(batch, weights)
+        total = terms.total.mean()
+        self.log_dict(
+            {
+                "train/content": terms.content.mean(),
+                "train/style": terms.style.mean(),
+                "train/tv": terms.tv.mean(),
+                "train/loss": total,
+            },
+            prog_bar=True,
+        )
+        if weights is not None and len(self.styles) > 1:
+            self._log_per_style("train/style", terms.style, weights)
+        return total
+
+    def _log_per_style(self, prefix: str, values: torch.Tensor, weights: torch.Tensor) -> None:
+        picks = weights.argmax(dim=1)
+        for index in picks.unique().tolist():
+            mean = values[picks == index].mean()
+            self.log(f"{prefix}/{self.styles[index]}", mean, prog_bar=False)
+
+    # --- validation ------------------------------------------------------------------------
+    def validation_step(self, batch: torch.Tensor, batch_idx: int) -> None:
+        weights = self.validation_style_weights(batch.shape[0])
+        terms, stylized = self.compute_loss(batch, weights)
+        self.log_dict(
+            {
+                "val/content": terms.content.mean(),
+                "val/style": terms.style.mean(),
+                "val/loss": terms.total.mean(),
+            },
+            batch_size=batch.shape[0],
+        )
+        if batch_idx == 0:
+            self.save_grid(batch, stylized.float())
+
+    def validation_style_weights(self, batch: int) -> torch.Tensor | None:
+        """Validation cycles through the styles so every style appears in the grid."""
+        if not self.net.is_multi_style:
+            return None
+        picks = torch.tensor([self.train_styles[i % len(self.train_styles)] for i in range(batch)])
+        return torch.nn.functional.one_hot(picks, len(self.styles)).float().to(self.device)
+
+    def save_grid(self, photos: torch.Tensor, stylized: torch.Tensor) -> None:
+        """Photos (top row) above their stylized versions → PNG (and the logger, if it can)."""
+        if self.trainer.sanity_checking or self.global_rank != 0:
+            return
+        grid = make_grid(torch.cat([photos.float(), stylized]).clamp(0, 1), nrow=len(photos))
+        folder = self.val_dir or Path(self.trainer.default_root_dir) / "val"
+        save_image(grid.cpu(), folder / f"step_{self.global_step:06d}.png")
+        experiment = getattr(self.logger, "experiment", None)
+        if hasattr(experiment, "add_image"):
+            experiment.add_image("val/stylized", grid, self.global_step)
+
+    # --- optimiser and checkpoints ---------------------------------------------------------
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        params = [p for p in self.net.parameters() if p.requires_grad]
+        return torch.optim.Adam(params, lr=self.lr)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["rng_states"] = {
+            "torch": torch.get_rng_state(),
+            "numpy": np.random.get_state(),
+            "python": random.getstate(),
+        }
+        facts = checkpoint["hyper_parameters"].setdefault("facts", {})
+        facts["steps"] = int(self.global_step)
+        facts["final_losses"] = {
+            key: round(float(value), 6)
+            for key, value in self.trainer.callback_metrics.items()
+            if key.startswith(("train/", "val/"))
+        }
+        facts["train_seconds"] = round(
+            float(facts.get("train_seconds_before", 0.0)) + time.perf_counter() - self._started, 1
+        )
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        states = checkpoint.get("rng_states")
+        if states:
+            torch.set_rng_state(states["torch"])
+            np.random.set_state(states["numpy"])
+            random.setstate(states["python"])
+        previous = (checkpoint.get("hyper_parameters") or {}).get("facts", {})
+        self.hparams["facts"]["train_seconds_before"] = float(previous.get("train_seconds", 0.0))
