@@ -11,13 +11,13 @@ from omegaconf import DictConfig
 
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.paths import run_dir
-from stylenet.config import config_dir
 from stylenet.cli.train_setup import (
     build_datamodule,
     build_module,
     build_trainer,
     validate_train_config,
 )
+from stylenet.config import config_dir
 
 log = logging.getLogger(__name__)
 
