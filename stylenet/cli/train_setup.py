@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,6 +147,21 @@ def build_logger(cfg: DictConfig, output: Path) -> Logger:
     return CSVLogger(save_dir=str(output), name="logs", version="")
 
 
+LIGHTNING_NOISE = (
+    r".*module\(s\) in eval mode.*",  # the frozen VGG stays in eval mode on purpose
+    r".*was called without a model.*",
+    r".*there is no last checkpoint available.*",
+    r".*smaller than the logging interval.*",
+    r".*LeafSpec.*",
+)
+
+
+def silence_lightning_noise() -> None:
+    """Hide Lightning warnings that do not apply to style training."""
+    for pattern in LIGHTNING_NOISE:
+        warnings.filterwarnings("ignore", message=pattern)
+
+
 def build_trainer(cfg: DictConfig, output: Path) -> L.Trainer:
     """Lightning Trainer with periodic + last checkpoints, a crash checkpoint and a logger."""
     folder = output / "checkpoints"
@@ -160,6 +176,7 @@ def build_trainer(cfg: DictConfig, output: Path) -> L.Trainer:
         mode="max",
     )
     on_crash = OnExceptionCheckpoint(dirpath=folder, filename="interrupted")
+    silence_lightning_noise()
     return build(
         cfg.trainer,
         default_root_dir=str(output),

@@ -155,9 +155,11 @@ class StyleTransferModule(L.LightningModule):
         return torch.optim.Adam(params, lr=self.lr)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # Plain tensors and tuples only, so checkpoints load with torch.load(weights_only=True).
+        kind, keys, position, has_gauss, cached = np.random.get_state()
         checkpoint["rng_states"] = {
             "torch": torch.get_rng_state(),
-            "numpy": np.random.get_state(),
+            "numpy": (kind, torch.from_numpy(keys.astype(np.int64)), position, has_gauss, cached),
             "python": random.getstate(),
         }
         facts = checkpoint["hyper_parameters"].setdefault("facts", {})
@@ -175,7 +177,8 @@ class StyleTransferModule(L.LightningModule):
         states = checkpoint.get("rng_states")
         if states:
             torch.set_rng_state(states["torch"])
-            np.random.set_state(states["numpy"])
+            kind, keys, position, has_gauss, cached = states["numpy"]
+            np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, cached))
             random.setstate(states["python"])
         previous = (checkpoint.get("hyper_parameters") or {}).get("facts", {})
         self.hparams["facts"]["train_seconds_before"] = float(previous.get("train_seconds", 0.0))

@@ -1,0 +1,148 @@
+"""``stylenet-stylize``: stylize images, folders, globs and videos with a checkpoint or ONNX model."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import hydra
+import torch
+from omegaconf import DictConfig, ListConfig, OmegaConf
+from tqdm import tqdm
+
+from stylenet.cli.errors import exit_on_error
+from stylenet.cli.inputs import Job, find_inputs, plan_jobs
+from stylenet.cli.paths import run_dir
+from stylenet.config import config_dir, require_positive
+from stylenet.data.images import read_image, resize, save_image
+from stylenet.errors import ConfigError, StylenetError
+from stylenet.serve.blend import choose_weights, interpolation_grid
+from stylenet.serve.figure import blend_grid_figure
+from stylenet.serve.loader import load_stylizer
+from stylenet.serve.pipeline import stylize_image
+from stylenet.serve.stylizer import Stylizer
+
+log = logging.getLogger(__name__)
+
+
+def validate(cfg: DictConfig) -> None:
+    """Plain option checks, before any model or image is opened."""
+    if not 0.0 <= float(cfg.strength) <= 1.0:
+        raise ConfigError(f"strength must be in [0, 1], got {cfg.strength}")
+    if cfg.size is not None:
+        require_positive("size", cfg.size, allow_zero=False)
+    if not 0.0 <= float(cfg.temporal) <= 1.0:
+        raise ConfigError(f"temporal must be in [0, 1], got {cfg.temporal}")
+    if not cfg.list and not cfg.input:
+        raise ConfigError("input= is required: an image, a folder, a glob or a video")
+
+
+def _blend(cfg: DictConfig) -> Mapping[str, float] | None:
+    if cfg.blend is None:
+        return None
+    blend = OmegaConf.to_container(cfg.blend) if isinstance(cfg.blend, DictConfig) else cfg.blend
+    if not isinstance(blend, Mapping):
+        raise ConfigError(f'blend must look like "{{starry_night: 0.7, wave: 0.3}}", got {blend!r}')
+    return {str(k): v for k, v in blend.items()}
+
+
+def run(cfg: DictConfig) -> list[Path]:
+    """Stylize ``cfg.input`` as configured; returns the written files (or ``[]`` for ``list``)."""
+    validate(cfg)
+    stylizer = load_stylizer(
+        str(cfg.model),
+        device=str(cfg.device),
+        precision=str(cfg.precision),
+        providers=None if cfg.providers is None else list(cfg.providers),
+    )
+    if cfg.list:
+        print("\n".join(stylizer.styles))
+        return []
+    weights = choose_weights(stylizer.styles, cfg.style, _blend(cfg))
+    sources, root = find_inputs(str(cfg.input))
+    if cfg.grid is not None:
+        return [write_grid(cfg, stylizer, sources[0])]
+    output = Path(cfg.output).expanduser() if cfg.output else None
+    jobs = plan_jobs(sources, root, output, default_dir=run_dir())
+    return stylize_all(cfg, stylizer, weights, jobs)
+
+
+def _is_video(path: Path) -> bool:
+    from stylenet.serve.video import is_video_file
+
+    return is_video_file(path)
+
+
+def stylize_all(
+    cfg: DictConfig, stylizer: Stylizer, weights: torch.Tensor | None, jobs: list[Job]
+) -> list[Path]:
+    """Run every job; a failing file in a batch is reported and skipped, never fatal."""
+    written, failures = [], []
+    bar = tqdm(jobs, desc="stylizing", unit="file", disable=len(jobs) < 2)
+    for job in bar:
+        try:
+            written.append(stylize_one(cfg, stylizer, weights, job))
+        except StylenetError as error:
+            if len(jobs) == 1:
+                raise
+            failures.append(f"{job.source}: {error}")
+            log.warning("skipped %s", failures[-1])
+    if failures:
+        print(f"stylized {len(written)} of {len(jobs)} files; {len(failures)} failed:")
+        print("\n".join(f"  {line}" for line in failures))
+    if not written:
+        raise StylenetError(f"none of the {len(jobs)} inputs could be stylized (see above)")
+    return written
+
+
+def stylize_one(
+    cfg: DictConfig, stylizer: Stylizer, weights: torch.Tensor | None, job: Job
+) -> Path:
+    """One image or video → its destination."""
+    if _is_video(job.source):
+        from stylenet.serve.video import stylize_video
+
+        return stylize_video(
+            stylizer,
+            job.source,
+            job.destination,
+            style_weights=weights,
+            size=None if cfg.size is None else int(cfg.size),
+            preserve_color=bool(cfg.preserve_color),
+            strength=float(cfg.strength),
+            temporal=float(cfg.temporal),
+        )
+    image = read_image(job.source)
+    if cfg.size is not None:
+        image = resize(image, max_side=int(cfg.size))
+    result = stylize_image(
+        stylizer,
+        image,
+        weights,
+        preserve_color=bool(cfg.preserve_color),
+        strength=float(cfg.strength),
+        tile_size=int(cfg.tile_size),
+        tile_overlap=int(cfg.tile_overlap),
+    )
+    return save_image(result, job.destination, quality=int(cfg.quality))
+
+
+def write_grid(cfg: DictConfig, stylizer: Stylizer, source: Path) -> Path:
+    """The interpolation figure of Dumoulin et al. (2017) for one photo."""
+    corners = list(cfg.grid) if isinstance(cfg.grid, (ListConfig, list)) else [cfg.grid]
+    weights = interpolation_grid(stylizer.styles, [str(c) for c in corners], int(cfg.grid_size))
+    image = read_image(source, max_side=int(cfg.size) if cfg.size is not None else 256)
+    figure = blend_grid_figure(stylizer, image, weights, preserve_color=bool(cfg.preserve_color))
+    target = Path(cfg.output).expanduser() if cfg.output else run_dir() / "blend_grid.jpg"
+    return save_image(figure, target, quality=int(cfg.quality))
+
+
+@hydra.main(version_base="1.3", config_path=config_dir(), config_name="stylize")
+def main(cfg: DictConfig) -> None:
+    for path in exit_on_error(run, cfg):
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from PIL import Image
+
+from stylenet.cli.train import run
+from stylenet.config import config_dir
+from stylenet.errors import ConfigError, ImageError
+from stylenet.nn.checkpoint import load_transformer, read_checkpoint
+from tests.conftest import synthetic_rgb
+
+
+@pytest.fixture
+def style_image(tmp_path: Path) -> Path:
+    path = tmp_path / "painting.png"
+    Image.fromarray(synthetic_rgb(64, 64, seed=9)).save(path)
+    return path
+
+
+def config(photos: Path, style: Path, out: Path, *overrides: str):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3", job_name="train"):
+        return compose(
+            config_name="train",
+            overrides=[
+                "experiment=smoke",
+                "perceptual=random",
+                f"data.root={photos}",
+                "data.image_size=40",
+                "style=wave",
+                f"style.image={style}",
+                "style.size=64",
+                "progress=false",
+                f"hydra.run.dir={out}",
+                *overrides,
+            ],
+        )
+
+
+def train(cfg, out: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr("stylenet.cli.train.run_dir", lambda: out)
+    return run(cfg)
+
+
+def test_train_writes_checkpoints_grid_and_logs(
+    image_folder: Path, style_image: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "run"
+    last = train(config(image_folder, style_image, out), out, monkeypatch)
+    assert last.is_file() and (out / "checkpoints" / "step_000002.ckpt").is_file()
+    assert list((out / "val").glob("step_*.png"))
+    assert (out / "logs" / "metrics.csv").is_file()
+    net, info = load_transformer(last)
+    assert info.styles == ["wave"] and info.facts["steps"] == 2
+    assert net(torch.rand(1, 3, 37, 45) * 255).shape == (1, 3, 37, 45)
+
+
+def test_resume_continues_exactly(
+    image_folder: Path, style_image: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    straight = tmp_path / "straight"
+    train(config(image_folder, style_image, straight, "trainer.max_steps=4"), straight, monkeypatch)
+    first = tmp_path / "first"
+    train(config(image_folder, style_image, first, "trainer.max_steps=2"), first, monkeypatch)
+    resumed = tmp_path / "resumed"
+    cfg = config(
+        image_folder,
+        style_image,
+        resumed,
+        "trainer.max_steps=4",
+        f"resume={first / 'checkpoints' / 'last.ckpt'}",
+    )
+    train(cfg, resumed, monkeypatch)
+    a = read_checkpoint(straight / "checkpoints" / "last.ckpt")
+    b = read_checkpoint(resumed / "checkpoints" / "last.ckpt")
+    assert a["global_step"] == b["global_step"] == 4
+    for key, value in a["state_dict"].items():
+        assert torch.equal(value, b["state_dict"][key]), key
+
+
+@pytest.mark.parametrize(
+    ("override", "error", "match"),
+    [
+        ("data.image_size=16", ConfigError, "image_size"),
+        ("perceptual.style_weight=-1", ConfigError, "style_weight"),
+        ("trainer.max_steps=0", ConfigError, "max_steps"),
+        ("style.image=/no/such/painting.jpg", ImageError, "not found"),
+        ("resume=/no/such.ckpt", ConfigError, "resume"),
+        ("trainer.precision=fp8", ConfigError, "precision"),
+    ],
+)
+def test_bad_config_values_fail_with_one_line(
+    image_folder: Path,
+    style_image: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    override: str,
+    error: type,
+    match: str,
+) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(error, match=match) as raised:
+        train(config(image_folder, style_image, out, override), out, monkeypatch)
+    assert "\n" not in str(raised.value)
+
+
+def test_empty_data_folder(style_image: Path, tmp_path: Path, monkeypatch) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ConfigError, match="holds 0 image"):
+        train(config(empty, style_image, tmp_path / "run"), tmp_path / "run", monkeypatch)
+
+
+def test_command_line_error_is_one_line_and_exit_2(tmp_path: Path, style_image: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stylenet.cli.train",
+            "experiment=smoke",
+            f"data.root={tmp_path / 'nowhere'}",
+            f"style.image={style_image}",
+            f"hydra.run.dir={tmp_path / 'run'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"stylenet: error: data.root {tmp_path / 'nowhere'} is not a folder; "
+        "point data.root= at a folder of photos"
+    ]

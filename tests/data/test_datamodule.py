@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from stylenet.data.datamodule import PhotoCrops, PhotoDataModule, SampleNumbers, list_photos
+from stylenet.errors import ConfigError
+
+
+def test_crops_are_square_deterministic_and_in_range(image_folder: Path) -> None:
+    photos = list_photos(image_folder)
+    first = PhotoCrops(photos, 48, seed=3, train=True)
+    second = PhotoCrops(photos, 48, seed=3, train=True)
+    for k in (0, 5, 17):
+        crop = first[k]
+        assert crop.shape == (3, 48, 48) and crop.min() >= 0 and crop.max() <= 1
+        assert torch.equal(crop, second[k])
+    assert not torch.equal(first[0], PhotoCrops(photos, 48, seed=4, train=True)[0])
+
+
+def test_every_photo_is_seen_once_per_pass(image_folder: Path) -> None:
+    photos = list_photos(image_folder)
+    crops = PhotoCrops(photos, 40, seed=0, train=True)
+    seen = [crops._photo_of(k) for k in range(len(photos))]
+    assert sorted(seen) == sorted(photos)
+
+
+def test_unreadable_photo_is_skipped_and_counted(image_folder: Path) -> None:
+    (image_folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    photos = list_photos(image_folder)
+    crops = PhotoCrops(photos, 32, seed=0, train=True)
+    images = [crops[k] for k in range(2 * len(photos))]
+    assert all(image.shape == (3, 32, 32) for image in images)
+    assert crops.skipped == {image_folder / "broken.jpg"}
+
+
+def test_sampler_strides_across_ranks() -> None:
+    assert list(SampleNumbers(start=4, count=3)) == [4, 5, 6]
+    ranks = [list(SampleNumbers(0, 3, rank=r, world_size=2)) for r in (0, 1)]
+    assert ranks == [[0, 2, 4], [1, 3, 5]]
+
+
+def test_validation_split_is_held_out(image_folder: Path) -> None:
+    module = PhotoDataModule(str(image_folder), image_size=32, num_val=2)
+    module.setup("fit")
+    assert len(module.val_photos) == 2 and len(module.train_photos) == 4
+    assert not set(module.val_photos) & set(module.train_photos)
+
+
+def test_bad_values_and_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="image_size"):
+        PhotoDataModule(str(tmp_path), image_size=16)
+    with pytest.raises(ConfigError, match="batch_size"):
+        PhotoDataModule(str(tmp_path), batch_size=0)
+    with pytest.raises(ConfigError, match="holds 0 image"):
+        PhotoDataModule(str(tmp_path)).setup("fit")
+    with pytest.raises(ConfigError, match="not a folder"):
+        PhotoDataModule(str(tmp_path / "missing")).setup("fit")
