@@ -1,0 +1,85 @@
+"""Export a network as every requested variant, check each against PyTorch, write each card."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from stylenet.errors import ConfigError
+from stylenet.export.calibration import ImageCalibrationReader
+from stylenet.export.card import Parity, card_path, model_card, write_card
+from stylenet.export.onnx import (
+    FP32_TOLERANCE,
+    PARITY_BATCHES,
+    PARITY_SIZES,
+    check_tolerance,
+    export_onnx,
+    parity_stats,
+)
+from stylenet.export.variants import check_variants, to_fp16, to_int8, variant_path
+from stylenet.nn.checkpoint import ModelInfo
+from stylenet.nn.transformer import TransformerNet
+
+log = logging.getLogger(__name__)
+
+# Max |PyTorch fp32 - variant| allowed on the 0–255 scale. fp16 keeps ~3 decimal digits: two
+# 8-bit levels. INT8 errors are a few levels on average (recorded in the card as the mean) with
+# rare larger outliers; its bound only catches a broken quantization.
+TOLERANCES = {"fp32": FP32_TOLERANCE, "fp16": 2.0, "int8": 64.0}
+
+
+@dataclass
+class ExportedFile:
+    """One written model, its card and how it compared with PyTorch."""
+
+    variant: str
+    path: Path
+    card: Path
+    max_abs_diff: float
+    mean_abs_diff: float
+
+
+def export_bundle(
+    net: TransformerNet,
+    info: ModelInfo,
+    path: str | os.PathLike[str],
+    variants: list[str] | None = None,
+    calibration: str | os.PathLike[str] | None = None,
+    num_calibration: int = 32,
+) -> list[ExportedFile]:
+    """Write ``path`` (fp32) and the other ``variants`` (``model.fp16.onnx``,
+    ``model.int8.onnx``), each with a model card; INT8 calibrates on ``num_calibration``
+    photos from the ``calibration`` folder, or synthetic images when it is ``None``."""
+    target = Path(path).expanduser()
+    if target.suffix.lower() != ".onnx":
+        raise ConfigError(f"out must end in .onnx, got {str(path)!r}")
+    chosen = check_variants(list(variants or ["fp32"]))
+    reader = None
+    if "int8" in chosen:  # validate the folder before the slow export
+        reader = ImageCalibrationReader(
+            calibration, num_calibration, net.num_styles, net.is_multi_style
+        )
+    export_onnx(net, info, target)
+    files = []
+    for variant in chosen:
+        file = variant_path(target, variant)
+        if variant == "fp16":
+            to_fp16(target, file)
+        elif variant == "int8":
+            to_int8(target, file, reader)
+        files.append(_check_and_describe(net, info, file, variant))
+    return files
+
+
+def _check_and_describe(
+    net: TransformerNet, info: ModelInfo, file: Path, variant: str
+) -> ExportedFile:
+    """Parity against PyTorch (raises above the variant's tolerance), then the model card."""
+    worst, mean = parity_stats(net, file)
+    check_tolerance(file, worst, TOLERANCES[variant])
+    parity = Parity(worst, mean, TOLERANCES[variant], list(PARITY_SIZES), list(PARITY_BATCHES))
+    write_card(model_card(file, info, dict(net.config), variant, parity), file)
+    log.info("%s: %s, max |diff| %.4g, mean %.4g", variant, file, worst, mean)
+    return ExportedFile(variant, file, card_path(file), worst, mean)

@@ -1,0 +1,196 @@
+"""A :class:`~stylenet.serve.stylizer.Stylizer` running an exported model with ONNX Runtime.
+
+Execution providers: TensorRT > CUDA > CPU among those the installed ``onnxruntime`` build
+offers (``onnxruntime-gpu`` for the GPU ones), or exactly the ``providers`` asked for. The
+TensorRT and CUDA paths are written to ONNX Runtime's documented provider names and options
+but untested here (no GPU on the development machines).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from stylenet.errors import ConfigError, ImageError, ModelFileError
+from stylenet.export.contract import (
+    FORMAT_KEY,
+    FORMAT_VERSION,
+    IMAGE_INPUT,
+    MIN_IMAGE_SIDE,
+    OUTPUT,
+    STYLES_KEY,
+    WEIGHTS_INPUT,
+    facts_from_metadata,
+)
+
+log = logging.getLogger(__name__)
+
+PREFERRED_PROVIDERS = (
+    "TensorrtExecutionProvider",
+    "CUDAExecutionProvider",
+    "CPUExecutionProvider",
+)
+_OPTIMIZATION_LEVELS = {
+    "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+    "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+    "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+    "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+}
+
+
+def choose_providers(requested: Sequence[str] | None = None) -> list[str]:
+    """``requested`` (each must be available), else the best available: TensorRT > CUDA > CPU.
+
+    Untested here: the TensorRT and CUDA choices (they need ``onnxruntime-gpu`` and a GPU).
+    """
+    available = ort.get_available_providers()
+    if requested:
+        missing = [p for p in requested if p not in available]
+        if missing:
+            raise ConfigError(
+                f"ONNX Runtime provider(s) {missing} not available; this build offers "
+                f"{available} (install onnxruntime-gpu for CUDA/TensorRT)"
+            )
+        return list(requested)
+    return [p for p in PREFERRED_PROVIDERS if p in available]
+
+
+def session_options(intra_op_threads: int = 0, optimization: str = "all") -> ort.SessionOptions:
+    """Session options: ``intra_op_threads`` (0 = ONNX Runtime's default, one per core) and
+    the graph ``optimization`` level (``disable`` | ``basic`` | ``extended`` | ``all``)."""
+    if optimization not in _OPTIMIZATION_LEVELS:
+        raise ConfigError(
+            f"optimization must be one of {list(_OPTIMIZATION_LEVELS)}, got {optimization!r}"
+        )
+    if intra_op_threads < 0:
+        raise ConfigError(f"intra_op_threads must be >= 0, got {intra_op_threads}")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = int(intra_op_threads)
+    options.graph_optimization_level = _OPTIMIZATION_LEVELS[optimization]
+    return options
+
+
+def open_session(
+    path: Path, providers: list[str], options: ort.SessionOptions
+) -> ort.InferenceSession:
+    """An inference session; missing, empty or unparsable files raise :class:`ModelFileError`."""
+    if not path.is_file():
+        raise ModelFileError(f"ONNX model not found: {path} (check the path)")
+    if path.stat().st_size == 0:
+        raise ModelFileError(f"ONNX model file is empty: {path}; export it again")
+    try:
+        return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+    except Exception as error:  # ONNX Runtime raises its own pybind exception types
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise ModelFileError(
+            f"cannot load ONNX model {path}: {first}; re-export it with stylenet-export"
+        ) from None
+
+
+def read_styles(path: Path, metadata: dict[str, str]) -> list[str]:
+    """The style names from ``stylenet.styles``; checks the format version."""
+    if STYLES_KEY not in metadata:
+        raise ModelFileError(
+            f"{path} has no {STYLES_KEY} metadata: not a stylenet model; export it with "
+            "stylenet-export"
+        )
+    try:
+        styles = json.loads(metadata[STYLES_KEY])
+    except json.JSONDecodeError:
+        styles = None
+    if not isinstance(styles, list) or not styles:
+        raise ModelFileError(f"{path}: {STYLES_KEY} must be a non-empty JSON list of names")
+    version = metadata.get(FORMAT_KEY, "")
+    if not version.isdigit() or int(version) > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} has model format {version!r}; this stylenet reads format "
+            f"{FORMAT_VERSION}: upgrade stylenet or re-export the model"
+        )
+    return [str(s) for s in styles]
+
+
+def check_io(path: Path, session: ort.InferenceSession, num_styles: int) -> bool:
+    """Check the input/output names of the contract; True if it takes ``style_weights``."""
+    inputs = [i.name for i in session.get_inputs()]
+    outputs = [o.name for o in session.get_outputs()]
+    expected = [IMAGE_INPUT, WEIGHTS_INPUT] if num_styles > 1 else [IMAGE_INPUT]
+    if inputs not in (expected, [IMAGE_INPUT, WEIGHTS_INPUT]) or outputs[:1] != [OUTPUT]:
+        raise ModelFileError(
+            f"{path} has inputs {inputs} and outputs {outputs}; a stylenet model takes "
+            f"{expected} and returns [{OUTPUT!r}]: re-export it with stylenet-export"
+        )
+    return len(inputs) == 2
+
+
+class OnnxStylizer:
+    """Runs an exported stylenet ONNX model; implements the ``Stylizer`` protocol.
+
+    Args:
+        path: the ``.onnx`` file.
+        providers: ONNX Runtime execution providers in priority order; ``None`` = the best
+            available (TensorRT > CUDA > CPU; the GPU ones are untested here).
+        intra_op_threads: threads per operator (0 = ONNX Runtime's default).
+        optimization: graph optimisation level (see :func:`session_options`).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        providers: Sequence[str] | None = None,
+        intra_op_threads: int = 0,
+        optimization: str = "all",
+    ) -> None:
+        self.path = Path(path).expanduser()
+        options = session_options(intra_op_threads, optimization)
+        self.session = open_session(self.path, choose_providers(providers), options)
+        metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.styles = read_styles(self.path, metadata)
+        self.facts: dict[str, Any] = facts_from_metadata(metadata)
+        self.takes_weights = check_io(self.path, self.session, len(self.styles))
+        self.provider = self.session.get_providers()[0]
+        log.info("ONNX Runtime runs %s on %s", self.path.name, self.provider)
+
+    def __call__(
+        self, images: torch.Tensor, style_weights: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``N×3×H×W`` [0, 255] (+ ``N×S`` or ``1×S`` blend rows) → ``N×3×H×W`` [0, 255] float32."""
+        feed = {IMAGE_INPUT: self._image_array(images)}
+        weights = self._weights_array(style_weights, images.shape[0])
+        if self.takes_weights:
+            feed[WEIGHTS_INPUT] = weights
+        (out,) = self.session.run([OUTPUT], feed)
+        return torch.from_numpy(out)
+
+    def _image_array(self, images: torch.Tensor) -> np.ndarray:
+        if images.dim() != 4 or images.shape[1] != 3:
+            raise ImageError(f"expected N×3×H×W RGB images, got shape {tuple(images.shape)}")
+        if min(images.shape[-2:]) < MIN_IMAGE_SIDE:
+            raise ImageError(
+                f"image is too small: {tuple(images.shape[-2:])}; both sides must be "
+                f">= {MIN_IMAGE_SIDE} pixels (upscale it first)"
+            )
+        return np.ascontiguousarray(images.detach().to("cpu", torch.float32).numpy())
+
+    def _weights_array(self, style_weights: torch.Tensor | None, batch: int) -> np.ndarray:
+        """``N×S`` float32 blend rows; ``None`` = one-hot on the first style."""
+        count = len(self.styles)
+        if style_weights is None:
+            weights = np.zeros((batch, count), dtype=np.float32)
+            weights[:, 0] = 1.0
+            return weights
+        rows = style_weights.numel() // count
+        if style_weights.numel() % count or rows not in (1, batch):
+            raise ConfigError(
+                f"style_weights of shape {tuple(style_weights.shape)} do not fit {batch} "
+                f"image(s) and {count} style(s) {self.styles}; give one weight per style"
+            )
+        weights = style_weights.detach().to("cpu", torch.float32).reshape(rows, count)
+        return np.ascontiguousarray(weights.expand(batch, count).numpy())
