@@ -7,7 +7,8 @@ the content really is the same surface:
 
     out_t = S_t + alpha_t * (warp(out_{t-1}) - S_t),
     alpha_t(x) = strength * exp(-(e_t(x) / sensitivity)^2),
-    e_t = |I_t - warp(I_{t-1})| (blurred, low resolution, global brightness change removed).
+    e_t = max over colour channels |I_t - warp(I_{t-1})| (low resolution, blurred, global
+          exposure change removed).
 
 This is the short-term part of Ruder et al. (2016, "Artistic style transfer for videos":
 previous stylized frame warped by optical flow, down-weighted where the flow is unreliable)
@@ -41,11 +42,12 @@ class TemporalStabilizer:
         strength: in [0, 1); the largest weight of the past (0 = off: frames pass unchanged).
         motion: ``flow`` (DIS optical flow; follows camera and object motion) or ``none``
             (static-camera assumption; anything that changes is simply not blended).
-        sensitivity: grey-level difference (0–255) at which the blend weight has dropped to
+        sensitivity: colour difference (0–255) at which the blend weight has dropped to
             ``strength / e``; lower = blend less where content changes.
-        analysis_side: longest side of the grey copy used for flow and change detection.
+        analysis_side: longest side of the small copy of the content used for optical flow
+            and change detection.
 
-    State: the previous output and the previous grey content frame; :meth:`reset` clears it
+    State: the previous output and a small copy of the previous content frame; :meth:`reset` clears it
     (call it at a scene cut or when switching sources).
     """
 
@@ -85,7 +87,7 @@ class TemporalStabilizer:
     def reset(self) -> None:
         """Forget the past: the next frame is passed through unchanged."""
         self._prev_out: np.ndarray | None = None
-        self._prev_grey: np.ndarray | None = None
+        self._prev_small: np.ndarray | None = None
 
     def __call__(self, stylized: np.ndarray, content: np.ndarray) -> np.ndarray:
         """Stabilise one frame.
@@ -97,50 +99,59 @@ class TemporalStabilizer:
         if not self.enabled:
             return stylized.copy()
         current = stylized.astype(np.float32)
-        grey = self._analysis_grey(content)
-        previous, prev_grey = self._prev_out, self._prev_grey
-        if previous is None or prev_grey is None or previous.shape != current.shape:
-            return self._remember(current, grey, stylized.dtype)
-        if prev_grey.shape != grey.shape:
-            return self._remember(current, grey, stylized.dtype)
-        flow = self._backward_flow(grey, prev_grey)
-        warped_grey = _warp(prev_grey, flow)
-        alpha = self._blend_weight(grey, warped_grey)
+        small = self._analysis_copy(content)
+        previous, prev_small = self._prev_out, self._prev_small
+        if previous is None or prev_small is None or previous.shape != current.shape:
+            return self._remember(current, small, stylized.dtype)
+        if prev_small.shape != small.shape:
+            return self._remember(current, small, stylized.dtype)
+        flow = self._backward_flow(small, prev_small)
+        alpha = self._blend_weight(small, _warp(prev_small, flow))
         height, width = current.shape[:2]
         warped_out = _warp(previous, _resize_flow(flow, height, width))
         alpha_full = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_LINEAR)
         out = current + alpha_full[..., None] * (warped_out - current)
-        return self._remember(out, grey, stylized.dtype)
+        return self._remember(out, small, stylized.dtype)
 
-    def _remember(self, out: np.ndarray, grey: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    def _remember(self, out: np.ndarray, small: np.ndarray, dtype: np.dtype) -> np.ndarray:
         self._prev_out = out
-        self._prev_grey = grey
+        self._prev_small = small
         if np.issubdtype(dtype, np.integer):
             return np.clip(np.rint(out), 0, 255).astype(dtype)
         return out.astype(dtype, copy=True)
 
-    def _analysis_grey(self, frame: np.ndarray) -> np.ndarray:
-        """``h×w×3`` → small ``h'×w'`` float32 grey (area-averaged: sensor noise is reduced)."""
-        grey = cv2.cvtColor(np.ascontiguousarray(frame, dtype=np.uint8), cv2.COLOR_BGR2GRAY)
-        height, width = grey.shape
+    def _analysis_copy(self, frame: np.ndarray) -> np.ndarray:
+        """``h×w×3`` → small ``h'×w'×3`` float32 (area-averaged: sensor noise is reduced)."""
+        height, width = frame.shape[:2]
         factor = min(1.0, self.analysis_side / max(height, width))
+        small = np.asarray(frame, dtype=np.float32)
         if factor < 1.0:
             size = (max(1, round(width * factor)), max(1, round(height * factor)))
-            grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-        return grey.astype(np.float32)
+            small = cv2.resize(small, size, interpolation=cv2.INTER_AREA)
+        return small
 
-    def _backward_flow(self, grey: np.ndarray, prev_grey: np.ndarray) -> np.ndarray | None:
-        """``h×w×2`` flow with ``grey(x) ≈ prev_grey(x + flow(x))``; ``None`` without motion."""
-        if self._flow is None or min(grey.shape) < 8:
+    def _backward_flow(self, small: np.ndarray, prev_small: np.ndarray) -> np.ndarray | None:
+        """``h'×w'×2`` flow with ``small(x) ≈ prev_small(x + flow(x))``; ``None`` without motion."""
+        if self._flow is None or min(small.shape[:2]) < 8:
             return None
-        return self._flow.calc(grey.astype(np.uint8), prev_grey.astype(np.uint8), None)
+        return self._flow.calc(_grey_u8(small), _grey_u8(prev_small), None)
 
-    def _blend_weight(self, grey: np.ndarray, warped_grey: np.ndarray) -> np.ndarray:
-        """``h×w`` float32 in [0, strength]: high where the content is the same surface."""
-        diff = grey - warped_grey
-        diff -= float(np.median(diff))  # exposure / brightness change of the whole frame
-        error = cv2.GaussianBlur(np.abs(diff), (0, 0), sigmaX=1.0)
+    def _blend_weight(self, small: np.ndarray, warped_prev: np.ndarray) -> np.ndarray:
+        """``h'×w'`` float32 in [0, strength]: high where the content is the same surface.
+
+        The error is the largest per-channel difference, so a change of colour at equal
+        brightness counts too; each channel's median difference (a global exposure or white
+        balance change) is removed first.
+        """
+        diff = small - warped_prev
+        diff -= np.median(diff.reshape(-1, diff.shape[-1]), axis=0)
+        error = cv2.GaussianBlur(np.abs(diff).max(axis=-1), (0, 0), sigmaX=1.0)
         return (self.strength * np.exp(-np.square(error / self.sensitivity))).astype(np.float32)
+
+
+def _grey_u8(image: np.ndarray) -> np.ndarray:
+    """``h×w×3`` float (0–255) → ``h×w`` uint8 grey for optical flow."""
+    return cv2.cvtColor(np.clip(image, 0, 255).astype(np.uint8), cv2.COLOR_BGR2GRAY)
 
 
 def _resize_flow(flow: np.ndarray | None, height: int, width: int) -> np.ndarray | None:

@@ -56,12 +56,24 @@ class VideoInfo:
     frame_count: int
 
 
+@contextlib.contextmanager
+def quiet_opencv() -> Iterator[None]:
+    """Silence OpenCV's own warnings (e.g. while probing a camera); our errors say it better."""
+    previous = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    try:
+        yield
+    finally:
+        cv2.utils.logging.setLogLevel(previous)
+
+
 def open_video(path: str | os.PathLike[str]) -> cv2.VideoCapture:
     """An opened ``cv2.VideoCapture`` for a video file; :class:`VideoError` if it cannot be read."""
     source = Path(path).expanduser()
     if not source.is_file():
         raise VideoError(f"video not found: {path} (check the path)")
-    capture = cv2.VideoCapture(str(source))
+    with quiet_opencv():
+        capture = cv2.VideoCapture(str(source))
     if not capture.isOpened():
         capture.release()
         raise VideoError(

@@ -1,0 +1,135 @@
+"""``stylenet-webcam``: live style transfer from a camera into a window and/or a video file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import hydra
+import numpy as np
+from omegaconf import DictConfig, ListConfig
+
+from stylenet.cli.errors import exit_on_error
+from stylenet.config import config_dir, require_positive
+from stylenet.errors import ConfigError, VideoError
+from stylenet.serve.camera import open_camera
+from stylenet.serve.frames import FrameStylizer
+from stylenet.serve.live import LiveStats, run_live
+from stylenet.serve.loader import load_stylizer
+from stylenet.serve.sinks import PreviewWindow, VideoFileSink, fan_out, window_available
+from stylenet.serve.temporal import TemporalStabilizer
+from stylenet.serve.video import read_frames, video_fourcc
+
+
+@dataclass
+class WebcamRun:
+    """What a run did, and the recording it wrote (if any)."""
+
+    stats: LiveStats
+    output: Path | None
+
+
+def _optional_positive(cfg: DictConfig, name: str) -> float | None:
+    value = cfg[name]
+    return None if value is None else require_positive(name, value, allow_zero=False)
+
+
+def wants_window(display: object) -> bool:
+    """``display`` = auto | true | false → whether to open a preview window."""
+    choice = str(display).lower()
+    if choice not in ("auto", "true", "false"):
+        raise ConfigError(f"display must be auto, true or false, got {display!r}")
+    if choice == "false":
+        return False
+    available = window_available()
+    if choice == "true" and not available:
+        raise VideoError(
+            "display=true but no window can be opened here (no display, or the headless "
+            "OpenCV build): record with output=webcam.mp4, or pip install opencv-python"
+        )
+    return available
+
+
+def build_frame_stylizer(cfg: DictConfig) -> Callable[[np.ndarray], np.ndarray]:
+    """The model, wrapped to take camera frames (``H×W×3`` uint8 BGR) and return stylized ones."""
+    stabilizer = TemporalStabilizer(strength=float(cfg.temporal), motion=str(cfg.temporal_motion))
+    weights = cfg.style_weights
+    if weights is not None and not isinstance(weights, (ListConfig, list, tuple)):
+        weights = [weights]
+    stylizer = load_stylizer(
+        cfg.model_path,
+        device=str(cfg.device),
+        precision=str(cfg.precision),
+        providers=None if cfg.providers is None else [str(p) for p in cfg.providers],
+    )
+    frames = FrameStylizer(
+        stylizer,
+        size=None if cfg.size is None else int(require_positive("size", cfg.size, False)),
+        style_weights=None if weights is None else [float(w) for w in weights],
+        preserve_color=bool(cfg.preserve_color),
+        strength=float(cfg.strength),
+        temporal=stabilizer,
+    )
+    if not cfg.mirror:
+        return frames
+    return lambda frame: frames(cv2.flip(frame, 1))
+
+
+def run(cfg: DictConfig) -> WebcamRun:
+    """Open the camera, stylize live until a stop condition, close everything cleanly."""
+    max_frames = _optional_positive(cfg, "max_frames")
+    duration = _optional_positive(cfg, "duration")
+    window = wants_window(cfg.display)
+    if not window and not cfg.output:
+        raise VideoError(
+            "no display for a preview window and no output= file: add output=webcam.mp4 to "
+            "record (or run on a desktop with pip install opencv-python)"
+        )
+    if cfg.output:
+        video_fourcc(cfg.output)
+    capture = open_camera(cfg.camera, cfg.capture_width, cfg.capture_height)
+    preview: PreviewWindow | None = None
+    recorder: VideoFileSink | None = None
+    finished = False
+    try:
+        stylize = build_frame_stylizer(cfg)
+        preview = PreviewWindow() if window else None
+        recorder = VideoFileSink(cfg.output, cfg.output_fps) if cfg.output else None
+        sink = fan_out(*(s for s in (preview, recorder) if s is not None))
+        stats = run_live(
+            stylize,
+            read_frames(capture),
+            sink,
+            max_frames=None if max_frames is None else int(max_frames),
+            duration=duration,
+            drop_frames=bool(cfg.drop_frames),
+            show_fps=bool(cfg.show_fps),
+        )
+        finished = True
+    finally:
+        capture.release()
+        if preview is not None:
+            preview.close()
+        written = recorder.close(keep=finished) if recorder is not None else None
+    return WebcamRun(stats=stats, output=written)
+
+
+def summary(result: WebcamRun) -> str:
+    """One line: frames, rate, drops, why it stopped, and the recording."""
+    stats = result.stats
+    line = (
+        f"stylized {stats.processed} frames in {stats.seconds:.1f} s ({stats.fps:.1f} fps, "
+        f"{stats.dropped} camera frames dropped; stopped by {stats.stopped_by})"
+    )
+    return line + (f"; wrote {result.output}" if result.output else "")
+
+
+@hydra.main(version_base="1.3", config_path=config_dir(), config_name="webcam")
+def main(cfg: DictConfig) -> None:
+    print(summary(exit_on_error(run, cfg)))
+
+
+if __name__ == "__main__":
+    main()
