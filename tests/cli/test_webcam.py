@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+
+from stylenet.cli import webcam
+from stylenet.cli.webcam import run, summary
+from stylenet.config import config_dir
+from stylenet.errors import ConfigError, VideoError
+from stylenet.nn.transformer import TransformerNet
+from tests.serve.clips import read_clip, static_clip, write_clip
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def config(*overrides: str):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        return compose(config_name="webcam", overrides=list(overrides))
+
+
+@pytest.fixture
+def model(tmp_path: Path) -> Path:
+    net = TransformerNet(width=0.125, num_res_blocks=1)
+    state = {f"net.{k}": v for k, v in net.state_dict().items()}
+    hparams = {"model": net.config, "styles": ["x"], "facts": {}}
+    path = tmp_path / "tiny.ckpt"
+    torch.save({"state_dict": state, "hyper_parameters": hparams, "global_step": 1}, path)
+    return path
+
+
+@pytest.fixture
+def camera_file(tmp_path: Path) -> Path:
+    """A video file played as if it were a camera (``camera=`` takes paths and URLs too)."""
+    return write_clip(tmp_path / "camera.mp4", static_clip(frames=10, height=48, width=64))
+
+
+def test_records_a_live_run_to_a_file(tmp_path: Path, model: Path, camera_file: Path) -> None:
+    out = tmp_path / "live.mp4"
+    result = run(
+        config(
+            f"model_path={model}",
+            f"camera={camera_file}",
+            f"output={out}",
+            "display=false",
+            "drop_frames=false",
+            "max_frames=5",
+            "size=56",
+            "mirror=true",
+            "device=cpu",
+        )
+    )
+    assert result.output == out and result.stats.processed == 5
+    frames, _ = read_clip(out)
+    assert len(frames) == 5 and frames[0].shape == (48, 64, 3)
+    assert "stylized 5 frames" in summary(result) and f"wrote {out}" in summary(result)
+
+
+def test_no_camera_is_one_clear_error(tmp_path: Path, model: Path) -> None:
+    cfg = config(f"model_path={model}", "camera=97", f"output={tmp_path / 'o.mp4'}")
+    with pytest.raises(VideoError, match="cannot open camera 97: no such camera"):
+        run(cfg)
+    assert not list(tmp_path.glob("*.mp4"))
+
+
+def test_no_display_and_no_output(model: Path, monkeypatch) -> None:
+    monkeypatch.setattr(webcam, "window_available", lambda: False)
+    with pytest.raises(VideoError, match="no display for a preview window and no output="):
+        run(config(f"model_path={model}"))
+    with pytest.raises(VideoError, match="display=true but no window can be opened"):
+        run(config(f"model_path={model}", "display=true", "output=x.mp4"))
+
+
+@pytest.mark.parametrize(
+    ("override", "error", "message"),
+    [
+        ("max_frames=0", ConfigError, "max_frames must be > 0"),
+        ("duration=-1", ConfigError, "duration must be > 0"),
+        ("display=maybe", ConfigError, "display must be auto, true or false"),
+        ("output=live.txt", VideoError, "unknown extension '.txt'"),
+        ("temporal=1.5", ConfigError, "temporal strength must be in"),
+        ("style_weights=[1,1]", ConfigError, "style_weights needs 1 non-negative weights"),
+    ],
+)
+def test_bad_options(model: Path, camera_file: Path, override: str, error, message: str) -> None:
+    cfg = config(
+        f"model_path={model}", f"camera={camera_file}", "display=false", "output=o.mp4", override
+    )
+    with pytest.raises(error, match=message):
+        run(cfg)
+
+
+def test_command_without_camera_prints_one_line_and_exits_2(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stylenet.cli.webcam",
+            "model_path=m.onnx",
+            "camera=97",
+            "output=o.mp4",
+            "display=false",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stylenet: error: cannot open camera 97")
