@@ -74,6 +74,8 @@ class TransformerNet(nn.Module):
         norm: ``instance`` | ``conditional_instance`` | ``batch`` | ``none``.
         num_styles: S, the number of styles (conditional instance norm only).
         upsample: interpolation mode of the resize-convolution (``nearest`` or ``bilinear``).
+        outer_kernel: kernel size of the first and last (full-resolution) convolutions
+            (paper: 9; smaller is faster, see ``conf/model/johnson_fast.yaml``).
     """
 
     def __init__(
@@ -83,6 +85,7 @@ class TransformerNet(nn.Module):
         norm: str = "instance",
         num_styles: int = 1,
         upsample: str = "nearest",
+        outer_kernel: int = 9,
     ) -> None:
         super().__init__()
         if width <= 0 or num_res_blocks < 0:
@@ -91,19 +94,22 @@ class TransformerNet(nn.Module):
             )
         if upsample not in ("nearest", "bilinear"):
             raise ConfigError(f"model.upsample must be nearest or bilinear, got {upsample!r}")
+        if outer_kernel < 1 or outer_kernel % 2 == 0:
+            raise ConfigError(f"model.outer_kernel must be odd and >= 1, got {outer_kernel}")
         self.config = {
             "width": float(width),
             "num_res_blocks": int(num_res_blocks),
             "norm": norm,
             "num_styles": int(num_styles),
             "upsample": upsample,
+            "outer_kernel": int(outer_kernel),
         }
         self.num_styles = int(num_styles) if norm == "conditional_instance" else 1
         make_norm = norm_factory(norm, self.num_styles)
         c1, c2, c3 = (max(1, round(c * width)) for c in (32, 64, 128))
         self.encoder = nn.ModuleList(
             [
-                ConvNormAct(3, c1, 9, make_norm),
+                ConvNormAct(3, c1, outer_kernel, make_norm),
                 ConvNormAct(c1, c2, 3, make_norm, stride=2),
                 ConvNormAct(c2, c3, 3, make_norm, stride=2),
             ]
@@ -113,7 +119,7 @@ class TransformerNet(nn.Module):
             [
                 ConvNormAct(c3, c2, 3, make_norm, upsample=upsample),
                 ConvNormAct(c2, c1, 3, make_norm, upsample=upsample),
-                ConvNormAct(c1, 3, 9, None, activation=False),
+                ConvNormAct(c1, 3, outer_kernel, None, activation=False),
             ]
         )
 

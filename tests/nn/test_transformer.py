@@ -62,3 +62,12 @@ def test_bad_config_values() -> None:
         TransformerNet(norm="layer")
     with pytest.raises(ConfigError):
         TransformerNet(upsample="transposed")
+
+
+def test_outer_kernel_option_keeps_sizes_and_defaults_to_the_paper() -> None:
+    assert TransformerNet().encoder[0].conv.kernel_size == (9, 9)
+    net = tiny(outer_kernel=5)
+    assert net.encoder[0].conv.kernel_size == (5, 5) == net.decoder[-1].conv.kernel_size
+    assert net(torch.rand(1, 3, 33, 47) * 255).shape == (1, 3, 33, 47)
+    with pytest.raises(ConfigError, match="outer_kernel"):
+        tiny(outer_kernel=4)

@@ -1,0 +1,115 @@
+"""Tiled inference for images too large to stylize in one pass, with any ``Stylizer``.
+
+The image is cut into overlapping ``tile×tile`` tiles (the last row/column aligned to the
+border); each tile is stylized on its own and accumulated into the output with a feathered
+weight — a linear ramp over the ``overlap`` pixels at every side that borders another tile — and
+the sum is divided by the summed weights (linear blending as in panorama stitching, Burt and
+Adelson 1983 without the pyramid). Weights fall to ~0 at each tile's inner edges, where the
+network sees only reflection padding, so the result has no seams.
+
+Memory is the input, the output and one weight map (``(2·3 + 1)·H·W`` floats per image:
+~670 MB for a 6000×4000 photo) plus one tile's activations.
+
+Instance norm normalises per tile, so tiles can differ in tone. The feathered overlap hides the
+transition; large tiles (1024 px by default) keep each tile's statistics close to the whole
+image's. ``docs/BENCHMARKS.md`` gives the measured differences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+
+from stylenet.errors import ConfigError
+from stylenet.nn.transformer import MIN_SIDE
+from stylenet.serve.stylizer import Stylizer
+
+DEFAULT_TILE = 1024
+DEFAULT_OVERLAP = 64
+
+
+def check_tiling(tile: int, overlap: int) -> None:
+    """``tile >= 32`` and ``0 <= overlap`` with ``2·overlap < tile``, else :class:`ConfigError`."""
+    if tile < MIN_SIDE:
+        raise ConfigError(f"tile_size must be >= {MIN_SIDE} pixels, got {tile}")
+    if overlap < 0 or 2 * overlap >= tile:
+        raise ConfigError(
+            f"tile_overlap must be >= 0 and less than half of tile_size ({tile}), got {overlap}"
+        )
+
+
+def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of tiles of ``tile`` px covering ``length`` px, ``>= overlap`` px apart
+    overlapping; the last tile ends at ``length``. One tile if ``length <= tile``."""
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile, tile - overlap))
+    return [*starts, length - tile]
+
+
+def ramp(size: int, overlap: int, start_open: bool, end_open: bool) -> torch.Tensor:
+    """1-D feather weights (``size``): rising over ``overlap`` px on each open side, else 1."""
+    weights = torch.ones(size)
+    if overlap == 0:
+        return weights
+    rise = (torch.arange(overlap, dtype=torch.float32) + 0.5) / overlap
+    if start_open:
+        weights[:overlap] = rise
+    if end_open:
+        weights[size - overlap :] = rise.flip(0)
+    return weights
+
+
+def tile_boxes(height: int, width: int, tile: int, overlap: int) -> Iterator[tuple[int, int]]:
+    """Top-left corners ``(y, x)`` of the tiles, row by row."""
+    for y in tile_starts(height, tile, overlap):
+        for x in tile_starts(width, tile, overlap):
+            yield y, x
+
+
+def stylize_tiled(
+    stylizer: Stylizer,
+    images: torch.Tensor,
+    style_weights: torch.Tensor | None = None,
+    tile: int = DEFAULT_TILE,
+    overlap: int = DEFAULT_OVERLAP,
+) -> torch.Tensor:
+    """``N×3×H×W`` in [0, 255] (+ ``N×S`` blend) → stylized ``N×3×H×W`` float32 in [0, 255].
+
+    Each tile position is stylized for all N images in one call.
+    """
+    check_tiling(tile, overlap)
+    height, width = images.shape[-2:]
+    tile_h, tile_w = min(tile, height), min(tile, width)
+    out = torch.zeros(images.shape[0], 3, height, width)
+    total = torch.zeros(height, width)
+    for y, x in tile_boxes(height, width, tile, overlap):
+        crop = images[..., y : y + tile_h, x : x + tile_w]
+        stylized = stylizer(crop, style_weights).to("cpu", torch.float32)
+        weight = torch.outer(
+            ramp(tile_h, overlap, y > 0, y + tile_h < height),
+            ramp(tile_w, overlap, x > 0, x + tile_w < width),
+        )
+        out[..., y : y + tile_h, x : x + tile_w] += stylized * weight
+        total[y : y + tile_h, x : x + tile_w] += weight
+    return out.div_(total)
+
+
+def tile_edges(length: int, tile: int, overlap: int) -> list[int]:
+    """Interior positions where a tile starts or ends: where a hard seam would show."""
+    starts = tile_starts(length, tile, overlap)
+    edges = set(starts[1:]) | {s + tile for s in starts[:-1]}
+    return sorted(e for e in edges if 0 < e < length)
+
+
+def seam_ratio(image: torch.Tensor, tile: int, overlap: int, band: int = 16) -> float:
+    """Largest ratio, over tile edges, of the mean |pixel step| across the edge to the mean
+    |step| within ``band`` px of it (``C×H×W``): ~1 = invisible edge, a seam gives several."""
+    worst = 0.0
+    for axis, reduce in ((2, (0, 1)), (1, (0, 2))):  # steps between columns, then rows
+        profile = image.diff(dim=axis).abs().mean(dim=reduce)
+        for edge in tile_edges(image.shape[axis], tile, overlap):
+            near = profile[max(0, edge - band) : edge + band]
+            worst = max(worst, float(profile[edge - 1] / near.mean().clamp_min(1e-8)))
+    return worst
