@@ -40,6 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help=".onnx or .ckpt; default: random johnson_small")
     parser.add_argument("--photo", help="photo for the clip; default: a COCO val2017 photo")
+    parser.add_argument("--synthetic", action="store_true", help="synthetic picture, no photo")
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--size", type=int, default=256, help="longest side of the clip")
     parser.add_argument("--noise", type=float, default=4.0, help="sensor noise sigma (0-255)")
@@ -49,8 +50,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def load_photo(path: str | None, size: int) -> tuple[np.ndarray, str]:
+def load_photo(path: str | None, size: int, synthetic: bool = False) -> tuple[np.ndarray, str]:
     """``H×W×3`` uint8 BGR photo with longest side ``size``, and where it came from."""
+    if synthetic:
+        return synthetic_photo(size), "synthetic"
     if path is None and COCO.is_dir():
         candidates = sorted(COCO.glob("*.jpg"))
         path = str(candidates[0]) if candidates else None
@@ -108,16 +111,17 @@ def stabilise(stylized, content, strength: float, motion: str) -> tuple[list, fl
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(2)
-    photo, source = load_photo(args.photo, args.size)
+    photo, source = load_photo(args.photo, args.size, args.synthetic)
     clip = static_clip(photo, args.frames, args.noise, args.jitter, args.seed)
     stylizer, model_name = build_stylizer(args.model)
     per_frame = FrameStylizer(stylizer, temporal=0.0)
+    per_frame(clip[0])  # warm-up
     start = time.perf_counter()
     stylized = [per_frame(frame) for frame in clip]
     net_ms = 1e3 * (time.perf_counter() - start) / len(clip)
     height, width = photo.shape[:2]
     print(f"model: {model_name}")
-    print(f"clip: {source}, {len(clip)} frames {width}x{height}, noise sigma {args.noise}, ")
+    print(f"clip: {source}, {len(clip)} frames {width}x{height}, noise sigma {args.noise},")
     print(f"      brightness jitter +-{args.jitter}; network {net_ms:.1f} ms/frame")
     print(f"flicker without stabilisation: {flicker(stylized, clip):.3f}")
     for motion in MOTIONS:

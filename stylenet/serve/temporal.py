@@ -23,6 +23,7 @@ frame: well under a millisecond at 160 px on one CPU core.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 
@@ -110,12 +111,16 @@ class TemporalStabilizer:
         height, width = current.shape[:2]
         warped_out = _warp(previous, _resize_flow(flow, height, width))
         alpha_full = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_LINEAR)
-        out = current + alpha_full[..., None] * (warped_out - current)
+        out = warped_out - current  # a new array: `previous` itself when there is no flow
+        out *= alpha_full[..., None]
+        out += current
         return self._remember(out, small, stylized.dtype)
 
     def _remember(self, out: np.ndarray, small: np.ndarray, dtype: np.dtype) -> np.ndarray:
         self._prev_out = out
         self._prev_small = small
+        if dtype == np.uint8:
+            return cv2.convertScaleAbs(out)  # rounds and saturates in one pass
         if np.issubdtype(dtype, np.integer):
             return np.clip(np.rint(out), 0, 255).astype(dtype)
         return out.astype(dtype, copy=True)
@@ -161,27 +166,29 @@ def _resize_flow(flow: np.ndarray | None, height: int, width: int) -> np.ndarray
     small_h, small_w = flow.shape[:2]
     if (small_h, small_w) == (height, width):
         return flow
-    resized = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
-    resized[..., 0] *= width / small_w
-    resized[..., 1] *= height / small_h
-    return resized
+    scaled = flow * np.array([width / small_w, height / small_h], dtype=np.float32)
+    return cv2.resize(scaled, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def _warp(image: np.ndarray, flow: np.ndarray | None) -> np.ndarray:
     """Sample ``image`` (``H×W[×C]`` float32) at ``x + flow(x)``; identity when ``flow`` is None."""
     if flow is None:
         return image
-    height, width = flow.shape[:2]
-    grid_x, grid_y = np.meshgrid(
-        np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
-    )
+    coordinates = _pixel_grid(*flow.shape[:2]) + flow
     return cv2.remap(
-        image,
-        grid_x + flow[..., 0],
-        grid_y + flow[..., 1],
-        interpolation=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_REPLICATE,
+        image, coordinates, None, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
+
+
+@functools.lru_cache(maxsize=4)
+def _pixel_grid(height: int, width: int) -> np.ndarray:
+    """``H×W×2`` float32 (x, y) pixel coordinates (cached; read-only)."""
+    grid = np.stack(
+        np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)),
+        axis=-1,
+    )
+    grid.flags.writeable = False
+    return grid
 
 
 def flicker(stylized_frames: Sequence[np.ndarray], content_frames: Sequence[np.ndarray]) -> float:
