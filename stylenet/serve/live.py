@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from stylenet.errors import VideoError
+
 Sink = Callable[[np.ndarray], "bool | None"]
 _POLL_S = 0.05
 
@@ -72,6 +74,12 @@ class LatestFrameGrabber:
             frame, self._frame = self._frame, None
             return frame
 
+    @property
+    def ended(self) -> bool:
+        """True once the source is exhausted (or failed)."""
+        with self._ready:
+            return self._finished
+
     def stop(self, timeout: float = 2.0) -> None:
         """Ask the thread to stop after its current read and wait for it."""
         self._stop.set()
@@ -106,6 +114,7 @@ def run_live(
     duration: float | None = None,
     drop_frames: bool = True,
     show_fps: bool = True,
+    first_frame_timeout: float = 10.0,
 ) -> LiveStats:
     """Stylize frames from ``source`` into ``sink`` until the source ends or a stop condition.
 
@@ -113,14 +122,19 @@ def run_live(
     :class:`~stylenet.serve.frames.FrameStylizer`). Stops after ``max_frames`` outputs,
     after ``duration`` seconds, when ``sink`` returns ``True``, or on Ctrl-C (not an error).
     ``drop_frames``: always take the newest frame (live); ``False`` processes every frame.
-    ``show_fps`` draws the processing rate on each output frame.
+    ``show_fps`` draws the processing rate on each output frame. A source that delivers no
+    first frame within ``first_frame_timeout`` seconds raises :class:`VideoError`.
     """
     stats = LiveStats()
     start = time.monotonic()
     deadline = None if duration is None else start + float(duration)
     meter = FpsMeter()
     grabber = LatestFrameGrabber(source) if drop_frames else None
-    frames = _newest_frames(grabber, deadline) if grabber else _all_frames(source, stats)
+    frames = (
+        _newest_frames(grabber, deadline, first_frame_timeout)
+        if grabber
+        else _all_frames(source, stats)
+    )
     try:
         if grabber is not None:
             grabber.start()
@@ -163,12 +177,25 @@ def _loop(
     return "duration" if deadline is not None and time.monotonic() >= deadline else "end"
 
 
-def _newest_frames(grabber: LatestFrameGrabber, deadline: float | None) -> Iterator[np.ndarray]:
+def _newest_frames(
+    grabber: LatestFrameGrabber, deadline: float | None, first_frame_timeout: float
+) -> Iterator[np.ndarray]:
+    """The grabber's newest frames until the source ends or the deadline passes."""
+    waited_for_first = False
     while deadline is None or time.monotonic() < deadline:
         wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if not waited_for_first:
+            wait = first_frame_timeout if wait is None else min(wait, first_frame_timeout)
         frame = grabber.latest(timeout=wait)
+        live = deadline is None or time.monotonic() < deadline
+        if frame is None and not waited_for_first and not grabber.ended and live:
+            raise VideoError(
+                f"no frame arrived within {first_frame_timeout:g} s: the camera may be "
+                f"in use by another program or not delivering video"
+            )
         if frame is None:
             return
+        waited_for_first = True
         yield frame
 
 

@@ -137,3 +137,12 @@ def test_no_window_without_a_display(monkeypatch) -> None:
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     assert window_available() is False
+
+
+def test_a_silent_source_is_a_clear_error() -> None:
+    def silent() -> Iterator[np.ndarray]:
+        time.sleep(1.0)
+        yield np.zeros((40, 48, 3), np.uint8)
+
+    with pytest.raises(VideoError, match=r"no frame arrived within 0.2 s"):
+        run_live(identity, silent(), lambda f: None, first_frame_timeout=0.2)
