@@ -167,6 +167,7 @@ def stylize_video(
             strength=strength,
             temporal=temporal,
         )
+        frames.reset()  # a stabiliser passed in may remember another video
         with atomic_path(target) as partial:
             _write_with_audio(capture, frames, info, source, partial, progress)
     finally:
@@ -192,7 +193,7 @@ def _write_with_audio(
     if ffmpeg is None or not has_audio(ffmpeg, source):
         _write_frames(capture, frames, info, output, progress, source)
         return
-    with tempfile.TemporaryDirectory(prefix="stylenet-video-") as folder:
+    with tempfile.TemporaryDirectory(prefix=".stylenet-video-", dir=output.parent) as folder:
         silent = Path(folder) / f"video{output.suffix}"
         _write_frames(capture, frames, info, silent, progress, source)
         if not mux_audio(ffmpeg, silent, source, output):

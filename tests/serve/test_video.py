@@ -130,8 +130,9 @@ def test_without_ffmpeg_writes_video_only_with_a_warning(
     assert "ffmpeg not found" in caplog.text
 
 
-@pytest.mark.parametrize("suffix", [".mp4", ".webm", ".avi"])
-def test_audio_is_kept(tmp_path: Path, suffix: str) -> None:
+@pytest.fixture
+def clip_with_audio(tmp_path: Path) -> Path:
+    """1 s, 10 fps, 64×48 test pattern with a 440 Hz tone (needs an ffmpeg executable)."""
     ffmpeg = audio.find_ffmpeg()
     if ffmpeg is None:
         pytest.skip("no ffmpeg executable (pip install imageio-ffmpeg)")
@@ -162,6 +163,22 @@ def test_audio_is_kept(tmp_path: Path, suffix: str) -> None:
         timeout=60,
     )
     assert audio.has_audio(ffmpeg, source)
-    out = stylize_video(tiny_stylizer(), source, tmp_path / f"out{suffix}", progress=False)
-    assert audio.has_audio(ffmpeg, out)
+    return source
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".webm", ".avi"])
+def test_audio_is_kept(tmp_path: Path, clip_with_audio: Path, suffix: str) -> None:
+    out = stylize_video(tiny_stylizer(), clip_with_audio, tmp_path / f"out{suffix}", progress=False)
+    assert audio.has_audio(audio.find_ffmpeg(), out)
     assert len(read_clip(out)[0]) == 10
+
+
+def test_failed_audio_remux_keeps_the_video(
+    tmp_path: Path, clip_with_audio: Path, monkeypatch, caplog
+) -> None:
+    monkeypatch.setattr(video, "mux_audio", lambda *args: False)
+    with caplog.at_level(logging.WARNING, logger="stylenet.serve.video"):
+        out = stylize_video(tiny_stylizer(), clip_with_audio, tmp_path / "o.mp4", progress=False)
+    assert len(read_clip(out)[0]) == 10 and "writing video only" in caplog.text
+    assert not audio.has_audio(audio.find_ffmpeg(), out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.mp4", "with_audio.mp4"]
