@@ -50,7 +50,7 @@ def blend_weights(
 
 
 def make_stabilizer(temporal: float | TemporalStabilizer) -> TemporalStabilizer:
-    """A stabiliser from a strength in [0, 1) (0 = off) or an already configured one."""
+    """A stabiliser from a strength in [0, 1] (0 = off) or an already configured one."""
     if isinstance(temporal, TemporalStabilizer):
         return temporal
     return TemporalStabilizer(strength=float(temporal))
@@ -103,7 +103,11 @@ class FrameStylizer:
         rgb = torch.from_numpy(np.ascontiguousarray(frame[..., ::-1])).permute(2, 0, 1)
         image = rgb.float().div(255.0)
         out = stylize_image(
-            self.stylizer, image, self.style_weights, self.preserve_color, self.strength
+            self.stylizer,
+            image,
+            style_weights=self.style_weights,
+            preserve_color=self.preserve_color,
+            strength=self.strength,
         )
         return np.ascontiguousarray(out.permute(1, 2, 0).numpy()[..., ::-1] * 255.0)
 

@@ -6,7 +6,7 @@ stylized frame with the previous *output*, motion-compensated by optical flow, a
 the content really is the same surface:
 
     out_t = S_t + alpha_t * (warp(out_{t-1}) - S_t),
-    alpha_t(x) = strength * exp(-(e_t(x) / sensitivity)^2),
+    alpha_t(x) = min(strength, 0.95) * exp(-(e_t(x) / sensitivity)^2),
     e_t = max over colour channels |I_t - warp(I_{t-1})| (low resolution, blurred, global
           exposure change removed).
 
@@ -34,17 +34,19 @@ from stylenet.errors import ConfigError
 
 MOTIONS = ("flow", "none")
 DEFAULT_STRENGTH = 0.7
+MAX_WEIGHT = 0.95  # strength 1 keeps 95 % of the past per frame, never all of it
 
 
 class TemporalStabilizer:
     """Blends each stylized frame with the motion-compensated previous output.
 
     Args:
-        strength: in [0, 1); the largest weight of the past (0 = off: frames pass unchanged).
+        strength: in [0, 1]; the largest weight of the past (0 = off: frames pass unchanged;
+            capped at ``MAX_WEIGHT`` so that a static scene still follows the network).
         motion: ``flow`` (DIS optical flow; follows camera and object motion) or ``none``
             (static-camera assumption; anything that changes is simply not blended).
         sensitivity: colour difference (0–255) at which the blend weight has dropped to
-            ``strength / e``; lower = blend less where content changes.
+            ``1/e`` of its largest value; lower = blend less where content changes.
         analysis_side: longest side of the small copy of the content used for optical flow
             and change detection.
 
@@ -59,8 +61,8 @@ class TemporalStabilizer:
         sensitivity: float = 12.0,
         analysis_side: int = 160,
     ) -> None:
-        if not 0.0 <= float(strength) < 1.0:
-            raise ConfigError(f"temporal strength must be in [0, 1) (0 = off), got {strength}")
+        if not 0.0 <= float(strength) <= 1.0:
+            raise ConfigError(f"temporal strength must be in [0, 1] (0 = off), got {strength}")
         if motion not in MOTIONS:
             raise ConfigError(
                 f"temporal motion must be one of {', '.join(MOTIONS)}, got {motion!r}"
@@ -71,6 +73,7 @@ class TemporalStabilizer:
                 f"got {sensitivity}, {analysis_side}"
             )
         self.strength = float(strength)
+        self.max_weight = min(self.strength, MAX_WEIGHT)
         self.motion = motion
         self.sensitivity = float(sensitivity)
         self.analysis_side = int(analysis_side)
@@ -142,7 +145,7 @@ class TemporalStabilizer:
         return self._flow.calc(_grey_u8(small), _grey_u8(prev_small), None)
 
     def _blend_weight(self, small: np.ndarray, warped_prev: np.ndarray) -> np.ndarray:
-        """``h'×w'`` float32 in [0, strength]: high where the content is the same surface.
+        """``h'×w'`` float32 in [0, max_weight]: high where the content is the same surface.
 
         The error is the largest per-channel difference, so a change of colour at equal
         brightness counts too; each channel's median difference (a global exposure or white
@@ -151,7 +154,7 @@ class TemporalStabilizer:
         diff = small - warped_prev
         diff -= np.median(diff.reshape(-1, diff.shape[-1]), axis=0)
         error = cv2.GaussianBlur(np.abs(diff).max(axis=-1), (0, 0), sigmaX=1.0)
-        return (self.strength * np.exp(-np.square(error / self.sensitivity))).astype(np.float32)
+        return (self.max_weight * np.exp(-np.square(error / self.sensitivity))).astype(np.float32)
 
 
 def _grey_u8(image: np.ndarray) -> np.ndarray:

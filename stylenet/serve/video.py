@@ -146,7 +146,7 @@ def stylize_video(
 
     Same fps and frame size as the input (``size`` = longest side the network sees; frames
     are resized back). ``style_weights``, ``preserve_color`` and ``strength`` behave as for
-    still images; ``temporal`` is the flicker stabiliser's strength in [0, 1) (0 = off) or a
+    still images; ``temporal`` is the flicker stabiliser's strength in [0, 1] (0 = off) or a
     :class:`TemporalStabilizer`. The audio is kept when ffmpeg is available. The output
     appears only when complete.
     """

@@ -52,6 +52,7 @@ def test_records_a_live_run_to_a_file(tmp_path: Path, model: Path, camera_file: 
             "max_frames=5",
             "size=56",
             "mirror=true",
+            "blend={x: 1}",
             "device=cpu",
         )
     )
@@ -83,8 +84,11 @@ def test_no_display_and_no_output(model: Path, monkeypatch) -> None:
         ("duration=-1", ConfigError, "duration must be > 0"),
         ("display=maybe", ConfigError, "display must be auto, true or false"),
         ("output=live.txt", VideoError, "unknown extension '.txt'"),
-        ("temporal=1.5", ConfigError, "temporal strength must be in"),
-        ("style_weights=[1,1]", ConfigError, "style_weights needs 1 non-negative weights"),
+        ("temporal=1.5", ConfigError, r"temporal strength must be in \[0, 1\]"),
+        ("temporal_motion=farneback", ConfigError, "motion must be one of flow, none"),
+        ("blend={wave: 1}", ConfigError, "unknown style"),
+        ("blend=[1,2]", ConfigError, "blend must look like"),
+        ("blend={x: 0}", ConfigError, "all zero"),
     ],
 )
 def test_bad_options(model: Path, camera_file: Path, override: str, error, message: str) -> None:

@@ -78,6 +78,17 @@ def test_inputs_are_not_modified_and_dtype_is_kept() -> None:
     assert stabilizer(clip[0], clip[0]).dtype == np.uint8
 
 
+def test_full_strength_still_follows_the_network() -> None:
+    stabilizer = TemporalStabilizer(strength=1.0)
+    assert stabilizer.max_weight == pytest.approx(0.95)
+    frame = static_clip(frames=1)[0]
+    stabilizer(frame, frame)
+    brighter = np.clip(frame.astype(np.int16) + 40, 0, 255).astype(np.uint8)
+    for _ in range(60):
+        out = stabilizer(brighter, frame)  # same content, new stylization: converges
+    assert np.abs(out.astype(float) - brighter).mean() < 2
+
+
 def test_reset_and_size_change_start_afresh() -> None:
     stabilizer = TemporalStabilizer(strength=0.9)
     small, other = static_clip(frames=2, seed=3)
@@ -92,7 +103,7 @@ def test_reset_and_size_change_start_afresh() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"strength": 1.0}, "strength must be in"),
+        ({"strength": 1.5}, "strength must be in"),
         ({"strength": -0.1}, "strength must be in"),
         ({"motion": "farneback"}, "motion must be one of"),
         ({"sensitivity": 0}, "sensitivity must be > 0"),
