@@ -19,6 +19,8 @@ from stylenet.data.images import read_image
 from stylenet.errors import ConfigError
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.losses import PerceptualLoss
+from stylenet.nn.checkpoint import load_transformer
+from stylenet.nn.extend import add_styles, train_only_styles
 from stylenet.nn.transformer import MIN_SIDE, TransformerNet
 
 
@@ -76,8 +78,10 @@ def validate_train_config(cfg: DictConfig) -> None:
         require_positive(f"perceptual.{name}", cfg.perceptual[name])
     if cfg.logger not in ("csv", "tensorboard"):
         raise ConfigError(f"logger must be csv or tensorboard, got {cfg.logger!r}")
-    if cfg.resume is not None and not Path(str(cfg.resume)).is_file():
-        raise ConfigError(f"resume checkpoint not found: {cfg.resume} (give a .ckpt path)")
+    for key in ("resume", "base"):
+        path = cfg.get(key)
+        if path is not None and not Path(str(path)).is_file():
+            raise ConfigError(f"{key} checkpoint not found: {path} (give a .ckpt path)")
     list_photos(Path(str(cfg.data.root)).expanduser())
     style_specs(cfg)
 
@@ -117,8 +121,10 @@ def training_facts(cfg: DictConfig, specs: list[StyleSpec]) -> dict[str, Any]:
 
 
 def build_module(cfg: DictConfig, output: Path) -> StyleTransferModule:
-    """The LightningModule for ``cfg``'s style(s)."""
+    """The LightningModule for ``cfg``'s style(s), or for adding them to ``cfg.base``."""
     specs = style_specs(cfg)
+    if cfg.get("base"):
+        return build_add_style_module(cfg, specs, output)
     return StyleTransferModule(
         build_net(cfg, len(specs)),
         build_loss(cfg, specs),
@@ -127,6 +133,36 @@ def build_module(cfg: DictConfig, output: Path) -> StyleTransferModule:
         facts=training_facts(cfg, specs),
         channels_last=bool(cfg.channels_last),
         val_dir=output / "val",
+    )
+
+
+def build_add_style_module(
+    cfg: DictConfig, specs: list[StyleSpec], output: Path
+) -> StyleTransferModule:
+    """Train only new styles' (γ, β) on top of the trained network ``cfg.base``."""
+    base, info = load_transformer(str(cfg.base))
+    clash = [spec.name for spec in specs if spec.name in info.styles]
+    if clash:
+        raise ConfigError(
+            f"{cfg.base} already has style(s) {', '.join(clash)}; name the new one differently "
+            "(style.name=...)"
+        )
+    net = add_styles(base, len(specs))
+    new_styles = list(range(len(info.styles), net.num_styles))
+    train_only_styles(net, new_styles)
+    facts = dict(info.facts, **training_facts(cfg, specs))
+    facts["style_images"] = {**info.facts.get("style_images", {}), **facts["style_images"]}
+    facts["added_styles"] = [spec.name for spec in specs]
+    facts["base_checkpoint"] = Path(str(cfg.base)).name
+    return StyleTransferModule(
+        net,
+        build_loss(cfg, specs),
+        styles=[*info.styles, *(spec.name for spec in specs)],
+        lr=float(cfg.lr),
+        facts=facts,
+        channels_last=bool(cfg.channels_last),
+        val_dir=output / "val",
+        train_styles=new_styles,
     )
 
 

@@ -39,8 +39,9 @@ class StyleTransferModule(L.LightningModule):
         facts: training facts stored in checkpoints and model cards.
         channels_last: run the network and VGG in channels-last memory format (faster convs).
         val_dir: where validation grids are written (``None``: the logger's folder).
-        trainable: ``all`` or ``norm`` (only the conditional-norm γ/β of ``train_styles``).
-        train_styles: indices of the styles that are sampled during training (default all).
+        train_styles: indices of the styles sampled during training (default all). The loss
+            holds one style target per entry, in this order (adding styles to a trained
+            network trains only the new ones).
     """
 
     def __init__(
@@ -91,7 +92,8 @@ class StyleTransferModule(L.LightningModule):
         """Loss terms (per image) of stylizing ``photos`` and the stylized images."""
         content_targets = self.loss.content_targets(photos)
         stylized = self.stylize(photos, style_weights)
-        return self.loss(stylized, content_targets, style_weights), stylized
+        loss_weights = None if style_weights is None else style_weights[:, self.train_styles]
+        return self.loss(stylized, content_targets, loss_weights), stylized
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         weights = self.sample_style_weights(batch.shape[0])

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from PIL import Image
+
+from stylenet.cli.train import run
+from stylenet.config import config_dir
+from stylenet.errors import ConfigError
+from stylenet.nn.checkpoint import load_transformer
+from tests.conftest import synthetic_rgb
+
+
+@pytest.fixture
+def style_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "styles"
+    folder.mkdir()
+    for seed, name in enumerate(("wave", "udnie", "the_scream")):
+        Image.fromarray(synthetic_rgb(64, 64, seed=20 + seed)).save(folder / f"{name}.jpg")
+    return folder
+
+
+def train(photos: Path, styles: Path, out: Path, monkeypatch, *overrides: str) -> Path:
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3", job_name="train"):
+        cfg = compose(
+            config_name="train",
+            overrides=[
+                "experiment=smoke",
+                "perceptual=random",
+                f"data.root={photos}",
+                "data.image_size=40",
+                f"paths.styles={styles}",
+                "style.size=64",
+                "progress=false",
+                *overrides,
+            ],
+        )
+    monkeypatch.setattr("stylenet.cli.train.run_dir", lambda: out)
+    return run(cfg)
+
+
+def test_multi_style_then_add_style(
+    image_folder: Path, style_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    multi = train(image_folder, style_dir, tmp_path / "m", monkeypatch, "styles=[wave,udnie]")
+    net, info = load_transformer(multi)
+    assert info.styles == ["wave", "udnie"] and net.num_styles == 2
+
+    added = train(
+        image_folder,
+        style_dir,
+        tmp_path / "a",
+        monkeypatch,
+        "experiment=add_style",
+        f"base={multi}",
+        "style=the_scream",
+        "trainer.max_steps=2",
+        "data.num_workers=0",
+    )
+    extended, info = load_transformer(added)
+    assert info.styles == ["wave", "udnie", "the_scream"] and info.facts["added_styles"]
+    image = torch.rand(1, 3, 40, 40) * 255
+    with torch.no_grad():
+        for index in range(2):
+            before = net(image, torch.eye(2)[index][None])
+            after = extended(image, torch.eye(3)[index][None])
+            assert torch.equal(before, after)
+        assert not torch.equal(extended(image, torch.eye(3)[2][None]), before)
+
+
+def test_add_style_refuses_an_existing_name(
+    image_folder: Path, style_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    multi = train(image_folder, style_dir, tmp_path / "m", monkeypatch, "styles=[wave,udnie]")
+    with pytest.raises(ConfigError, match="already has style"):
+        train(
+            image_folder,
+            style_dir,
+            tmp_path / "a",
+            monkeypatch,
+            "experiment=add_style",
+            f"base={multi}",
+            "style=wave",
+        )
+
+
+def test_unknown_style_name(
+    image_folder: Path, style_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ConfigError, match="unknown style 'monet'"):
+        train(image_folder, style_dir, tmp_path / "m", monkeypatch, "styles=[wave,monet]")
