@@ -115,12 +115,21 @@ def video_fourcc(path: str | os.PathLike[str]) -> int:
     return cv2.VideoWriter_fourcc(*WRITE_FOURCC[suffix])
 
 
+def encodable_fps(fps: float) -> float:
+    """``fps`` rounded so its time base fits MPEG-4's 16-bit denominator (e.g. 23.976, 112.35).
+
+    OpenCV turns the rate into a decimal fraction; an arbitrary measured rate such as
+    112.3456 would need a denominator above 65535 and the encoder would refuse to open.
+    """
+    return round(float(fps), 3 if fps * 1000 <= 65535 else 2)
+
+
 def open_writer(
     path: str | os.PathLike[str], fps: float, height: int, width: int
 ) -> cv2.VideoWriter:
     """A ``cv2.VideoWriter`` for ``H×W`` BGR frames; the codec follows ``path``'s extension."""
     fourcc = video_fourcc(path)
-    writer = cv2.VideoWriter(str(path), fourcc, float(fps), (int(width), int(height)))
+    writer = cv2.VideoWriter(str(path), fourcc, encodable_fps(fps), (int(width), int(height)))
     if not writer.isOpened():
         writer.release()
         raise VideoError(

@@ -45,6 +45,14 @@ def test_round_trip_keeps_frame_count_size_and_fps(tmp_path: Path, clip: Path) -
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "out.mp4"]  # no partials
 
 
+@pytest.mark.parametrize("fps", [23.976, 29.97002997, 65.69137398, 98.08657294, 112.15117840])
+def test_writer_opens_at_measured_frame_rates(tmp_path: Path, fps: float) -> None:
+    writer = video.open_writer(tmp_path / "rate.mp4", fps, 48, 64)
+    writer.write(np.zeros((48, 64, 3), np.uint8))
+    writer.release()
+    assert read_clip(tmp_path / "rate.mp4")[1] == pytest.approx(fps, rel=1e-3)
+
+
 def test_smaller_processing_size_is_resized_back(tmp_path: Path) -> None:
     source = write_clip(tmp_path / "big.avi", static_clip(frames=4, height=72, width=96), fps=8)
     out = stylize_video(
