@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+
+from stylenet.cli.export import run
+from stylenet.config import config_dir
+from stylenet.errors import CheckpointError, ConfigError
+from tests.export.conftest import STYLES, multi_style_net
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def config(*overrides: str):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        return compose(config_name="export", overrides=list(overrides))
+
+
+def write_checkpoint(path: Path) -> Path:
+    """A checkpoint dict per the contract in stylenet.nn.checkpoint (no training code)."""
+    net = multi_style_net()
+    torch.save(
+        {
+            "state_dict": {f"net.{k}": v for k, v in net.state_dict().items()},
+            "global_step": 12,
+            "hyper_parameters": {
+                "model": dict(net.config),
+                "styles": list(STYLES),
+                "facts": {"style_weight": 5.0},
+            },
+        },
+        path,
+    )
+    return path
+
+
+def test_exports_a_checkpoint_with_its_card(tmp_path: Path) -> None:
+    ckpt = write_checkpoint(tmp_path / "trio.ckpt")
+    out = tmp_path / "exported" / "trio.onnx"
+    files = run(config(f"checkpoint={ckpt}", f"out={out}"))
+    assert [f.path for f in files] == [out] and out.is_file()
+    card = json.loads((tmp_path / "exported" / "trio.json").read_text())
+    assert card["styles"] == STYLES
+    assert card["facts"] == {"style_weight": 5.0, "global_step": 12}
+    assert [i["name"] for i in card["contract"]["inputs"]] == ["image", "style_weights"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "message"),
+    [
+        (["checkpoint=missing.ckpt"], CheckpointError, "checkpoint not found"),
+        (["variants=[fp32,int4]"], ConfigError, "unknown variant"),
+        (["num_calibration=0"], ConfigError, "num_calibration must be > 0"),
+        (["out=model.pt"], ConfigError, "out must end in .onnx"),
+    ],
+)
+def test_bad_options_raise_one_clear_error(tmp_path: Path, overrides, error, message) -> None:
+    ckpt = write_checkpoint(tmp_path / "trio.ckpt")
+    with pytest.raises(error, match=message):
+        run(config(f"checkpoint={ckpt}", *overrides))
+
+
+def test_command_prints_one_error_line_and_exits_2(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "stylenet.cli.export", "checkpoint=nope.ckpt"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stylenet: error: checkpoint not found")

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import onnx
+import pytest
+import torch
+
+from stylenet.errors import ModelFileError
+from stylenet.export.contract import OPSET, STYLES_KEY
+from stylenet.export.onnx import FP32_TOLERANCE, export_onnx, verify_parity
+from stylenet.nn.checkpoint import ModelInfo
+from stylenet.serve.runtime import OnnxStylizer
+from tests.export.conftest import FACTS, STYLES, tiny_net
+
+
+def test_parity_at_odd_sizes_and_batch_3(single) -> None:
+    net, path = single
+    worst = verify_parity(net, path, sizes=[(33, 47), (61, 35), (32, 32)], batches=[1, 3])
+    assert worst < FP32_TOLERANCE
+
+
+def test_graph_contract_dynamic_dims_and_pinned_opset(single) -> None:
+    _, path = single
+    model = onnx.load(str(path))
+    assert [i.name for i in model.graph.input] == ["image"]
+    assert [o.name for o in model.graph.output] == ["stylized"]
+    for value in (model.graph.input[0], model.graph.output[0]):
+        dims = value.type.tensor_type.shape.dim
+        assert [d.dim_param or d.dim_value for d in dims] == ["N", 3, "H", "W"]
+    assert {o.domain: o.version for o in model.opset_import}[""] == OPSET
+    assert all(not node.metadata_props for node in model.graph.node)  # no source paths
+
+
+def test_metadata_round_trip(single) -> None:
+    _, path = single
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert json.loads(props[STYLES_KEY]) == ["starry"]
+    assert props["stylenet.format_version"] == "1"
+    assert json.loads(props["stylenet.model"])["width"] == 0.125
+    stylizer = OnnxStylizer(path)
+    assert stylizer.styles == ["starry"]
+    assert stylizer.facts == FACTS
+
+
+def test_multi_style_blend_parity(multi) -> None:
+    net, path = multi
+    assert verify_parity(net, path, sizes=[(45, 39)], batches=[3]) < FP32_TOLERANCE
+    stylizer = OnnxStylizer(path)
+    assert stylizer.styles == STYLES
+    image = torch.rand(2, 3, 35, 41) * 255
+    blend = torch.tensor([[0.2, 0.5, 0.3], [0.0, 0.75, 0.25]])
+    with torch.inference_mode():
+        expected = net(image, blend)
+    assert (stylizer(image, blend) - expected).abs().max() < FP32_TOLERANCE
+    one_hot = stylizer(image, torch.tensor([[0.0, 1.0, 0.0]]))  # one row for the batch
+    assert not torch.allclose(one_hot, stylizer(image, blend), atol=1.0)
+
+
+def test_style_names_must_match_the_network(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="one name per style"):
+        export_onnx(tiny_net(), ModelInfo(["a", "b"]), tmp_path / "x.onnx")
+    assert not (tmp_path / "x.onnx").exists()
+
+
+def test_parity_failure_is_a_model_file_error(single) -> None:
+    _, path = single
+    torch.manual_seed(123)
+    other = tiny_net()  # different random weights
+    with pytest.raises(ModelFileError, match="differs from PyTorch"):
+        verify_parity(other, path, sizes=[(32, 32)], batches=[1])
