@@ -25,6 +25,15 @@ def config_dir() -> str:
     )
 
 
+def serve_config_dir() -> str:
+    """``conf/serve/``: the inference commands' configs (stylize, export, webcam).
+
+    A config root of their own, so that ``model=`` and ``style=`` are plain options there
+    rather than the training config groups ``conf/model/`` and ``conf/style/``.
+    """
+    return str(Path(config_dir()) / "serve")
+
+
 def require_positive(name: str, value: float, allow_zero: bool = True) -> float:
     """Return ``value`` as float; raise :class:`ConfigError` if negative (or zero when not allowed)."""
     try:

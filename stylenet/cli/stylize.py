@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from pathlib import Path
 
 import hydra
 import torch
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig
 from tqdm import tqdm
 
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.inputs import Job, find_inputs, plan_jobs
 from stylenet.cli.paths import run_dir
-from stylenet.config import config_dir, require_positive
+from stylenet.config import require_positive, serve_config_dir
 from stylenet.data.images import read_image, resize, save_image
 from stylenet.errors import ConfigError, StylenetError
-from stylenet.serve.blend import choose_weights, interpolation_grid
+from stylenet.serve.blend import choose_weights, interpolation_grid, parse_blend
 from stylenet.serve.figure import blend_grid_figure
 from stylenet.serve.loader import load_stylizer
 from stylenet.serve.pipeline import stylize_image
@@ -38,15 +37,6 @@ def validate(cfg: DictConfig) -> None:
         raise ConfigError("input= is required: an image, a folder, a glob or a video")
 
 
-def _blend(cfg: DictConfig) -> Mapping[str, float] | None:
-    if cfg.blend is None:
-        return None
-    blend = OmegaConf.to_container(cfg.blend) if isinstance(cfg.blend, DictConfig) else cfg.blend
-    if not isinstance(blend, Mapping):
-        raise ConfigError(f'blend must look like "{{starry_night: 0.7, wave: 0.3}}", got {blend!r}')
-    return {str(k): v for k, v in blend.items()}
-
-
 def run(cfg: DictConfig) -> list[Path]:
     """Stylize ``cfg.input`` as configured; returns the written files (or ``[]`` for ``list``)."""
     validate(cfg)
@@ -59,7 +49,7 @@ def run(cfg: DictConfig) -> list[Path]:
     if cfg.list:
         print("\n".join(stylizer.styles))
         return []
-    weights = choose_weights(stylizer.styles, cfg.style, _blend(cfg))
+    weights = choose_weights(stylizer.styles, cfg.style, parse_blend(cfg.blend))
     sources, root = find_inputs(str(cfg.input))
     if cfg.grid is not None:
         return [write_grid(cfg, stylizer, sources[0])]
@@ -138,7 +128,7 @@ def write_grid(cfg: DictConfig, stylizer: Stylizer, source: Path) -> Path:
     return save_image(figure, target, quality=int(cfg.quality))
 
 
-@hydra.main(version_base="1.3", config_path=config_dir(), config_name="stylize")
+@hydra.main(version_base="1.3", config_path=serve_config_dir(), config_name="stylize")
 def main(cfg: DictConfig) -> None:
     for path in exit_on_error(run, cfg):
         print(f"wrote {path}")

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import hydra
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from stylenet.cli.errors import exit_on_error
-from stylenet.config import config_dir, require_positive
+from stylenet.config import require_positive, serve_config_dir
 from stylenet.errors import ConfigError, VideoError
-from stylenet.serve.blend import choose_weights
+from stylenet.serve.blend import choose_weights, parse_blend
 from stylenet.serve.camera import open_camera
 from stylenet.serve.frames import FrameStylizer
 from stylenet.serve.live import LiveStats, run_live
@@ -53,22 +53,11 @@ def wants_window(display: object) -> bool:
     return available
 
 
-def blend_option(value: object) -> Mapping[str, float] | None:
-    """``blend="{a: 0.7, b: 0.3}"`` → ``{"a": 0.7, "b": 0.3}`` (``None`` stays ``None``)."""
-    if value is None:
-        return None
-    blend = OmegaConf.to_container(value) if isinstance(value, DictConfig) else value
-    if not isinstance(blend, Mapping):
-        raise ConfigError(f'blend must look like "{{starry_night: 0.7, wave: 0.3}}", got {blend!r}')
-    return {str(name): weight for name, weight in blend.items()}
-
-
 def build_frame_stylizer(cfg: DictConfig) -> Callable[[np.ndarray], np.ndarray]:
     """The model, wrapped to take camera frames (``H×W×3`` uint8 BGR) and return stylized ones."""
     stabilizer = TemporalStabilizer(strength=float(cfg.temporal), motion=str(cfg.temporal_motion))
-    blend = blend_option(cfg.blend)
     stylizer = load_stylizer(
-        str(cfg.model_path),
+        str(cfg.model),
         device=str(cfg.device),
         precision=str(cfg.precision),
         providers=None if cfg.providers is None else [str(p) for p in cfg.providers],
@@ -76,7 +65,7 @@ def build_frame_stylizer(cfg: DictConfig) -> Callable[[np.ndarray], np.ndarray]:
     frames = FrameStylizer(
         stylizer,
         size=None if cfg.size is None else int(require_positive("size", cfg.size, False)),
-        style_weights=choose_weights(stylizer.styles, None, blend),
+        style_weights=choose_weights(stylizer.styles, cfg.style, parse_blend(cfg.blend)),
         preserve_color=bool(cfg.preserve_color),
         strength=float(cfg.strength),
         temporal=stabilizer,
@@ -135,7 +124,7 @@ def summary(result: WebcamRun) -> str:
     return line + (f"; wrote {result.output}" if result.output else "")
 
 
-@hydra.main(version_base="1.3", config_path=config_dir(), config_name="webcam")
+@hydra.main(version_base="1.3", config_path=serve_config_dir(), config_name="webcam")
 def main(cfg: DictConfig) -> None:
     print(summary(exit_on_error(run, cfg)))
 

@@ -9,8 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import torch
+from omegaconf import DictConfig, OmegaConf
 
 from stylenet.errors import ConfigError
+
+
+def parse_blend(value: object) -> Mapping[str, float] | None:
+    """A ``blend=`` option (``{a: 0.7, b: 0.3}``, any mapping) → a plain dict; ``None`` stays."""
+    if value is None:
+        return None
+    if isinstance(value, DictConfig):
+        value = OmegaConf.to_container(value)
+    if not isinstance(value, Mapping):
+        raise ConfigError(f'blend must look like "{{starry_night: 0.7, wave: 0.3}}", got {value!r}')
+    return {str(name): weight for name, weight in value.items()}
 
 
 def one_hot(styles: Sequence[str], name: str) -> torch.Tensor:

@@ -11,7 +11,7 @@ from hydra import compose, initialize_config_dir
 
 from stylenet.cli import webcam
 from stylenet.cli.webcam import run, summary
-from stylenet.config import config_dir
+from stylenet.config import serve_config_dir
 from stylenet.errors import ConfigError, VideoError
 from stylenet.nn.transformer import TransformerNet
 from tests.serve.clips import read_clip, static_clip, write_clip
@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def config(*overrides: str):
-    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+    with initialize_config_dir(config_dir=serve_config_dir(), version_base="1.3"):
         return compose(config_name="webcam", overrides=list(overrides))
 
 
@@ -44,7 +44,7 @@ def test_records_a_live_run_to_a_file(tmp_path: Path, model: Path, camera_file: 
     out = tmp_path / "live.mp4"
     result = run(
         config(
-            f"model_path={model}",
+            f"model={model}",
             f"camera={camera_file}",
             f"output={out}",
             "display=false",
@@ -63,7 +63,7 @@ def test_records_a_live_run_to_a_file(tmp_path: Path, model: Path, camera_file: 
 
 
 def test_no_camera_is_one_clear_error(tmp_path: Path, model: Path) -> None:
-    cfg = config(f"model_path={model}", "camera=97", f"output={tmp_path / 'o.mp4'}")
+    cfg = config(f"model={model}", "camera=97", f"output={tmp_path / 'o.mp4'}")
     with pytest.raises(VideoError, match="cannot open camera 97: no such camera"):
         run(cfg)
     assert not list(tmp_path.glob("*.mp4"))
@@ -72,9 +72,9 @@ def test_no_camera_is_one_clear_error(tmp_path: Path, model: Path) -> None:
 def test_no_display_and_no_output(model: Path, monkeypatch) -> None:
     monkeypatch.setattr(webcam, "window_available", lambda: False)
     with pytest.raises(VideoError, match="no display for a preview window and no output="):
-        run(config(f"model_path={model}"))
+        run(config(f"model={model}"))
     with pytest.raises(VideoError, match="display=true but no window can be opened"):
-        run(config(f"model_path={model}", "display=true", "output=x.mp4"))
+        run(config(f"model={model}", "display=true", "output=x.mp4"))
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,7 @@ def test_no_display_and_no_output(model: Path, monkeypatch) -> None:
 )
 def test_bad_options(model: Path, camera_file: Path, override: str, error, message: str) -> None:
     cfg = config(
-        f"model_path={model}", f"camera={camera_file}", "display=false", "output=o.mp4", override
+        f"model={model}", f"camera={camera_file}", "display=false", "output=o.mp4", override
     )
     with pytest.raises(error, match=message):
         run(cfg)
@@ -106,7 +106,7 @@ def test_command_without_camera_prints_one_line_and_exits_2(tmp_path: Path) -> N
             sys.executable,
             "-m",
             "stylenet.cli.webcam",
-            "model_path=m.onnx",
+            "model=m.onnx",
             "camera=97",
             "output=o.mp4",
             "display=false",

@@ -178,3 +178,15 @@ def test_list_images_recursive(image_folder: Path) -> None:
     assert len(files) == 6
     with pytest.raises(ImageError):
         list_images(image_folder / "nope")
+
+
+def test_written_files_get_normal_permissions(tmp_path) -> None:
+    import os
+    import stat
+
+    from stylenet.data.images import save_image
+
+    path = save_image(torch.rand(3, 8, 8), tmp_path / "x.png")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
