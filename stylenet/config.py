@@ -25,6 +25,15 @@ def config_dir() -> str:
     )
 
 
+def shipped_models_dir() -> Path:
+    """``exported/``: the trained models that ship with stylenet (in the wheel or the checkout)."""
+    package_dir = Path(stylenet.__file__).resolve().parent
+    for candidate in (package_dir / "exported", package_dir.parent / "exported"):
+        if candidate.is_dir():
+            return candidate
+    return package_dir.parent / "exported"
+
+
 def serve_config_dir() -> str:
     """``conf/serve/``: the inference commands' configs (stylize, export, webcam).
 

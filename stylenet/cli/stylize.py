@@ -18,7 +18,7 @@ from stylenet.data.images import read_image, resize, save_image
 from stylenet.errors import ConfigError, StylenetError
 from stylenet.serve.blend import choose_weights, interpolation_grid, parse_blend
 from stylenet.serve.figure import blend_grid_figure
-from stylenet.serve.loader import load_stylizer
+from stylenet.serve.loader import load_stylizer, shipped_models
 from stylenet.serve.pipeline import stylize_image
 from stylenet.serve.stylizer import Stylizer
 
@@ -40,6 +40,13 @@ def validate(cfg: DictConfig) -> None:
 def run(cfg: DictConfig) -> list[Path]:
     """Stylize ``cfg.input`` as configured; returns the written files (or ``[]`` for ``list``)."""
     validate(cfg)
+    if cfg.model is None:
+        if not cfg.list:
+            raise ConfigError(
+                "model= is required: a shipped name (list=true shows them), .ckpt or .onnx"
+            )
+        print("\n".join(shipped_models()) or "no shipped models installed")
+        return []
     stylizer = load_stylizer(
         str(cfg.model),
         device=str(cfg.device),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from stylenet.config import shipped_models_dir
 from stylenet.errors import ModelFileError
 from stylenet.serve.stylizer import Stylizer
 
@@ -18,12 +19,13 @@ def load_stylizer(
     precision: str = "fp32",
     providers: list[str] | None = None,
 ) -> Stylizer:
-    """A stylizer for a training checkpoint (``.ckpt``) or an exported ONNX model (``.onnx``).
+    """A stylizer for a training checkpoint (``.ckpt``), an exported ONNX model (``.onnx``)
+    or the short name of a shipped model (``starry_night``: ``exported/starry_night.onnx``).
 
     ``device``/``precision`` apply to checkpoints (PyTorch), ``providers`` to ONNX Runtime
     (``None``: the best available, TensorRT > CUDA > CPU).
     """
-    path = Path(model).expanduser()
+    path = resolve_model(model)
     suffix = path.suffix.lower()
     if suffix in CHECKPOINT_SUFFIXES:
         from stylenet.serve.torch_backend import TorchStylizer
@@ -35,4 +37,24 @@ def load_stylizer(
         return OnnxStylizer(path, providers=providers)
     raise ModelFileError(
         f"unknown model {model!r}: give a training checkpoint (.ckpt) or an exported model (.onnx)"
+    )
+
+
+def shipped_models() -> list[str]:
+    """Short names of the models in ``exported/`` (sorted)."""
+    folder = shipped_models_dir()
+    return sorted(p.stem for p in folder.glob("*.onnx") if p.stem.count(".") == 0)
+
+
+def resolve_model(model: str | os.PathLike[str]) -> Path:
+    """``model`` as a path; a bare name without a suffix that is not a file is a shipped model."""
+    path = Path(model).expanduser()
+    if path.suffix or path.exists() or len(path.parts) > 1:
+        return path
+    shipped = shipped_models_dir() / f"{path.name}.onnx"
+    if shipped.is_file():
+        return shipped
+    names = ", ".join(shipped_models()) or "none installed"
+    raise ModelFileError(
+        f"no shipped model named {path.name!r} (shipped: {names}); or give a .ckpt or .onnx path"
     )

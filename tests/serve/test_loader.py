@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from stylenet.errors import ModelFileError
+from stylenet.export.onnx import export_onnx
+from stylenet.nn.checkpoint import ModelInfo
+from stylenet.nn.transformer import TransformerNet
+from stylenet.serve import loader
+
+
+@pytest.fixture
+def shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "exported"
+    export_onnx(TransformerNet(0.125, 1), ModelInfo(["wave"]), folder / "wave.onnx")
+    monkeypatch.setattr(loader, "shipped_models_dir", lambda: folder)
+    return folder
+
+
+def test_short_name_resolves_to_the_shipped_model(shipped: Path) -> None:
+    assert loader.shipped_models() == ["wave"]
+    assert loader.resolve_model("wave") == shipped / "wave.onnx"
+    stylizer = loader.load_stylizer("wave")
+    assert stylizer.styles == ["wave"]
+    assert stylizer(torch.rand(1, 3, 33, 35) * 255).shape == (1, 3, 33, 35)
+
+
+def test_unknown_name_lists_the_shipped_ones(shipped: Path) -> None:
+    with pytest.raises(ModelFileError, match=r"no shipped model named 'monet' \(shipped: wave\)"):
+        loader.load_stylizer("monet")
+
+
+def test_unknown_suffix(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="unknown model"):
+        loader.load_stylizer(tmp_path / "model.h5")
