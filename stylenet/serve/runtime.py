@@ -63,9 +63,12 @@ def choose_providers(requested: Sequence[str] | None = None) -> list[str]:
     return [p for p in PREFERRED_PROVIDERS if p in available]
 
 
-def session_options(intra_op_threads: int = 0, optimization: str = "all") -> ort.SessionOptions:
-    """Session options: ``intra_op_threads`` (0 = ONNX Runtime's default, one per core) and
-    the graph ``optimization`` level (``disable`` | ``basic`` | ``extended`` | ``all``)."""
+def session_options(
+    intra_op_threads: int = 0, optimization: str = "all", spinning: bool = True
+) -> ort.SessionOptions:
+    """Session options: ``intra_op_threads`` (0 = ONNX Runtime's default, one per core), the
+    graph ``optimization`` level (``disable`` | ``basic`` | ``extended`` | ``all``) and whether
+    idle worker threads spin (lowest latency on dedicated cores; turn off on shared CPUs)."""
     if optimization not in _OPTIMIZATION_LEVELS:
         raise ConfigError(
             f"optimization must be one of {list(_OPTIMIZATION_LEVELS)}, got {optimization!r}"
@@ -75,6 +78,7 @@ def session_options(intra_op_threads: int = 0, optimization: str = "all") -> ort
     options = ort.SessionOptions()
     options.intra_op_num_threads = int(intra_op_threads)
     options.graph_optimization_level = _OPTIMIZATION_LEVELS[optimization]
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     return options
 
 
@@ -139,6 +143,7 @@ class OnnxStylizer:
             available (TensorRT > CUDA > CPU; the GPU ones are untested here).
         intra_op_threads: threads per operator (0 = ONNX Runtime's default).
         optimization: graph optimisation level (see :func:`session_options`).
+        spinning: let idle worker threads spin (``False`` on CPUs shared with other work).
     """
 
     def __init__(
@@ -147,9 +152,10 @@ class OnnxStylizer:
         providers: Sequence[str] | None = None,
         intra_op_threads: int = 0,
         optimization: str = "all",
+        spinning: bool = True,
     ) -> None:
         self.path = Path(path).expanduser()
-        options = session_options(intra_op_threads, optimization)
+        options = session_options(intra_op_threads, optimization, spinning)
         self.session = open_session(self.path, choose_providers(providers), options)
         metadata = dict(self.session.get_modelmeta().custom_metadata_map)
         self.styles = read_styles(self.path, metadata)
