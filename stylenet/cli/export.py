@@ -1,4 +1,4 @@
-"""``stylenet-export checkpoint=CKPT out=PATH.onnx``: export a checkpoint to ONNX with model cards."""
+"""``stylenet-export model=CKPT out=PATH.onnx``: export a checkpoint to ONNX with model cards."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from omegaconf import DictConfig, ListConfig
 
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.paths import output_path
-from stylenet.config import config_dir, require_positive
+from stylenet.config import require_positive, serve_config_dir
 from stylenet.export.bundle import ExportedFile, export_bundle
 from stylenet.nn.checkpoint import load_transformer
 
@@ -21,10 +21,10 @@ def _variants(value: object) -> list[str]:
 
 
 def run(cfg: DictConfig) -> list[ExportedFile]:
-    """Export ``cfg.checkpoint`` to ``cfg.out`` (+ variants); returns what was written."""
+    """Export ``cfg.model`` to ``cfg.out`` (+ variants); returns what was written."""
     num_calibration = int(require_positive("num_calibration", cfg.num_calibration, False))
-    net, info = load_transformer(cfg.checkpoint)
-    target = output_path(cfg.out, f"{Path(str(cfg.checkpoint)).stem}.onnx")
+    net, info = load_transformer(cfg.model)
+    target = output_path(cfg.out, f"{Path(str(cfg.model)).stem}.onnx")
     calibration = None if cfg.calibration is None else str(cfg.calibration)
     files = export_bundle(net, info, target, _variants(cfg.variants), calibration, num_calibration)
     for file in files:
@@ -35,7 +35,7 @@ def run(cfg: DictConfig) -> list[ExportedFile]:
     return files
 
 
-@hydra.main(version_base="1.3", config_path=config_dir(), config_name="export")
+@hydra.main(version_base="1.3", config_path=serve_config_dir(), config_name="export")
 def main(cfg: DictConfig) -> None:
     exit_on_error(run, cfg)
 

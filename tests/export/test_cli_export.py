@@ -11,7 +11,7 @@ import torch
 from hydra import compose, initialize_config_dir
 
 from stylenet.cli.export import run
-from stylenet.config import config_dir
+from stylenet.config import serve_config_dir
 from stylenet.errors import CheckpointError, ConfigError
 from tests.export.conftest import STYLES, multi_style_net
 
@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def config(*overrides: str):
-    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+    with initialize_config_dir(config_dir=serve_config_dir(), version_base="1.3"):
         return compose(config_name="export", overrides=list(overrides))
 
 
@@ -44,7 +44,7 @@ def write_checkpoint(path: Path) -> Path:
 def test_exports_a_checkpoint_with_its_card(tmp_path: Path) -> None:
     ckpt = write_checkpoint(tmp_path / "trio.ckpt")
     out = tmp_path / "exported" / "trio.onnx"
-    files = run(config(f"checkpoint={ckpt}", f"out={out}"))
+    files = run(config(f"model={ckpt}", f"out={out}"))
     assert [f.path for f in files] == [out] and out.is_file()
     card = json.loads((tmp_path / "exported" / "trio.json").read_text())
     assert card["styles"] == STYLES
@@ -55,7 +55,7 @@ def test_exports_a_checkpoint_with_its_card(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("overrides", "error", "message"),
     [
-        (["checkpoint=missing.ckpt"], CheckpointError, "checkpoint not found"),
+        (["model=missing.ckpt"], CheckpointError, "checkpoint not found"),
         (["variants=[fp32,int4]"], ConfigError, "unknown variant"),
         (["num_calibration=0"], ConfigError, "num_calibration must be > 0"),
         (["out=model.pt"], ConfigError, "out must end in .onnx"),
@@ -64,13 +64,13 @@ def test_exports_a_checkpoint_with_its_card(tmp_path: Path) -> None:
 def test_bad_options_raise_one_clear_error(tmp_path: Path, overrides, error, message) -> None:
     ckpt = write_checkpoint(tmp_path / "trio.ckpt")
     with pytest.raises(error, match=message):
-        run(config(f"checkpoint={ckpt}", *overrides))
+        run(config(f"model={ckpt}", *overrides))
 
 
 def test_command_prints_one_error_line_and_exits_2(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.run(
-        [sys.executable, "-m", "stylenet.cli.export", "checkpoint=nope.ckpt"],
+        [sys.executable, "-m", "stylenet.cli.export", "model=nope.ckpt"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
