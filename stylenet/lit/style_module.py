@@ -82,14 +82,14 @@ class StyleTransferModule(L.LightningModule):
 
     def stylize(self, photos: torch.Tensor, style_weights: torch.Tensor | None) -> torch.Tensor:
         """``N×3×H×W`` photos in [0, 1] → stylized ``N×3×H×W`` in [0, 1]."""
-        if self.channels_last:
-            photos = photos.contiguous(memory_format=torch.channels_last)
         return self.net(photos * 255.0, style_weights) / 255.0
 
     def compute_loss(
         self, photos: torch.Tensor, style_weights: torch.Tensor | None
     ) -> tuple[LossTerms, torch.Tensor]:
         """Loss terms (per image) of stylizing ``photos`` and the stylized images."""
+        if self.channels_last:  # one memory format end to end: mixing them costs copies
+            photos = photos.contiguous(memory_format=torch.channels_last)
         content_targets = self.loss.content_targets(photos)
         stylized = self.stylize(photos, style_weights)
         loss_weights = None if style_weights is None else style_weights[:, self.train_styles]

@@ -166,9 +166,10 @@ class PerceptualLoss(nn.Module):
         return targets
 
     def content_targets(self, content: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Content features ``{layer: N×C×h×w}``, computed without gradients."""
+        """Content features ``{layer: N×C×h×w}``, computed without gradients (and without the
+        layers deeper than the content layers)."""
         with torch.no_grad():
-            feats = self.vgg(content)
+            feats = self.vgg(content, layers=self.content_layers)
         return {layer: feats[layer] for layer in self.content_layers}
 
     def forward(

@@ -93,10 +93,15 @@ class VGGFeatures(nn.Module):
             x = x[:, self.channel_order]
         return x * self.inv_std - self.mean_scaled
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, layers: Iterable[str] | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Features of ``layers`` (default: all of :attr:`layers`); stops at the deepest one."""
         if x.dim() != 4 or x.shape[1] != 3:
             raise ValueError(f"VGGFeatures expects N×3×H×W, got {tuple(x.shape)}")
-        wanted = set(self.layers)
+        wanted = set(self.layers if layers is None else layers)
+        if not wanted <= set(self.layers):
+            raise ValueError(f"layers {sorted(wanted - set(self.layers))} were not requested")
         out: dict[str, torch.Tensor] = {}
         h = self.normalize(x)
         previous_block = 1
@@ -108,6 +113,8 @@ class VGGFeatures(nn.Module):
             h = F.relu(conv(h))
             if name in wanted:
                 out[name] = h
+                if len(out) == len(wanted):
+                    break
         return out
 
     def _pool(self, h: torch.Tensor) -> torch.Tensor:
