@@ -19,12 +19,15 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 
-from stylenet.config import build, config_dir
+from stylenet.config import build, config_dir, shared_data_dir
+from stylenet.data.datamodule import center_crop
+from stylenet.data.images import list_images, read_image
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.losses import PerceptualLoss
 from stylenet.nn.transformer import TransformerNet
@@ -72,12 +75,20 @@ def training_config(*overrides: str):
         return compose(config_name="train", overrides=list(overrides))
 
 
-def stylenet_module(weights: str | None, size: int, channels_last: bool) -> StyleTransferModule:
-    """The module the training command builds (perceptual config, one random style image)."""
+def style_image() -> torch.Tensor:
+    """The default training style's painting (random pixels when it is not available)."""
+    path = Path(str(training_config().style.image))
+    return read_image(path, max_side=512) if path.is_file() else torch.rand(3, 512, 512)
+
+
+def stylenet_module(
+    weights: str | None, size: int, channels_last: bool, style: torch.Tensor | None = None
+) -> StyleTransferModule:
+    """The module the training command builds (its perceptual config and one style)."""
     cfg = training_config()
     overrides = {"weights": weights} if weights else {}
     loss: PerceptualLoss = build(cfg.perceptual, _convert_="all", **overrides)
-    loss.set_styles([torch.rand(3, size, size)])
+    loss.set_styles([torch.rand(3, size, size) if style is None else style])
     net = build(cfg.model)
     return StyleTransferModule(net, loss, ["bench"], lr=float(cfg.lr), channels_last=channels_last)
 
@@ -117,14 +128,23 @@ def median_ms(steps: dict[str, Callable[[], float]], warmup: int, repeats: int) 
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def loss_curves(steps: int, batch: int, size: int) -> None:
+def photo_batches(folder: str | None, batch: int, size: int, count: int = 8) -> list[torch.Tensor]:
+    """``count`` batches of centre crops from ``folder`` (random pixels when there is none)."""
+    if folder is None or not Path(folder).is_dir():
+        print("no photo folder: random-pixel batches")
+        return [torch.rand(batch, 3, size, size) for _ in range(count)]
+    files = list_images(folder)[: batch * count]
+    crops = [center_crop(read_image(f), size) for f in files]
+    return [torch.stack(crops[i : i + batch]) for i in range(0, len(crops) - batch + 1, batch)]
+
+
+def loss_curves(steps: int, batch: int, size: int, folder: str | None) -> None:
     """fp32 vs bf16 training from the same start on the same photos: mean loss per 50 steps."""
-    torch.manual_seed(0)
-    photos = [torch.rand(batch, 3, size, size) for _ in range(8)]
+    photos = photo_batches(folder, batch, size)
     curves = {}
     for name, dtype in (("fp32", None), ("bf16", torch.bfloat16)):
         torch.manual_seed(0)
-        module = stylenet_module(None, size, channels_last=True)
+        module = stylenet_module(None, size, channels_last=True, style=style_image())
         optimizer = module.configure_optimizers()
         step_fns = [stylenet_step(module, p, dtype, optimizer) for p in photos]
         curves[name] = [step_fns[i % len(photos)]() for i in range(steps)]
@@ -144,6 +164,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--loss-steps", type=int, default=0, help="also compare loss curves")
+    parser.add_argument("--photos", default=shared_data_dir("coco/train2017"), help="photo folder")
     args = parser.parse_args()
     torch.manual_seed(0)
     photos = torch.rand(args.batch, 3, args.size, args.size)
@@ -161,7 +182,7 @@ def main() -> None:
     for name, ms in medians.items():
         print(f"  {name:50s} {ms:8.0f} ms/step  {base / ms:5.2f}x")
     if args.loss_steps:
-        loss_curves(args.loss_steps, args.batch, args.size)
+        loss_curves(args.loss_steps, args.batch, args.size, args.photos)
 
 
 if __name__ == "__main__":
