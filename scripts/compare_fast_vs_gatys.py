@@ -32,6 +32,7 @@ from stylenet.errors import ModelFileError
 from stylenet.losses import PerceptualLoss
 from stylenet.methods.gatys import GatysObjective
 from stylenet.methods.optimize import optimize_image
+from stylenet.serve.loader import load_stylizer
 
 Stylizer = Callable[[torch.Tensor], torch.Tensor]
 CHECKPOINTS = (10, 25, 50, 100, 200, 500)
@@ -41,8 +42,12 @@ def load_fast_model(path: str | Path) -> Stylizer:
     """A stylizer ``N×3×H×W`` RGB 0–255 → same from a TorchScript file, a ``torch.export``
     archive (``.pt2``) or a ``torch.save``d ``nn.Module``.
 
-    The hook for other model formats (Lightning checkpoints, ONNX) once they exist.
+    Training checkpoints (``.ckpt``), exported ONNX models and shipped model names go through
+    :func:`stylenet.serve.loader.load_stylizer`.
     """
+    if Path(path).suffix.lower() in (".ckpt", ".onnx") or not Path(path).suffix:
+        stylizer = load_stylizer(str(path), device="cpu")
+        return lambda batch: stylizer(batch)
     file = Path(path)
     if not file.is_file():
         raise ModelFileError(f"fast model not found: {file} (give --model PATH)")
@@ -170,7 +175,9 @@ def report(result: Comparison) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, help="TorchScript or torch.save'd nn.Module")
+    parser.add_argument(
+        "--model", required=True, help=".ckpt, .onnx, shipped name, TorchScript or saved module"
+    )
     parser.add_argument("--style", required=True, help="the style image the model was trained on")
     parser.add_argument("--photos", required=True, help="folder of held-out photos")
     parser.add_argument("--num-photos", type=int, default=4)

@@ -68,3 +68,21 @@ def test_bad_model_files_are_one_line_errors(tmp_path: Path) -> None:
     torch.save(tiny_model().state_dict(), weights)
     with pytest.raises(ModelFileError, match=r"not an nn\.Module"):
         compare_script.load_fast_model(weights)
+
+
+def test_training_checkpoints_load_through_the_stylizer(tmp_path: Path) -> None:
+    from stylenet.nn.transformer import TransformerNet
+
+    net = TransformerNet(0.125, 1)
+    path = tmp_path / "last.ckpt"
+    torch.save(
+        {
+            "state_dict": {f"net.{k}": v for k, v in net.state_dict().items()},
+            "hyper_parameters": {"model": dict(net.config), "styles": ["x"], "facts": {}},
+        },
+        path,
+    )
+    stylize = compare_script.load_fast_model(path)
+    batch = torch.rand(1, 3, 36, 40) * 255
+    with torch.no_grad():
+        assert torch.allclose(stylize(batch), net.eval()(batch), atol=1e-4)
