@@ -164,8 +164,17 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--loss-steps", type=int, default=0, help="also compare loss curves")
+    parser.add_argument("--no-timing", action="store_true", help="only the loss curves")
     parser.add_argument("--photos", default=shared_data_dir("coco/train2017"), help="photo folder")
     args = parser.parse_args()
+    if not args.no_timing:
+        time_steps(args)
+    if args.loss_steps:
+        loss_curves(args.loss_steps, args.batch, args.size, args.photos)
+
+
+def time_steps(args: argparse.Namespace) -> None:
+    """ms/step of the baseline and of stylenet's step with each optimisation added."""
     torch.manual_seed(0)
     photos = torch.rand(args.batch, 3, args.size, args.size)
     rows = {"baseline fp32 (pytorch/examples-style, VGG-16)": baseline_step(args.batch, args.size)}
@@ -181,8 +190,6 @@ def main() -> None:
     base = next(iter(medians.values()))
     for name, ms in medians.items():
         print(f"  {name:50s} {ms:8.0f} ms/step  {base / ms:5.2f}x")
-    if args.loss_steps:
-        loss_curves(args.loss_steps, args.batch, args.size, args.photos)
 
 
 if __name__ == "__main__":
