@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 
-from stylenet.config import build, config_dir, shared_data_dir
+from stylenet.config import build, shared_data_dir, train_config_dir
 from stylenet.data.datamodule import center_crop
 from stylenet.data.images import list_images, read_image
 from stylenet.lit.style_module import StyleTransferModule
@@ -71,7 +71,7 @@ def baseline_step(batch: int, size: int) -> Callable[[], float]:
 
 
 def training_config(*overrides: str):
-    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
         return compose(config_name="train", overrides=list(overrides))
 
 

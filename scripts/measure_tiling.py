@@ -3,7 +3,7 @@
     python scripts/measure_tiling.py --model johnson --size 1024x1536 --tiles 256,512,768,1024
     python scripts/measure_tiling.py --model johnson --big 6000x4000
 
-Random-initialised networks from ``conf/model/<name>.yaml`` (or ``--checkpoint``/``--onnx``
+Random-initialised networks from ``conf/train/model/<name>.yaml`` (or ``--checkpoint``/``--onnx``
 for a trained one), run with ONNX Runtime fp32 (``--backend torch`` for PyTorch eager).
 Agreement mode prints, per tile size and overlap, the mean and 99th-percentile
 ``|tiled - single pass|`` (0–255) and the seam ratio at tile edges for the tiled output next
@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from stylenet.config import config_dir
+from stylenet.config import train_config_dir
 from stylenet.export.calibration import synthetic_photo
 from stylenet.export.onnx import export_onnx
 from stylenet.nn.checkpoint import ModelInfo
@@ -37,8 +37,8 @@ from stylenet.serve.torch_backend import TorchStylizer
 
 
 def random_net(name: str) -> torch.nn.Module:
-    """A randomly initialised network from ``conf/model/<name>.yaml`` (eval mode)."""
-    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+    """A randomly initialised network from ``conf/train/model/<name>.yaml`` (eval mode)."""
+    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
         cfg = compose(config_name=f"model/{name}")
     return instantiate(cfg.model).eval()
 
@@ -95,7 +95,7 @@ def pair(text: str) -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="johnson", help="conf/model name (random weights)")
+    parser.add_argument("--model", default="johnson", help="conf/train/model name (random weights)")
     parser.add_argument("--checkpoint", default=None)
     parser.add_argument("--onnx", default=None)
     parser.add_argument("--backend", default="onnx", choices=["onnx", "torch"])

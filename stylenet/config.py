@@ -34,11 +34,20 @@ def shipped_models_dir() -> Path:
     return package_dir.parent / "exported"
 
 
+def train_config_dir() -> str:
+    """``conf/train/``: the training command's root (model/, style/, data/, trainer/, …).
+
+    A root of its own, so that ``style=`` stays a plain option of stylenet-gatys; the shared
+    ``conf/perceptual/`` group is reached through ``hydra.searchpath`` in ``train.yaml``.
+    """
+    return str(Path(config_dir()) / "train")
+
+
 def serve_config_dir() -> str:
     """``conf/serve/``: the inference commands' configs (stylize, export, webcam).
 
     A config root of their own, so that ``model=`` and ``style=`` are plain options there
-    rather than the training config groups ``conf/model/`` and ``conf/style/``.
+    rather than the training config groups ``conf/train/model/`` and ``conf/train/style/``.
     """
     return str(Path(config_dir()) / "serve")
 
@@ -89,3 +98,5 @@ def shared_data_dir(subfolder: str = "") -> str:
 
 if not OmegaConf.has_resolver("shared_data"):
     OmegaConf.register_new_resolver("shared_data", shared_data_dir)
+if not OmegaConf.has_resolver("stylenet_conf"):
+    OmegaConf.register_new_resolver("stylenet_conf", config_dir)

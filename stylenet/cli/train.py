@@ -17,7 +17,7 @@ from stylenet.cli.train_setup import (
     build_trainer,
     validate_train_config,
 )
-from stylenet.config import config_dir
+from stylenet.config import train_config_dir
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def run(cfg: DictConfig) -> Path:
     return last
 
 
-@hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
+@hydra.main(version_base="1.3", config_path=train_config_dir(), config_name="train")
 def main(cfg: DictConfig) -> None:
     path = exit_on_error(run, cfg)
     print(f"last checkpoint: {path}")

@@ -13,7 +13,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint, OnExceptionCheckpoint
 from lightning.pytorch.loggers import CSVLogger, Logger
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from stylenet.config import build, config_dir, require_positive
+from stylenet.config import build, require_positive, train_config_dir
 from stylenet.data.datamodule import PhotoDataModule, list_photos
 from stylenet.data.images import read_image
 from stylenet.errors import ConfigError
@@ -35,7 +35,7 @@ class StyleSpec:
 
 
 def style_specs(cfg: DictConfig) -> list[StyleSpec]:
-    """The styles to train: ``styles=[a,b,…]`` (names in conf/style/) or the one ``style``."""
+    """The styles to train: ``styles=[a,b,…]`` (names in conf/train/style/) or the one ``style``."""
     names = cfg.get("styles")
     if not names:
         return [_spec(cfg.style, cfg.perceptual.style_weight)]
@@ -45,8 +45,8 @@ def style_specs(cfg: DictConfig) -> list[StyleSpec]:
 
 
 def load_style_config(name: str, cfg: DictConfig) -> DictConfig:
-    """``conf/style/<name>.yaml`` resolved against ``cfg.paths``."""
-    file = Path(config_dir()) / "style" / f"{name}.yaml"
+    """``conf/train/style/<name>.yaml`` resolved against ``cfg.paths``."""
+    file = Path(train_config_dir()) / "style" / f"{name}.yaml"
     if not file.is_file():
         known = sorted(p.stem for p in file.parent.glob("*.yaml"))
         raise ConfigError(f"unknown style {name!r}; choose from {', '.join(known)}")

@@ -10,7 +10,7 @@ from hydra import compose, initialize_config_dir
 from PIL import Image
 
 from stylenet.cli.train import run
-from stylenet.config import config_dir
+from stylenet.config import train_config_dir
 from stylenet.errors import ConfigError, ImageError
 from stylenet.nn.checkpoint import load_transformer, read_checkpoint
 from tests.conftest import synthetic_rgb
@@ -24,7 +24,7 @@ def style_image(tmp_path: Path) -> Path:
 
 
 def config(photos: Path, style: Path, out: Path, *overrides: str):
-    with initialize_config_dir(config_dir=config_dir(), version_base="1.3", job_name="train"):
+    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3", job_name="train"):
         return compose(
             config_name="train",
             overrides=[

@@ -8,7 +8,7 @@ from hydra import compose, initialize_config_dir
 from PIL import Image
 
 from stylenet.cli.train import run
-from stylenet.config import config_dir
+from stylenet.config import train_config_dir
 from stylenet.errors import ConfigError
 from stylenet.nn.checkpoint import load_transformer
 from tests.conftest import synthetic_rgb
@@ -24,7 +24,7 @@ def style_dir(tmp_path: Path) -> Path:
 
 
 def train(photos: Path, styles: Path, out: Path, monkeypatch, *overrides: str) -> Path:
-    with initialize_config_dir(config_dir=config_dir(), version_base="1.3", job_name="train"):
+    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3", job_name="train"):
         cfg = compose(
             config_name="train",
             overrides=[
