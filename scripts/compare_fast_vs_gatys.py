@@ -5,21 +5,19 @@ of the fast model's output and of Gatys after 10/25/50/100/200/500 L-BFGS iterat
 the time each took. Prints the first iteration count whose loss matches the fast model's and
 the speedup (Johnson, Alahi and Fei-Fei 2016 report ~50–100 iterations and ~1000× on a GPU).
 
-    python scripts/compare_fast_vs_gatys.py --model fast.pt --style painting.jpg \
-        --photos /path/to/held_out --num-photos 4 --size 256
+    python scripts/compare_fast_vs_gatys.py --model starry_night \
+        --style ../shared/data/styles/starry_night.jpg --photos ../shared/data/coco/val2017
 
-``--model``: a TorchScript file or a ``torch.save``d ``nn.Module`` with the transformer
-contract ``N×3×H×W`` RGB 0–255 → same (see :func:`load_fast_model`).
+``--model``: a shipped model name, a training checkpoint (``.ckpt``), an exported ``.onnx``,
+a TorchScript file or a ``torch.save``d ``nn.Module`` with the transformer contract
+``N×3×H×W`` RGB 0–255 → same (see :func:`load_fast_model`). Both methods are scored on the
+training loss (``--perceptual vgg19_caffe_fast``, style at 512 px) unless told otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -30,15 +28,11 @@ from stylenet.config import config_dir
 from stylenet.data.images import list_images, read_image
 from stylenet.errors import ModelFileError
 from stylenet.losses import PerceptualLoss
-from stylenet.methods.gatys import GatysObjective
-from stylenet.methods.optimize import optimize_image
+from stylenet.methods.fast_vs_gatys import Comparison, FastStylizer, compare
 from stylenet.serve.loader import load_stylizer
 
-Stylizer = Callable[[torch.Tensor], torch.Tensor]
-CHECKPOINTS = (10, 25, 50, 100, 200, 500)
 
-
-def load_fast_model(path: str | Path) -> Stylizer:
+def load_fast_model(path: str | Path) -> FastStylizer:
     """A stylizer ``N×3×H×W`` RGB 0–255 → same from a TorchScript file, a ``torch.export``
     archive (``.pt2``) or a ``torch.save``d ``nn.Module``.
 
@@ -78,97 +72,22 @@ def load_fast_model(path: str | Path) -> Stylizer:
     return stylize
 
 
-@dataclass
-class Comparison:
-    """Mean loss and median seconds: the fast model, and Gatys at each iteration count."""
-
-    fast_loss: float
-    fast_seconds: float
-    gatys_loss: dict[int, float] = field(default_factory=dict)
-    gatys_seconds: dict[int, float] = field(default_factory=dict)
-
-    def matching_iterations(self) -> int | None:
-        """The first iteration count whose Gatys loss is <= the fast model's (None: never)."""
-        return next((k for k, v in sorted(self.gatys_loss.items()) if v <= self.fast_loss), None)
-
-    def speedup(self) -> float | None:
-        """Gatys time to match the fast loss / fast model time."""
-        match = self.matching_iterations()
-        return None if match is None else self.gatys_seconds[match] / self.fast_seconds
-
-
-def content_style_loss(loss: PerceptualLoss, image: torch.Tensor, content: torch.Tensor) -> float:
-    """Content + style loss (no TV) of ``1×3×H×W`` ``image`` for photo ``content``."""
-    with torch.no_grad():
-        terms = loss(image.clamp(0, 1), content)
-    return float((terms.content + terms.style).sum())
-
-
-def gatys_curve(
-    loss: PerceptualLoss, content: torch.Tensor, checkpoints: Sequence[int]
-) -> tuple[dict[int, float], dict[int, float]]:
-    """Loss and optimisation seconds after each checkpoint of ONE L-BFGS run from the photo."""
-    wanted = set(checkpoints)
-    losses: dict[int, float] = {}
-    seconds: dict[int, float] = {}
-    excluded = [0.0]  # time spent measuring, not optimising
-    start = time.perf_counter()
-
-    def record(step: int, image: torch.Tensor) -> None:
-        if step in wanted:
-            now = time.perf_counter()
-            seconds[step] = now - start - excluded[0]
-            losses[step] = content_style_loss(loss, image, content)
-            excluded[0] += time.perf_counter() - now
-
-    objective = GatysObjective(loss, loss.content_targets(content))
-    optimize_image(objective, content, max(checkpoints), "lbfgs", None, record, "gatys", False)
-    return losses, seconds
-
-
-def compare(
-    stylizer: Stylizer,
-    photos: Sequence[torch.Tensor],
-    loss: PerceptualLoss,
-    checkpoints: Sequence[int] = CHECKPOINTS,
-    repeats: int = 3,
-) -> Comparison:
-    """Compare ``stylizer`` with Gatys on ``photos`` (each ``3×H×W`` in [0, 1]).
-
-    ``loss`` must have its style set. Fast time: median of ``repeats`` after one warm-up.
-    """
-    fast_losses, fast_times = [], []
-    curves = []
-    for photo in photos:
-        batch = photo[None]
-        stylizer(batch * 255)  # warm-up
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            out = stylizer(batch * 255)
-            times.append(time.perf_counter() - start)
-        fast_times.append(statistics.median(times))
-        fast_losses.append(content_style_loss(loss, out / 255, batch))
-        curves.append(gatys_curve(loss, batch, checkpoints))
-    result = Comparison(statistics.mean(fast_losses), statistics.median(fast_times))
-    for k in checkpoints:
-        result.gatys_loss[k] = statistics.mean(c[0][k] for c in curves)
-        result.gatys_seconds[k] = statistics.median(c[1][k] for c in curves)
-    return result
-
-
 def report(result: Comparison) -> str:
     """A Markdown table plus the match/speedup line."""
     lines = ["| method | content+style loss | seconds/image |", "|---|---|---|"]
     lines.append(f"| fast model | {result.fast_loss:.4g} | {result.fast_seconds:.3f} |")
     for k, v in result.gatys_loss.items():
         lines.append(f"| Gatys {k} it | {v:.4g} | {result.gatys_seconds[k]:.2f} |")
+    lines.append(
+        f"\nfast model: content {result.fast_content:.4g}, style {result.fast_style:.4g}; "
+        f"per photo, Gatys matches it at {result.photo_matches} iterations"
+    )
     match = result.matching_iterations()
     if match is None:
-        lines.append(f"\nGatys did not reach the fast model's loss in {max(result.gatys_loss)} it.")
+        lines.append(f"Gatys did not reach the fast model's loss in {max(result.gatys_loss)} it.")
     else:
         lines.append(
-            f"\nfast loss matched by Gatys at {match} iterations; speedup {result.speedup():.0f}×"
+            f"mean fast loss matched by Gatys at {match} iterations; speedup {result.speedup():.0f}×"
         )
     return "\n".join(lines)
 
@@ -182,8 +101,15 @@ def main() -> None:
     parser.add_argument("--photos", required=True, help="folder of held-out photos")
     parser.add_argument("--num-photos", type=int, default=4)
     parser.add_argument("--size", type=int, default=256, help="photo longest side")
-    parser.add_argument("--perceptual", default="vgg19_caffe", help="conf/perceptual/<name>.yaml")
-    parser.add_argument("--style-size", type=int, default=256, help="style longest side")
+    parser.add_argument(
+        "--perceptual",
+        default="vgg19_caffe_fast",
+        help="conf/perceptual/<name>.yaml: the loss both methods are scored (and Gatys run) on; "
+        "default: the training loss",
+    )
+    parser.add_argument(
+        "--style-size", type=int, default=512, help="style longest side (training uses 512)"
+    )
     args = parser.parse_args()
     stylizer = load_fast_model(args.model)
     cfg = OmegaConf.load(Path(config_dir()) / "perceptual" / f"{args.perceptual}.yaml")

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from stylenet.errors import ConfigError, StylenetError
 
 Objective = Callable[[torch.Tensor], dict[str, torch.Tensor]]
-StepCallback = Callable[[int, torch.Tensor], None]
+StepCallback = Callable[[int, torch.Tensor], bool | None]
 OPTIMIZERS = ("lbfgs", "adam")
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
 
@@ -62,8 +62,8 @@ def optimize_image(
     """Minimise ``sum(objective(x).values())`` over the pixels ``x`` starting from ``init``.
 
     ``objective`` maps ``1×3×H×W`` → ``{term_name: scalar}``; the terms are shown in the
-    progress bar. ``on_step(i, image)`` is called after step ``i`` (1-based). ``init`` is
-    not modified.
+    progress bar. ``on_step(i, image)`` is called after step ``i`` (1-based); returning
+    ``True`` stops the optimisation there. ``init`` is not modified.
     """
     if int(iterations) < 0:
         raise ConfigError(f"iterations must be >= 0, got {iterations}")
@@ -94,8 +94,8 @@ def optimize_image(
             with torch.no_grad():
                 image.clamp_(0, 1)
         bar.set_postfix({k: _short(v) for k, v in last_terms.items()}, refresh=False)
-        if on_step is not None:
-            on_step(step, image.detach().clamp(0, 1))
+        if on_step is not None and on_step(step, image.detach().clamp(0, 1)):
+            break
     bar.close()
     return OptimizeResult(image=image.detach().clamp(0, 1), history=history)
 

@@ -26,6 +26,7 @@ class TorchStylizer:
         self.net = net.to(self.device).eval()
         self.info = info
         self.styles = list(info.styles)
+        self.facts = dict(info.facts)
 
     @classmethod
     def from_checkpoint(

@@ -41,20 +41,11 @@ def test_load_and_compare_on_a_tiny_random_model(tmp_path: Path, kind: str) -> N
         torch.save(tiny_model(), path)
     stylizer = compare_script.load_fast_model(path)
     photos = [torch.rand(3, 32, 40), torch.rand(3, 32, 40)]
-    result = compare_script.compare(stylizer, photos, tiny_loss(), checkpoints=(1, 3), repeats=1)
+    result = compare_script.compare(stylizer, photos, tiny_loss(), iterations=(1, 3), repeats=1)
     assert set(result.gatys_loss) == {1, 3} and set(result.gatys_seconds) == {1, 3}
     assert result.gatys_loss[3] < result.gatys_loss[1]
     assert result.fast_seconds > 0 and result.fast_loss > 0
     assert "| fast model |" in compare_script.report(result)
-
-
-def test_match_and_speedup() -> None:
-    result = compare_script.Comparison(
-        2.0, 0.01, {10: 3.0, 25: 1.5, 50: 1.0}, {10: 1, 25: 2, 50: 4}
-    )
-    assert result.matching_iterations() == 25
-    assert result.speedup() == pytest.approx(200.0)
-    assert compare_script.Comparison(0.1, 1.0, {10: 3.0}, {10: 1.0}).speedup() is None
 
 
 def test_bad_model_files_are_one_line_errors(tmp_path: Path) -> None:

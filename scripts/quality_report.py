@@ -1,0 +1,138 @@
+"""Quality of trained models on held-out photos: content and style loss, and the Gatys
+iteration count each model matches (for docs/BENCHMARKS.md).
+
+For every model and each of its styles: the mean content and style loss of its outputs on
+``--num-photos`` held-out photos, the style loss of the photos themselves (what the model
+starts from), and per photo the first of 10/25/50/100/200/500 L-BFGS iterations at which
+Gatys, run on the same loss from the photo, reaches the model's loss (the run stops there).
+
+    python scripts/quality_report.py                      # every shipped model
+    python scripts/quality_report.py starry_night training/wave/checkpoints/last.ckpt \\
+        --photos ../shared/data/coco/val2017 --num-photos 4 --size 256
+
+Paintings are found by the file names stored in each model (``facts.style_images``; else by
+style name) in ``--styles`` (default: the shared style folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+from stylenet.config import config_dir, shared_data_dir
+from stylenet.data.images import is_image_file, list_images, read_image
+from stylenet.losses import PerceptualLoss
+from stylenet.methods.fast_vs_gatys import Comparison, compare, loss_terms
+from stylenet.serve.blend import one_hot
+from stylenet.serve.loader import load_stylizer, shipped_models
+from stylenet.serve.stylizer import Stylizer
+
+TRAINING_STYLE_SIZE = 512  # conf/train/style/*.yaml: size
+
+
+@dataclass
+class Row:
+    model: str
+    style: str
+    photo_style: float
+    result: Comparison
+
+
+def painting_for(stylizer: Stylizer, style: str, styles_dir: Path) -> Path:
+    """The painting ``style`` was trained on: the file name the model recorded, else the
+    image called ``style`` (any extension) in ``styles_dir``."""
+    recorded = stylizer.facts.get("style_images") or {}
+    if style in recorded:
+        return styles_dir / str(recorded[style])
+    named = [p for p in sorted(styles_dir.glob(f"{style}.*")) if is_image_file(p)]
+    return named[0] if named else styles_dir / f"{style}.jpg"
+
+
+def evaluate(
+    model: str,
+    photos: Sequence[torch.Tensor],
+    loss: PerceptualLoss,
+    styles_dir: Path,
+    repeats: int,
+) -> list[Row]:
+    """One row per style of ``model`` (a shipped name, ``.ckpt`` or ``.onnx``)."""
+    stylizer = load_stylizer(model, device="cpu")
+    rows = []
+    for style in stylizer.styles:
+        loss.set_styles(
+            [read_image(painting_for(stylizer, style, styles_dir), TRAINING_STYLE_SIZE)]
+        )
+        weights = one_hot(stylizer.styles, style)[None] if len(stylizer.styles) > 1 else None
+
+        def fast(batch: torch.Tensor, weights: torch.Tensor | None = weights) -> torch.Tensor:
+            return stylizer(batch, None if weights is None else weights.expand(len(batch), -1))
+
+        photo_style = statistics.mean(loss_terms(loss, p[None], p[None])[1] for p in photos)
+        result = compare(fast, photos, loss, repeats=repeats, stop_at_match=True)
+        rows.append(Row(Path(model).stem, style, photo_style, result))
+        print(table_line(rows[-1]), flush=True)
+    return rows
+
+
+def median_match(matches: Sequence[int | None]) -> str:
+    """Median of per-photo matches, with unmatched photos counted as above 500."""
+    if any(m is None for m in matches):
+        known = sorted(m for m in matches if m is not None)
+        return f">500 for {len(matches) - len(known)} of {len(matches)}"
+    return f"{statistics.median(matches):g}"
+
+
+HEADER = (
+    "| model | style | content | style loss | style loss of the photo | Gatys iterations to "
+    "match (median; per photo) | model s/image |\n|---|---|---|---|---|---|---|"
+)
+
+
+def table_line(row: Row) -> str:
+    r = row.result
+    return (
+        f"| {row.model} | {row.style} | {r.fast_content:.3g} | {r.fast_style:.3g} | "
+        f"{row.photo_style:.3g} | {median_match(r.photo_matches)}; {r.photo_matches} | "
+        f"{r.fast_seconds:.3f} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "models", nargs="*", help="shipped names, .ckpt or .onnx (default: shipped)"
+    )
+    parser.add_argument("--photos", default=None, help="held-out photos (default: coco/val2017)")
+    parser.add_argument("--styles", default=None, help="the paintings (default: shared styles/)")
+    parser.add_argument("--num-photos", type=int, default=4)
+    parser.add_argument("--size", type=int, default=256, help="photo longest side")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of the model per photo")
+    parser.add_argument("--perceptual", default="vgg19_caffe_fast", help="the scoring loss")
+    args = parser.parse_args()
+    models = args.models or shipped_models()
+    if not models:
+        raise SystemExit("no models: none shipped in exported/; name .ckpt or .onnx files")
+    photos_dir = Path(args.photos or shared_data_dir("coco/val2017"))
+    styles_dir = Path(args.styles or shared_data_dir("styles"))
+    paths = list_images(photos_dir)[: args.num_photos]
+    photos = [read_image(p, max_side=args.size) for p in paths]
+    cfg = OmegaConf.load(Path(config_dir()) / "perceptual" / f"{args.perceptual}.yaml")
+    loss: PerceptualLoss = instantiate(cfg, _convert_="all")
+    print(
+        f"{len(photos)} photos of {photos_dir} at {args.size} px, perceptual={args.perceptual}, "
+        f"threads={torch.get_num_threads()}\n\n{HEADER}",
+        flush=True,
+    )
+    for model in models:
+        evaluate(model, photos, loss, styles_dir, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

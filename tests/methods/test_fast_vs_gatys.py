@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from stylenet.losses import PerceptualLoss
+from stylenet.methods.fast_vs_gatys import Comparison, compare, gatys_curve, loss_terms
+
+
+def tiny_loss() -> PerceptualLoss:
+    loss = PerceptualLoss({"relu2_1": 1.0}, {"relu1_1": 1.0}, 1.0, 1e4, 0.0, weights="random")
+    loss.set_styles([torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(1))])
+    return loss
+
+
+def blur_stylizer() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.AvgPool2d(3, 1, 1), nn.Hardtanh(0.0, 255.0)).eval()
+
+
+def test_match_and_speedup() -> None:
+    result = Comparison(1.5, 0.5, 0.01, {10: 3.0, 25: 1.5, 50: 1.0}, {10: 1, 25: 2, 50: 4})
+    assert result.fast_loss == 2.0
+    assert result.matching_iterations() == 25
+    assert result.speedup() == pytest.approx(200.0)
+    assert Comparison(0.1, 0.0, 1.0, {10: 3.0}, {10: 1.0}).speedup() is None
+
+
+def test_the_photo_itself_has_no_content_loss() -> None:
+    loss, photo = tiny_loss(), torch.rand(1, 3, 32, 40)
+    content, style = loss_terms(loss, photo, photo)
+    assert content == pytest.approx(0.0, abs=1e-6) and style > 0
+
+
+def test_gatys_curve_falls_and_stops_at_the_threshold() -> None:
+    loss, photo = tiny_loss(), torch.rand(1, 3, 32, 40)
+    losses, seconds = gatys_curve(loss, photo, (1, 3, 6))
+    assert list(losses) == [1, 3, 6] and losses[6] < losses[1]
+    assert seconds[1] <= seconds[3] <= seconds[6]
+    stopped, _ = gatys_curve(loss, photo, (1, 3, 6), stop_below=losses[3] * 1.01)
+    assert list(stopped) == [1, 3]  # same run as above, cut at the count reaching the threshold
+    assert stopped[3] == pytest.approx(losses[3], rel=1e-4)
+
+
+def test_compare_records_per_photo_matches() -> None:
+    with torch.no_grad():
+        stylizer = blur_stylizer()
+    photos = [torch.rand(3, 32, 40), torch.rand(3, 32, 40)]
+    full = compare(lambda b: stylizer(b), photos, tiny_loss(), iterations=(1, 4), repeats=1)
+    assert set(full.gatys_loss) == {1, 4} and len(full.photo_matches) == 2
+    assert full.fast_content > 0 and full.fast_style > 0 and full.fast_seconds > 0
+    early = compare(
+        lambda b: stylizer(b), photos, tiny_loss(), iterations=(1, 4), repeats=1, stop_at_match=True
+    )
+    assert early.photo_matches == full.photo_matches

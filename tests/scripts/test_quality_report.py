@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from stylenet.losses import PerceptualLoss
+from stylenet.nn.transformer import TransformerNet
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "quality_report.py"
+spec = importlib.util.spec_from_file_location("quality_report", SCRIPT)
+quality_report = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = quality_report  # dataclasses look their module up
+spec.loader.exec_module(quality_report)
+
+
+def write_checkpoint(path: Path, styles: list[str], style_images: dict[str, str]) -> Path:
+    torch.manual_seed(0)
+    net = TransformerNet(0.125, len(styles))
+    torch.save(
+        {
+            "state_dict": {f"net.{k}": v for k, v in net.state_dict().items()},
+            "hyper_parameters": {
+                "model": dict(net.config),
+                "styles": styles,
+                "facts": {"style_images": style_images},
+            },
+        },
+        path,
+    )
+    return path
+
+
+def test_one_row_per_style_with_the_recorded_paintings(tmp_path: Path) -> None:
+    for name, colour in (("a.png", (200, 30, 30)), ("b_file.png", (30, 30, 200))):
+        Image.new("RGB", (40, 40), colour).save(tmp_path / name)
+    model = write_checkpoint(tmp_path / "multi.ckpt", ["a", "b"], {"b": "b_file.png"})
+    loss = PerceptualLoss({"relu2_1": 1.0}, {"relu1_1": 1.0}, 1.0, 1e4, 0.0, weights="random")
+    photos = [torch.rand(3, 32, 40), torch.rand(3, 32, 40)]
+    rows = quality_report.evaluate(str(model), photos, loss, tmp_path, repeats=1)
+    assert [(r.model, r.style) for r in rows] == [("multi", "a"), ("multi", "b")]
+    for row in rows:
+        assert row.photo_style > 0 and row.result.fast_style > 0
+        assert len(row.result.photo_matches) == 2
+        assert quality_report.table_line(row).startswith("| multi |")
+    assert rows[0].photo_style != rows[1].photo_style  # each style scored on its own painting
+
+
+def test_median_match_counts_unmatched_photos() -> None:
+    assert quality_report.median_match([25, 50, 100]) == "50"
+    assert quality_report.median_match([25, None]) == ">500 for 1 of 2"
