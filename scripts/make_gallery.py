@@ -1,0 +1,86 @@
+"""The gallery of the shipped models (docs/gallery.jpg): rows of held-out photos, a column per
+single-style model, plus a row of blends from the multi-style model.
+
+    python scripts/make_gallery.py                                  # shipped models, val2017
+    python scripts/make_gallery.py --photos a.jpg b.jpg --blend starry_night wave \\
+        --out docs/gallery.jpg
+
+Photos are centre-cropped to squares of ``--size`` px. The blend row stylizes the first
+photo with the multi-style model, walking from the first ``--blend`` style to the second.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from stylenet.config import shared_data_dir
+from stylenet.data.images import list_images, read_image, resize, save_image
+from stylenet.serve.blend import blend_weights
+from stylenet.serve.figure import FigureRow, captioned_grid
+from stylenet.serve.loader import load_stylizer, shipped_models
+from stylenet.serve.pipeline import stylize_image
+from stylenet.serve.stylizer import Stylizer
+
+MULTI_STYLE = "multi_style"
+
+
+def square(image: torch.Tensor, size: int) -> torch.Tensor:
+    """Centre square crop of a ``3×H×W`` image, resized to ``size×size``."""
+    height, width = image.shape[-2:]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    return resize(image[:, top : top + side, left : left + side], size=(size, size))
+
+
+def style_rows(photos: list[torch.Tensor], models: dict[str, Stylizer]) -> list[FigureRow]:
+    """A row per photo: the photo, then each model's stylization; titles on the first row."""
+    rows = []
+    for index, photo in enumerate(photos):
+        tiles = [photo, *(stylize_image(stylizer, photo) for stylizer in models.values())]
+        rows.append(FigureRow(tiles, ["photo", *models] if index == 0 else None))
+    return rows
+
+
+def blend_row(photo: torch.Tensor, multi: Stylizer, start: str, end: str, count: int) -> FigureRow:
+    """``photo`` then ``count`` blends from style ``start`` to ``end`` (multi-style model)."""
+    tiles, captions = [photo], ["blend:"]
+    for step in range(count):
+        t = step / (count - 1)
+        weights = blend_weights(multi.styles, {start: 1 - t, end: t})
+        tiles.append(stylize_image(multi, photo, weights))
+        captions.append(f"{start} {1 - t:.0%}" if t < 0.5 else f"{end} {t:.0%}")
+    return FigureRow(tiles, captions)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="*", default=None, help="columns (default: shipped)")
+    parser.add_argument("--multi", default=MULTI_STYLE, help="the multi-style model, or none")
+    parser.add_argument("--blend", nargs=2, default=None, help="two styles of the multi model")
+    parser.add_argument("--photos", nargs="*", default=None, help="photo files (default: val2017)")
+    parser.add_argument("--num-photos", type=int, default=3, help="with the default photos")
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--out", default="docs/gallery.jpg")
+    args = parser.parse_args()
+    names = args.models or [m for m in shipped_models() if m != MULTI_STYLE]
+    models = {Path(name).stem: load_stylizer(name, device="cpu") for name in names}
+    paths = args.photos or list_images(shared_data_dir("coco/val2017"))[: args.num_photos]
+    photos = [square(read_image(path), args.size) for path in paths]
+    rows = style_rows(photos, models)
+    has_multi = args.multi != "none" and (
+        args.multi in shipped_models() or Path(args.multi).exists()
+    )
+    if has_multi and len(models) >= 2:
+        multi = load_stylizer(args.multi, device="cpu")
+        start, end = args.blend or multi.styles[:2]
+        rows.append(blend_row(photos[0], multi, start, end, len(models)))
+    else:
+        print(f"no multi-style model {args.multi!r} or < 2 columns: the gallery has no blend row")
+    print(save_image(captioned_grid(rows), args.out, quality=90))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylenet.nn.transformer import TransformerNet
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_gallery.py"
+spec = importlib.util.spec_from_file_location("make_gallery", SCRIPT)
+make_gallery = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = make_gallery
+spec.loader.exec_module(make_gallery)
+
+
+def write_checkpoint(path: Path, styles: list[str], seed: int) -> str:
+    torch.manual_seed(seed)
+    net = TransformerNet(0.125, len(styles))
+    torch.save(
+        {
+            "state_dict": {f"net.{k}": v for k, v in net.state_dict().items()},
+            "hyper_parameters": {"model": dict(net.config), "styles": styles, "facts": {}},
+        },
+        path,
+    )
+    return str(path)
+
+
+def test_gallery_has_a_row_per_photo_plus_the_blend_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photos = []
+    for i, size in enumerate([(80, 60), (50, 90)]):
+        photos.append(tmp_path / f"p{i}.png")
+        Image.fromarray(np.random.default_rng(i).integers(0, 255, (*size[::-1], 3), np.uint8)).save(
+            photos[-1]
+        )
+    singles = [write_checkpoint(tmp_path / f"{n}.ckpt", [n], i) for i, n in enumerate("ab")]
+    multi = write_checkpoint(tmp_path / "multi.ckpt", ["a", "b", "c"], 7)
+    out = tmp_path / "gallery.jpg"
+    argv = ["make_gallery", "--models", *singles, "--multi", multi, "--blend", "a", "c"]
+    argv += ["--photos", *map(str, photos), "--size", "40", "--out", str(out)]
+    monkeypatch.setattr(sys, "argv", argv)
+    make_gallery.main()
+    with Image.open(out) as page:
+        width, height = page.size
+    padding, caption = 6, 22
+    assert width == padding + 3 * (40 + padding)  # photo + two style columns
+    assert height == padding + 2 * caption + 3 * (40 + padding)  # titles, blend captions
+
+
+def test_blend_row_walks_from_one_style_to_the_other(tmp_path: Path) -> None:
+    from stylenet.serve.loader import load_stylizer
+
+    multi = load_stylizer(write_checkpoint(tmp_path / "m.ckpt", ["a", "b"], 3), device="cpu")
+    photo = torch.rand(3, 40, 40)
+    row = make_gallery.blend_row(photo, multi, "a", "b", 3)
+    assert row.captions == ["blend:", "a 100%", "b 50%", "b 100%"]
+    only_a = make_gallery.stylize_image(multi, photo, torch.tensor([1.0, 0.0]))
+    assert torch.allclose(row.tiles[1], only_a, atol=1e-5)

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from stylenet.serve.figure import FigureRow, captioned_grid
+
+
+def solid(value: float, height: int = 20, width: int = 30) -> torch.Tensor:
+    return torch.full((3, height, width), value)
+
+
+def test_tiles_land_in_their_cells_under_the_captions() -> None:
+    rows = [
+        FigureRow([solid(0.0), solid(0.5)], captions=["photo", "style"]),
+        FigureRow([solid(1.0), solid(0.25)]),
+    ]
+    page = np.asarray(captioned_grid(rows, padding=4, caption_height=10))
+    assert page.shape == (4 + 10 + 20 + 4 + 20 + 4, 4 + 2 * (30 + 4), 3)
+    assert (page[14:34, 4:34] == 0).all()  # row 1, column 1, below its caption
+    assert (page[14:34, 38:68] == 128).all()
+    assert (page[38:58, 38:68] == 64).all()  # row 2 has no caption strip
+    assert (page[4:14] < 255).any()  # the captions are drawn
+    assert (page[:4] == 255).all()
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [],
+        [FigureRow([solid(0.0)]), FigureRow([solid(0.0), solid(0.0)])],
+        [FigureRow([solid(0.0), solid(0.0, height=21)])],
+        [FigureRow([solid(0.0)], captions=["a", "b"])],
+    ],
+)
+def test_ragged_figures_are_rejected(rows: list[FigureRow]) -> None:
+    with pytest.raises(ValueError):
+        captioned_grid(rows)
