@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from stylenet.config import shared_data_dir
-from stylenet.data.images import list_images, read_image, resize, save_image
+from stylenet.data.images import read_image, resize, save_image
 from stylenet.serve.blend import blend_weights
 from stylenet.serve.figure import FigureRow, captioned_grid
 from stylenet.serve.loader import load_stylizer, shipped_models
@@ -25,6 +25,8 @@ from stylenet.serve.pipeline import stylize_image
 from stylenet.serve.stylizer import Stylizer
 
 MULTI_STYLE = "multi_style"
+# val2017 photos picked for variety: an animal, a portrait, a street, a landscape.
+DEFAULT_PHOTOS = ("000000000285.jpg", "000000001296.jpg", "000000001584.jpg", "000000002532.jpg")
 
 
 def square(image: torch.Tensor, size: int) -> torch.Tensor:
@@ -60,14 +62,15 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", default=None, help="columns (default: shipped)")
     parser.add_argument("--multi", default=MULTI_STYLE, help="the multi-style model, or none")
     parser.add_argument("--blend", nargs=2, default=None, help="two styles of the multi model")
-    parser.add_argument("--photos", nargs="*", default=None, help="photo files (default: val2017)")
-    parser.add_argument("--num-photos", type=int, default=3, help="with the default photos")
+    parser.add_argument(
+        "--photos", nargs="*", default=None, help="photo files (default: 4 of val2017)"
+    )
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--out", default="docs/gallery.jpg")
     args = parser.parse_args()
     names = args.models or [m for m in shipped_models() if m != MULTI_STYLE]
     models = {Path(name).stem: load_stylizer(name, device="cpu") for name in names}
-    paths = args.photos or list_images(shared_data_dir("coco/val2017"))[: args.num_photos]
+    paths = args.photos or [Path(shared_data_dir("coco/val2017")) / name for name in DEFAULT_PHOTOS]
     photos = [square(read_image(path), args.size) for path in paths]
     rows = style_rows(photos, models)
     has_multi = args.multi != "none" and (

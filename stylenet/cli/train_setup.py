@@ -19,7 +19,7 @@ from stylenet.data.images import read_image
 from stylenet.errors import ConfigError
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.losses import PerceptualLoss
-from stylenet.nn.checkpoint import load_transformer
+from stylenet.nn.checkpoint import load_transformer, read_checkpoint
 from stylenet.nn.extend import add_styles, train_only_styles
 from stylenet.nn.transformer import MIN_SIDE, TransformerNet
 
@@ -171,6 +171,12 @@ def build_datamodule(cfg: DictConfig) -> PhotoDataModule:
 
 
 def build_logger(cfg: DictConfig, output: Path) -> Logger:
+    """CSV (default) or TensorBoard logs under ``output/logs``.
+
+    Lightning's CSV logger replaces an existing ``metrics.csv``, so a resumed run logs to
+    ``logs/from_step_NNNNNN/metrics.csv`` and the earlier segments stay (where segments
+    overlap, the later one holds the steps that count: they were trained again after resume).
+    """
     if cfg.logger == "tensorboard":
         from lightning.pytorch.loggers import TensorBoardLogger
 
@@ -180,7 +186,17 @@ def build_logger(cfg: DictConfig, output: Path) -> Logger:
             raise ConfigError(
                 "logger=tensorboard needs TensorBoard: pip install tensorboard (or use logger=csv)"
             ) from None
-    return CSVLogger(save_dir=str(output), name="logs", version="")
+    start = resumed_step(cfg)
+    return CSVLogger(
+        save_dir=str(output), name="logs", version=f"from_step_{start:06d}" if start else ""
+    )
+
+
+def resumed_step(cfg: DictConfig) -> int:
+    """The global step training resumes from (0 for a fresh run)."""
+    if not cfg.get("resume"):
+        return 0
+    return int(read_checkpoint(str(cfg.resume)).get("global_step", 0))
 
 
 LIGHTNING_NOISE = (
@@ -189,6 +205,8 @@ LIGHTNING_NOISE = (
     r".*there is no last checkpoint available.*",
     r".*smaller than the logging interval.*",
     r".*LeafSpec.*",
+    # the photo stream is indexed by the global sample number, so mid-epoch resume is exact
+    r".*your dataloader is not resumable.*",
 )
 
 

@@ -83,6 +83,19 @@ def test_resume_continues_exactly(
         assert torch.equal(value, b["state_dict"][key]), key
 
 
+def test_resuming_in_place_keeps_the_earlier_logs(
+    image_folder: Path, style_image: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = tmp_path / "run"
+    train(config(image_folder, style_image, run, "trainer.max_steps=2"), run, monkeypatch)
+    first_log = (run / "logs" / "metrics.csv").read_text()
+    last = run / "checkpoints" / "last.ckpt"
+    resume = config(image_folder, style_image, run, "trainer.max_steps=4", f"resume={last}")
+    train(resume, run, monkeypatch)
+    assert (run / "logs" / "metrics.csv").read_text() == first_log
+    assert (run / "logs" / "from_step_000002" / "metrics.csv").is_file()
+
+
 @pytest.mark.parametrize(
     ("override", "error", "match"),
     [
