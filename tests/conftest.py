@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +12,8 @@ import pytest
 import torch
 from PIL import Image
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 def synthetic_rgb(height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
@@ -23,6 +27,25 @@ def synthetic_rgb(height: int = 48, width: int = 64, seed: int = 0) -> np.ndarra
     image[height // 4 : height // 2, width // 4 : width // 2] = (240, 30, 60)
     image += rng.normal(0, 8, image.shape)
     return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def cli_error_line(command: str, *overrides: str, cwd: Path | None = None) -> str:
+    """Run ``python -m stylenet.cli.<command> <overrides>``; check it failed with exit
+    status 2 and exactly one stderr line, and return that line."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, "-m", f"stylenet.cli.{command}", *overrides],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, f"exit status {proc.returncode}; stderr:\n{proc.stderr}"
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one stderr line, got {len(lines)}:\n{proc.stderr}"
+    return lines[0]
 
 
 @pytest.fixture

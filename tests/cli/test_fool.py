@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,8 +14,7 @@ from torch import nn
 from stylenet.cli.fool import run
 from stylenet.config import config_dir
 from stylenet.errors import ConfigError
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import cli_error_line
 
 
 @pytest.fixture
@@ -76,14 +72,15 @@ def test_bad_values(image_file: Path, net_file: Path) -> None:
 
 
 def test_cli_reports_one_error_line(tmp_path: Path, image_file: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = subprocess.run(
-        [sys.executable, "-m", "stylenet.cli.fool", f"image={image_file}", "classifier=random",
-         "layer=relu1_1", "max_side=32", "method=targeted"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0] == (
+    line = cli_error_line(
+        "fool",
+        f"image={image_file}",
+        "classifier=random",
+        "layer=relu1_1",
+        "max_side=32",
+        "method=targeted",
+        cwd=tmp_path,
+    )
+    assert line == (
         "stylenet: error: method=targeted needs target=<class index> (the class to make it predict)"
     )

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,9 +9,7 @@ from PIL import Image
 from stylenet.cli.gatys import run
 from stylenet.config import config_dir
 from stylenet.errors import ConfigError, ImageError
-from tests.conftest import synthetic_rgb
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import cli_error_line, synthetic_rgb
 
 
 def config(*overrides: str):
@@ -106,22 +101,7 @@ def test_bad_options_raise_one_clear_error(pictures, override, error, message) -
 
 def test_command_prints_one_error_line_and_exits_2(tmp_path: Path, pictures) -> None:
     photo, _, _ = pictures
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "stylenet.cli.gatys",
-            f"content={photo}",
-            "style=nope.jpg",
-            "perceptual=random",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    line = cli_error_line(
+        "gatys", f"content={photo}", "style=nope.jpg", "perceptual=random", cwd=tmp_path
     )
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("stylenet: error: image not found: nope.jpg")
+    assert line.startswith("stylenet: error: image not found: nope.jpg")

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,9 +9,7 @@ from PIL import Image
 from stylenet.cli.invert import run
 from stylenet.config import config_dir
 from stylenet.errors import ConfigError
-from tests.conftest import synthetic_rgb
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import cli_error_line, synthetic_rgb
 
 
 def config(*overrides: str):
@@ -47,22 +42,5 @@ def test_unknown_layer_is_a_config_error(image_file: Path) -> None:
 
 def test_command_prints_one_error_line_and_exits_2(tmp_path: Path) -> None:
     Image.fromarray(synthetic_rgb(40, 40)).save(tmp_path / "p.png")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "stylenet.cli.invert",
-            "image=p.png",
-            "tv_beta=-2",
-            "perceptual=random",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert lines == ["stylenet: error: tv_beta must be >= 0, got -2"]
+    line = cli_error_line("invert", "image=p.png", "tv_beta=-2", "perceptual=random", cwd=tmp_path)
+    assert line == "stylenet: error: tv_beta must be >= 0, got -2"

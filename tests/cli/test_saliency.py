@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,8 +13,7 @@ from torch import nn
 from stylenet.cli.saliency import METHODS, run
 from stylenet.config import config_dir
 from stylenet.errors import ConfigError
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import cli_error_line
 
 
 def config(*overrides: str):
@@ -85,13 +81,8 @@ def test_bad_method(image_file: Path) -> None:
         run(config(f"image={image_file}", "method=lime"))
 
 
-def test_cli_reports_one_error_line(tmp_path: Path, image_file: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TORCH_HOME": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "stylenet.cli.saliency", f"image={image_file}", "classifier=resnet18"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("stylenet: error:")
-    assert "weights=none" in lines[0]
+def test_cli_reports_one_error_line(tmp_path: Path, image_file: Path, monkeypatch) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # an empty hub cache
+    line = cli_error_line("saliency", f"image={image_file}", "classifier=resnet18", cwd=tmp_path)
+    assert line.startswith("stylenet: error:")
+    assert "weights=none" in line

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +15,7 @@ from stylenet.data.images import read_image
 from stylenet.errors import CheckpointError, ConfigError, ImageError, ModelFileError
 from stylenet.export.onnx import export_onnx
 from stylenet.nn.transformer import TransformerNet
-from tests.conftest import synthetic_rgb
+from tests.conftest import cli_error_line, synthetic_rgb
 from tests.serve.clips import read_clip, static_clip, write_clip
 
 STYLES = ["starry_night", "wave", "udnie", "the_scream"]
@@ -208,20 +206,10 @@ def test_errors(single: Path, tmp_path: Path) -> None:
 
 
 def test_command_line_prints_one_line_and_exits_2(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "stylenet.cli.stylize",
-            f"model={tmp_path / 'x.ckpt'}",
-            "input=a.jpg",
-            f"hydra.run.dir={tmp_path / 'run'}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    line = cli_error_line(
+        "stylize",
+        f"model={tmp_path / 'x.ckpt'}",
+        "input=a.jpg",
+        f"hydra.run.dir={tmp_path / 'run'}",
     )
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        f"stylenet: error: checkpoint not found: {tmp_path / 'x.ckpt'} (check the path)"
-    ]
+    assert line == f"stylenet: error: checkpoint not found: {tmp_path / 'x.ckpt'} (check the path)"

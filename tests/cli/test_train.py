@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ from stylenet.cli.train import run
 from stylenet.config import train_config_dir
 from stylenet.errors import ConfigError, ImageError
 from stylenet.nn.checkpoint import load_transformer, read_checkpoint
-from tests.conftest import synthetic_rgb
+from tests.conftest import cli_error_line, synthetic_rgb
 
 
 @pytest.fixture
@@ -130,22 +128,14 @@ def test_empty_data_folder(style_image: Path, tmp_path: Path, monkeypatch) -> No
 
 
 def test_command_line_error_is_one_line_and_exit_2(tmp_path: Path, style_image: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "stylenet.cli.train",
-            "experiment=smoke",
-            f"data.root={tmp_path / 'nowhere'}",
-            f"style.image={style_image}",
-            f"hydra.run.dir={tmp_path / 'run'}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    line = cli_error_line(
+        "train",
+        "experiment=smoke",
+        f"data.root={tmp_path / 'nowhere'}",
+        f"style.image={style_image}",
+        f"hydra.run.dir={tmp_path / 'run'}",
     )
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
+    assert line == (
         f"stylenet: error: data.root {tmp_path / 'nowhere'} is not a folder; "
         "point data.root= at a folder of photos"
-    ]
+    )

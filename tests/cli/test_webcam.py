@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,9 +11,8 @@ from stylenet.cli.webcam import run, summary
 from stylenet.config import serve_config_dir
 from stylenet.errors import ConfigError, VideoError
 from stylenet.nn.transformer import TransformerNet
+from tests.conftest import cli_error_line
 from tests.serve.clips import read_clip, static_clip, write_clip
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def config(*overrides: str):
@@ -100,23 +96,7 @@ def test_bad_options(model: Path, camera_file: Path, override: str, error, messa
 
 
 def test_command_without_camera_prints_one_line_and_exits_2(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "stylenet.cli.webcam",
-            "model=m.onnx",
-            "camera=97",
-            "output=o.mp4",
-            "display=false",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    line = cli_error_line(
+        "webcam", "model=m.onnx", "camera=97", "output=o.mp4", "display=false", cwd=tmp_path
     )
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("stylenet: error: cannot open camera 97")
+    assert line.startswith("stylenet: error: cannot open camera 97")

@@ -1,9 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,9 +10,8 @@ from hydra import compose, initialize_config_dir
 from stylenet.cli.export import run
 from stylenet.config import serve_config_dir
 from stylenet.errors import CheckpointError, ConfigError
+from tests.conftest import cli_error_line
 from tests.export.conftest import STYLES, multi_style_net
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def config(*overrides: str):
@@ -68,15 +64,5 @@ def test_bad_options_raise_one_clear_error(tmp_path: Path, overrides, error, mes
 
 
 def test_command_prints_one_error_line_and_exits_2(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "stylenet.cli.export", "model=nope.ckpt"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("stylenet: error: checkpoint not found")
+    line = cli_error_line("export", "model=nope.ckpt", cwd=tmp_path)
+    assert line.startswith("stylenet: error: checkpoint not found")
