@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,10 +115,27 @@ def training_facts(cfg: DictConfig, specs: list[StyleSpec]) -> dict[str, Any]:
         "precision": str(cfg.trainer.precision),
         "lr": float(cfg.lr),
         "seed": int(cfg.seed),
-        "machine": f"{torch.get_num_threads()} CPU threads"
-        if cfg.trainer.accelerator == "cpu"
-        else str(cfg.trainer.accelerator),
+        "machine": machine_description(str(cfg.trainer.accelerator)),
     }
+
+
+def machine_description(accelerator: str) -> str:
+    """``AMD EPYC, 2 CPU threads`` or ``2× NVIDIA A100`` (for model cards)."""
+    if accelerator != "cpu" and torch.cuda.is_available():  # untested here: no GPU
+        count = torch.cuda.device_count()
+        return f"{count}× {torch.cuda.get_device_name(0)}"
+    if accelerator != "cpu":
+        return accelerator
+    cpu = platform.processor()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.read_text().splitlines()
+            if line.startswith("model name")
+        ]
+        cpu = names[0] if names else cpu
+    return f"{cpu + ', ' if cpu else ''}{torch.get_num_threads()} CPU threads"
 
 
 def build_module(cfg: DictConfig, output: Path) -> StyleTransferModule:
