@@ -68,7 +68,9 @@ def train(name: str) -> None:
 def export(name: str) -> None:
     last = run_dir(name) / "checkpoints" / "last.ckpt"
     out = REPO / "exported" / f"{name}.onnx"
-    command = ["stylenet-export", f"model={last}", f"out={out}", f"hydra.run.dir={run_dir(name)}"]
+    # its own run dir: the training run's .hydra/ keeps the training config
+    folder = run_dir(name) / "export"
+    command = ["stylenet-export", f"model={last}", f"out={out}", f"hydra.run.dir={folder}"]
     print(" ".join(command), flush=True)
     subprocess.run(command, check=True, cwd=REPO)
 

@@ -67,6 +67,7 @@ class StyleTransferModule(L.LightningModule):
             {"model": dict(net.config), "styles": self.styles, "facts": dict(facts or {}), "lr": lr}
         )
         self._started = time.perf_counter()
+        self._seconds_before = 0.0  # training time of the runs this one resumes
         if channels_last:
             self.net.to(memory_format=torch.channels_last)
             self.loss.to(memory_format=torch.channels_last)
@@ -171,8 +172,9 @@ class StyleTransferModule(L.LightningModule):
             for key, value in self.trainer.callback_metrics.items()
             if key.startswith(("train/", "val/"))
         }
+        facts.pop("train_seconds_before", None)  # written by earlier versions
         facts["train_seconds"] = round(
-            float(facts.get("train_seconds_before", 0.0)) + time.perf_counter() - self._started, 1
+            self._seconds_before + time.perf_counter() - self._started, 1
         )
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -183,4 +185,4 @@ class StyleTransferModule(L.LightningModule):
             np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, cached))
             random.setstate(states["python"])
         previous = (checkpoint.get("hyper_parameters") or {}).get("facts", {})
-        self.hparams["facts"]["train_seconds_before"] = float(previous.get("train_seconds", 0.0))
+        self._seconds_before = float(previous.get("train_seconds", 0.0))

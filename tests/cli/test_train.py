@@ -79,6 +79,11 @@ def test_resume_continues_exactly(
     assert a["global_step"] == b["global_step"] == 4
     for key, value in a["state_dict"].items():
         assert torch.equal(value, b["state_dict"][key]), key
+    before = read_checkpoint(first / "checkpoints" / "last.ckpt")["hyper_parameters"]["facts"]
+    after = b["hyper_parameters"]["facts"]
+    assert after["train_seconds"] > before["train_seconds"] > 0  # time adds up across resumes
+    assert set(after) >= {"steps", "final_losses", "machine"}
+    assert "train_seconds_before" not in after
 
 
 def test_resuming_in_place_keeps_the_earlier_logs(

@@ -1,0 +1,48 @@
+"""The models that ship in exported/: each loads by its short name, matches its model card and
+stylizes; together they stay under the size budget."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from stylenet.config import shipped_models_dir
+from stylenet.export.card import card_path, sha256
+from stylenet.serve.loader import load_stylizer, shipped_models
+from stylenet.serve.pipeline import stylize_image
+from tests.conftest import synthetic_rgb
+
+SIZE_BUDGET = 60 * 2**20
+CARD_FACTS = {"style_images", "steps", "image_size", "content_weight", "style_weight", "tv_weight"}
+CARD_FACTS |= {"final_losses", "train_seconds", "machine"}
+
+pytestmark = pytest.mark.skipif(not shipped_models(), reason="no models in exported/")
+
+
+def test_exported_stays_under_the_size_budget() -> None:
+    total = sum(p.stat().st_size for p in shipped_models_dir().iterdir() if p.is_file())
+    assert total < SIZE_BUDGET
+
+
+@pytest.mark.parametrize("name", shipped_models())
+def test_card_describes_the_file(name: str) -> None:
+    model = shipped_models_dir() / f"{name}.onnx"
+    card = json.loads(card_path(model).read_text())
+    assert card["sha256"] == sha256(model) and card["file_size"] == model.stat().st_size
+    assert set(card["facts"]) >= CARD_FACTS
+    assert (
+        card["facts"]["steps"] > 0 and card["parity"]["max_abs_diff"] <= card["parity"]["tolerance"]
+    )
+
+
+@pytest.mark.parametrize("name", shipped_models())
+def test_short_name_stylizes_every_style(name: str) -> None:
+    stylizer = load_stylizer(name)
+    photo = torch.from_numpy(synthetic_rgb(64, 80)).permute(2, 0, 1).float() / 255
+    for index, _ in enumerate(stylizer.styles):
+        weights = torch.eye(len(stylizer.styles))[index] if len(stylizer.styles) > 1 else None
+        out = stylize_image(stylizer, photo, weights)
+        assert out.shape == photo.shape and torch.isfinite(out).all()
+        assert (out - photo).abs().mean() > 0.02  # the style changes the picture
