@@ -144,3 +144,13 @@ def test_command_line_error_is_one_line_and_exit_2(tmp_path: Path, style_image: 
         f"stylenet: error: data.root {tmp_path / 'nowhere'} is not a folder; "
         "point data.root= at a folder of photos"
     )
+
+
+def test_help_lists_every_perceptual_option() -> None:
+    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3", job_name="train"):
+        header = compose(config_name="train", return_hydra_config=True).hydra.help.header
+    options = sorted(
+        p.stem for p in (Path(train_config_dir()).parent / "perceptual").glob("*.yaml")
+    )
+    listed = header.split("conf/perceptual/):")[1].replace("(default)", "").split(",")
+    assert sorted(name.strip() for name in listed) == options
