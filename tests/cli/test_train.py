@@ -51,7 +51,7 @@ def test_train_writes_checkpoints_grid_and_logs(
     out = tmp_path / "run"
     last = train(config(image_folder, style_image, out), out, monkeypatch)
     assert last.is_file() and (out / "checkpoints" / "step_000002.ckpt").is_file()
-    assert list((out / "val").glob("step_*.png"))
+    assert list((out / "val").glob("step_*.jpg"))
     assert (out / "logs" / "metrics.csv").is_file()
     net, info = load_transformer(last)
     assert info.styles == ["wave"] and info.facts["steps"] == 2
