@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import importlib.util
-import sys
 import warnings
 from pathlib import Path
 
@@ -11,12 +9,9 @@ from torch import nn
 
 from stylenet.errors import ModelFileError
 from stylenet.losses import PerceptualLoss
+from tests.conftest import load_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "compare_fast_vs_gatys.py"
-spec = importlib.util.spec_from_file_location("compare_fast_vs_gatys", SCRIPT)
-compare_script = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = compare_script  # dataclasses look their module up
-spec.loader.exec_module(compare_script)
+compare_script = load_script("compare_fast_vs_gatys")
 
 
 def tiny_model() -> nn.Module:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -10,12 +9,9 @@ import torch
 from PIL import Image
 
 from stylenet.nn.transformer import TransformerNet
+from tests.conftest import load_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_gallery.py"
-spec = importlib.util.spec_from_file_location("make_gallery", SCRIPT)
-make_gallery = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = make_gallery
-spec.loader.exec_module(make_gallery)
+make_gallery = load_script("make_gallery")
 
 
 def write_checkpoint(path: Path, styles: list[str], seed: int) -> str:

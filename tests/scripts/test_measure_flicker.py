@@ -1,12 +1,8 @@
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+from tests.conftest import load_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "measure_flicker.py"
-spec = importlib.util.spec_from_file_location("measure_flicker", SCRIPT)
-measure_flicker = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(measure_flicker)
+measure_flicker = load_script("measure_flicker")
 
 
 def test_prints_flicker_with_and_without_stabilisation(capsys) -> None:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import torch
@@ -9,12 +7,9 @@ from PIL import Image
 
 from stylenet.losses import PerceptualLoss
 from stylenet.nn.transformer import TransformerNet
+from tests.conftest import load_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "quality_report.py"
-spec = importlib.util.spec_from_file_location("quality_report", SCRIPT)
-quality_report = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = quality_report  # dataclasses look their module up
-spec.loader.exec_module(quality_report)
+quality_report = load_script("quality_report")
 
 
 def write_checkpoint(path: Path, styles: list[str], style_images: dict[str, str]) -> Path:

@@ -1,17 +1,14 @@
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_shipped.py"
-spec = importlib.util.spec_from_file_location("train_shipped", SCRIPT)
-train_shipped = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = train_shipped
-spec.loader.exec_module(train_shipped)
+from tests.conftest import load_script
+
+train_shipped = load_script("train_shipped")
 
 
 @pytest.mark.parametrize(("name", "budget"), [("starry_night", 2000), ("multi_style", 8000)])
