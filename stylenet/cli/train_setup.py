@@ -110,6 +110,9 @@ def training_facts(cfg: DictConfig, specs: list[StyleSpec]) -> dict[str, Any]:
         "batch_size": int(cfg.data.batch_size),
         "content_weight": float(cfg.perceptual.content_weight),
         "style_weight": float(cfg.perceptual.style_weight),
+        "style_weights": {
+            spec.name: float(cfg.perceptual.style_weight) * spec.scale for spec in specs
+        },
         "tv_weight": float(cfg.perceptual.tv_weight),
         "loss_network": str(cfg.perceptual.weights),
         "precision": str(cfg.trainer.precision),
