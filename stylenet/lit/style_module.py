@@ -144,7 +144,7 @@ class StyleTransferModule(L.LightningModule):
     def save_grid(self, photos: torch.Tensor, stylized: torch.Tensor) -> None:
         """Photos (top row) above their stylized versions → JPEG (and the logger, if it can).
 
-        JPEG at quality 92: a fifth of the PNG's size, so run folders kept in version control
+        JPEG at quality 92: about a sixth of the PNG size, so run folders kept in version control
         stay small."""
         if self.trainer.sanity_checking or self.global_rank != 0:
             return
