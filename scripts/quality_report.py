@@ -11,7 +11,9 @@ Gatys, run on the same loss from the photo, reaches the model's loss (the run st
         --photos ../shared/data/coco/val2017 --num-photos 4 --size 256
 
 Paintings are found by the file names stored in each model (``facts.style_images``; else by
-style name) in ``--styles`` (default: the shared style folder).
+style name) in ``--styles`` (default: the shared style folder). Each style is scored with the
+style weight it was trained with (``facts.style_weights``, else the perceptual config's), so
+Gatys optimises the objective the network was trained for.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ TRAINING_STYLE_SIZE = 512  # conf/train/style/*.yaml: size
 class Row:
     model: str
     style: str
+    style_weight: float
     photo_style: float
     result: Comparison
 
@@ -55,6 +58,11 @@ def painting_for(stylizer: Stylizer, style: str, styles_dir: Path) -> Path:
     return named[0] if named else styles_dir / f"{style}.jpg"
 
 
+def training_style_weight(stylizer: Stylizer, style: str, default: float) -> float:
+    """The style weight ``style`` was trained with (``facts.style_weights``), else ``default``."""
+    return float((stylizer.facts.get("style_weights") or {}).get(style, default))
+
+
 def evaluate(
     model: str,
     photos: Sequence[torch.Tensor],
@@ -66,8 +74,10 @@ def evaluate(
     stylizer = load_stylizer(model, device="cpu")
     rows = []
     for style in stylizer.styles:
+        weight = training_style_weight(stylizer, style, loss.style_weight)
         loss.set_styles(
-            [read_image(painting_for(stylizer, style, styles_dir), TRAINING_STYLE_SIZE)]
+            [read_image(painting_for(stylizer, style, styles_dir), TRAINING_STYLE_SIZE)],
+            style_scales=[weight / loss.style_weight],
         )
         weights = one_hot(stylizer.styles, style)[None] if len(stylizer.styles) > 1 else None
 
@@ -76,7 +86,7 @@ def evaluate(
 
         photo_style = statistics.mean(loss_terms(loss, p[None], p[None])[1] for p in photos)
         result = compare(fast, photos, loss, repeats=repeats, stop_at_match=True)
-        rows.append(Row(Path(model).stem, style, photo_style, result))
+        rows.append(Row(Path(model).stem, style, weight, photo_style, result))
         print(table_line(rows[-1]), flush=True)
     return rows
 
@@ -90,15 +100,15 @@ def median_match(matches: Sequence[int | None]) -> str:
 
 
 HEADER = (
-    "| model | style | content | style loss | style loss of the photo | Gatys iterations to "
-    "match (median; per photo) | model s/image |\n|---|---|---|---|---|---|---|"
+    "| model | style | style weight | content | style loss | style loss of the photo | Gatys "
+    "iterations to match (median; per photo) | model s/image |\n|---|---|---|---|---|---|---|---|"
 )
 
 
 def table_line(row: Row) -> str:
     r = row.result
     return (
-        f"| {row.model} | {row.style} | {r.fast_content:.3g} | {r.fast_style:.3g} | "
+        f"| {row.model} | {row.style} | {row.style_weight:g} | {r.fast_content:.3g} | {r.fast_style:.3g} | "
         f"{row.photo_style:.3g} | {median_match(r.photo_matches)}; {r.photo_matches} | "
         f"{r.fast_seconds:.3f} |"
     )

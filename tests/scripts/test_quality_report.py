@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 from PIL import Image
 
@@ -12,7 +13,12 @@ from tests.conftest import load_script
 quality_report = load_script("quality_report")
 
 
-def write_checkpoint(path: Path, styles: list[str], style_images: dict[str, str]) -> Path:
+def write_checkpoint(
+    path: Path,
+    styles: list[str],
+    style_images: dict[str, str],
+    style_weights: dict[str, float] | None = None,
+) -> Path:
     torch.manual_seed(0)
     net = TransformerNet(0.125, len(styles))
     torch.save(
@@ -21,7 +27,7 @@ def write_checkpoint(path: Path, styles: list[str], style_images: dict[str, str]
             "hyper_parameters": {
                 "model": dict(net.config),
                 "styles": styles,
-                "facts": {"style_images": style_images},
+                "facts": {"style_images": style_images, "style_weights": style_weights or {}},
             },
         },
         path,
@@ -47,3 +53,15 @@ def test_one_row_per_style_with_the_recorded_paintings(tmp_path: Path) -> None:
 def test_median_match_counts_unmatched_photos() -> None:
     assert quality_report.median_match([25, 50, 100]) == "50"
     assert quality_report.median_match([25, None]) == ">500 for 1 of 2"
+
+
+def test_each_style_is_scored_at_its_training_weight(tmp_path: Path) -> None:
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(tmp_path / "a.png")
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(tmp_path / "b.png")  # the same painting
+    model = write_checkpoint(tmp_path / "multi.ckpt", ["a", "b"], {}, {"b": 3e4})
+    loss = PerceptualLoss({"relu2_1": 1.0}, {"relu1_1": 1.0}, 1.0, 1e4, 0.0, weights="random")
+    photos = [torch.rand(3, 32, 40)]
+    a, b = quality_report.evaluate(str(model), photos, loss, tmp_path, repeats=1)
+    assert (a.style_weight, b.style_weight) == (1e4, 3e4)  # a: the loss's own weight
+    assert b.photo_style == pytest.approx(3 * a.photo_style, rel=1e-4)
+    assert "| multi | b | 30000 |" in quality_report.table_line(b)
