@@ -46,6 +46,9 @@ def test_one_row_per_style_with_the_recorded_paintings(tmp_path: Path) -> None:
     for row in rows:
         assert row.photo_style > 0 and row.result.fast_style > 0
         assert len(row.result.photo_matches) == 2
+        assert all(
+            m is None or m in quality_report.MATCH_ITERATIONS for m in row.result.photo_matches
+        )
         assert quality_report.table_line(row).startswith("| multi |")
     assert rows[0].photo_style != rows[1].photo_style  # each style scored on its own painting
 
