@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import torch
 from PIL import Image, ImageDraw, ImageFont
-from torchvision.utils import make_grid
 
 from stylenet.data.images import tensor_to_pil
 from stylenet.serve.pipeline import stylize_image
@@ -24,6 +23,9 @@ def blend_grid_figure(
 ) -> torch.Tensor:
     """``3×H×W`` photo and ``n×m×S`` blend weights → one ``3×H'×W'`` figure in [0, 1]
     with the photo stylized by each blend, laid out as the ``n×m`` grid."""
+    # Imported here: torchvision adds about a second to the start of every stylize command.
+    from torchvision.utils import make_grid
+
     rows, cols = weights.shape[:2]
     tiles = [
         stylize_image(stylizer, image, weights[r, c], preserve_color=preserve_color)

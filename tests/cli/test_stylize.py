@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -213,3 +215,13 @@ def test_command_line_prints_one_line_and_exits_2(tmp_path: Path) -> None:
         f"hydra.run.dir={tmp_path / 'run'}",
     )
     assert line == f"stylenet: error: checkpoint not found: {tmp_path / 'x.ckpt'} (check the path)"
+
+
+def test_the_stylize_command_starts_without_training_libraries() -> None:
+    """torchvision and Lightning take seconds to import; serving needs neither."""
+    code = (
+        "import sys, stylenet.cli.stylize; "
+        "print(sorted({'torchvision', 'lightning'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
