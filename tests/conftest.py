@@ -86,6 +86,22 @@ def image_folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def saved_classifier(tmp_path: Path) -> Path:
+    """A whole tiny 3-class CNN saved with ``torch.save`` (layers: conv, relu, pool, flatten,
+    linear), as users pass to ``classifier=``."""
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(),
+        torch.nn.Linear(4, 3),
+    )
+    path = tmp_path / "net.pt"
+    torch.save(net, path)
+    return path
+
+
+@pytest.fixture
 def shared_data() -> Path:
     """``../shared/data`` when present; skips the test otherwise."""
     if not (SHARED_DATA / "styles").is_dir():

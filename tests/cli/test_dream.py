@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
-from torch import nn
 
 from stylenet.cli.dream import run
 from stylenet.config import config_dir
@@ -54,17 +52,11 @@ def test_channel_and_guide(tmp_path: Path, image_file: Path) -> None:
     assert out.is_file()
 
 
-def test_dreams_with_a_saved_classifier_layer(tmp_path: Path, image_file: Path) -> None:
-    net = nn.Sequential(
-        nn.Conv2d(3, 4, 3, padding=1),
-        nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1),
-        nn.Flatten(),
-        nn.Linear(4, 3),
-    )
-    torch.save(net, tmp_path / "net.pt")
+def test_dreams_with_a_saved_classifier_layer(
+    saved_classifier: Path, tmp_path: Path, image_file: Path
+) -> None:
     out = run(
-        config(f"image={image_file}", f"classifier={tmp_path / 'net.pt'}", "layer=1",
+        config(f"image={image_file}", f"classifier={saved_classifier}", "layer=1",
                f"output={tmp_path / 'n.png'}")
     )  # fmt: skip
     assert Image.open(out).size == (40, 30)

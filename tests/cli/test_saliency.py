@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
-from torch import nn
 
 from stylenet.cli.saliency import METHODS, run
 from stylenet.config import config_dir
@@ -46,19 +44,13 @@ def test_all_methods_on_random_vgg_channels(tmp_path: Path, image_file: Path) ->
         assert Image.open(path).size == (32, 24)
 
 
-def test_saved_classifier_with_target(tmp_path: Path, image_file: Path) -> None:
-    net = nn.Sequential(
-        nn.Conv2d(3, 4, 3, padding=1),
-        nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1),
-        nn.Flatten(),
-        nn.Linear(4, 3),
-    )
-    torch.save(net, tmp_path / "net.pt")
+def test_saved_classifier_with_target(
+    saved_classifier: Path, tmp_path: Path, image_file: Path
+) -> None:
     written = run(
         config(
             f"image={image_file}",
-            f"classifier={tmp_path / 'net.pt'}",
+            f"classifier={saved_classifier}",
             "target=2",
             "neuron.layer=0",
             "neuron.channel=1",
@@ -68,12 +60,12 @@ def test_saved_classifier_with_target(tmp_path: Path, image_file: Path) -> None:
     )
     assert (tmp_path / "maps" / "gradcam_overlay.png") == written["gradcam_overlay"]
     neuron = run(
-        config(f"image={image_file}", f"classifier={tmp_path / 'net.pt'}", "method=neuron",
+        config(f"image={image_file}", f"classifier={saved_classifier}", "method=neuron",
                f"output={tmp_path / 'n'}")
     )  # fmt: skip
     assert set(neuron) == {"neuron", "neuron_overlay"}
     with pytest.raises(ConfigError, match="out of range"):
-        run(config(f"image={image_file}", f"classifier={tmp_path / 'net.pt'}", "target=3"))
+        run(config(f"image={image_file}", f"classifier={saved_classifier}", "target=3"))
 
 
 def test_bad_method(image_file: Path) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
-from torch import nn
 
 from stylenet.cli.visualize import run
 from stylenet.config import config_dir
@@ -32,16 +30,10 @@ def test_vgg_channel(tmp_path: Path, capsys) -> None:
     assert "class 5" in capsys.readouterr().out
 
 
-def test_saved_classifier_class_and_unit(tmp_path: Path, image_file: Path) -> None:
-    net = nn.Sequential(
-        nn.Conv2d(3, 4, 3, padding=1),
-        nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1),
-        nn.Flatten(),
-        nn.Linear(4, 3),
-    )
-    torch.save(net, tmp_path / "net.pt")
-    common = [f"classifier={tmp_path / 'net.pt'}", "norm_pct=10", "contrib_pct=10"]
+def test_saved_classifier_class_and_unit(
+    saved_classifier: Path, tmp_path: Path, image_file: Path
+) -> None:
+    common = [f"classifier={saved_classifier}", "norm_pct=10", "contrib_pct=10"]
     assert run(config(*common, "target=2", f"output={tmp_path / 'c.png'}")).is_file()
     unit = run(
         config(
