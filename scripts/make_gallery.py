@@ -5,7 +5,8 @@ single-style model, plus a row of blends from the multi-style model.
     python scripts/make_gallery.py --photos a.jpg b.jpg --blend starry_night wave \\
         --out docs/gallery.jpg
 
-Photos are centre-cropped to squares of ``--size`` px. The blend row stylizes the first
+Photos are centre-cropped to squares of ``--size`` px. Shipped columns follow the multi-style
+model's style order (the rest after, by name). The blend row stylizes the first
 photo with the multi-style model, walking from the first ``--blend`` style to the second.
 """
 
@@ -46,6 +47,13 @@ def style_rows(photos: list[torch.Tensor], models: dict[str, Stylizer]) -> list[
     return rows
 
 
+def ordered_like(names: list[str], order: list[str]) -> list[str]:
+    """``names`` in the order of ``order`` (e.g. the multi-style model's styles), the rest after
+    in their own order."""
+    rank = {name: index for index, name in enumerate(order)}
+    return sorted(names, key=lambda name: rank.get(Path(name).stem, len(order)))
+
+
 def blend_row(photo: torch.Tensor, multi: Stylizer, start: str, end: str, count: int) -> FigureRow:
     """``photo`` then ``count`` blends from style ``start`` to ``end`` (multi-style model)."""
     tiles, captions = [photo], ["blend:"]
@@ -68,16 +76,18 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--out", default="docs/gallery.jpg")
     args = parser.parse_args()
+    has_multi = args.multi != "none" and (
+        args.multi in shipped_models() or Path(args.multi).exists()
+    )
+    multi = load_stylizer(args.multi, device="cpu") if has_multi else None
     names = args.models or [m for m in shipped_models() if m != MULTI_STYLE]
+    if not args.models and multi is not None:
+        names = ordered_like(names, multi.styles)
     models = {Path(name).stem: load_stylizer(name, device="cpu") for name in names}
     paths = args.photos or [Path(shared_data_dir("coco/val2017")) / name for name in DEFAULT_PHOTOS]
     photos = [square(read_image(path), args.size) for path in paths]
     rows = style_rows(photos, models)
-    has_multi = args.multi != "none" and (
-        args.multi in shipped_models() or Path(args.multi).exists()
-    )
-    if has_multi and len(models) >= 2:
-        multi = load_stylizer(args.multi, device="cpu")
+    if multi is not None and len(models) >= 2:
         start, end = args.blend or multi.styles[:2]
         rows.append(blend_row(photos[0], multi, start, end, len(models)))
     else:

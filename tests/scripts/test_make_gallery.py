@@ -59,3 +59,19 @@ def test_blend_row_walks_from_one_style_to_the_other(tmp_path: Path) -> None:
     assert row.captions == ["blend:", "a 100%", "b 50%", "b 100%"]
     only_a = make_gallery.stylize_image(multi, photo, torch.tensor([1.0, 0.0]))
     assert torch.allclose(row.tiles[1], only_a, atol=1e-5)
+
+
+def test_columns_follow_the_multi_style_order_then_the_rest() -> None:
+    names = ["composition_vii", "starry_night", "extra", "wave", "the_scream"]
+    order = ["starry_night", "the_scream", "wave", "composition_vii", "udnie"]
+    assert make_gallery.ordered_like(names, order) == [
+        "starry_night",
+        "the_scream",
+        "wave",
+        "composition_vii",
+        "extra",
+    ]
+    assert make_gallery.ordered_like(["b.ckpt", "dir/a.onnx"], ["a", "b"]) == [
+        "dir/a.onnx",
+        "b.ckpt",
+    ]
