@@ -126,7 +126,7 @@ def stylize_one(
 
 
 def write_grid(cfg: DictConfig, stylizer: Stylizer, source: Path) -> Path:
-    """The interpolation figure of Dumoulin et al. (2017) for one photo."""
+    """The interpolation figure of Dumoulin et al. (2017) for one photo, corners captioned."""
     corners = list(cfg.grid) if isinstance(cfg.grid, (ListConfig, list)) else [cfg.grid]
     weights = interpolation_grid(stylizer.styles, [str(c) for c in corners], int(cfg.grid_size))
     image = read_image(source, max_side=int(cfg.size) if cfg.size is not None else 256)

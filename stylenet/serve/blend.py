@@ -67,10 +67,11 @@ def choose_weights(
 
 
 def interpolation_grid(styles: Sequence[str], corners: Sequence[str], size: int) -> torch.Tensor:
-    """``size×size×S`` blend weights between 2 or 4 corner styles (Dumoulin et al. 2017, Fig. 7).
+    """``size×size×S`` (or ``1×size×S``) blend weights between 2 or 4 corner styles (Dumoulin et al. 2017, Fig. 7).
 
-    Two styles vary left → right (the same in every row); four styles sit at the corners
-    (top-left, top-right, bottom-left, bottom-right) and mix bilinearly.
+    Two styles give one row (``1×size×S``) going left → right from the first to the second;
+    four styles sit at the corners (top-left, top-right, bottom-left, bottom-right) and mix
+    bilinearly.
     """
     if len(corners) not in (2, 4):
         raise ConfigError(f"grid needs 2 or 4 style names, got {len(corners)}")
@@ -80,7 +81,7 @@ def interpolation_grid(styles: Sequence[str], corners: Sequence[str], size: int)
     t = torch.linspace(0, 1, size)
     if len(corners) == 2:
         row = (1 - t)[:, None] * basis[0] + t[:, None] * basis[1]
-        return row.expand(size, size, -1).clone()
+        return row[None]
     y, x = t[:, None, None], t[None, :, None]
     top = (1 - x) * basis[0] + x * basis[1]
     bottom = (1 - x) * basis[2] + x * basis[3]

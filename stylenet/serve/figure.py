@@ -14,27 +14,6 @@ from stylenet.serve.pipeline import stylize_image
 from stylenet.serve.stylizer import Stylizer
 
 
-def blend_grid_figure(
-    stylizer: Stylizer,
-    image: torch.Tensor,
-    weights: torch.Tensor,
-    preserve_color: bool = False,
-    padding: int = 4,
-) -> torch.Tensor:
-    """``3×H×W`` photo and ``n×m×S`` blend weights → one ``3×H'×W'`` figure in [0, 1]
-    with the photo stylized by each blend, laid out as the ``n×m`` grid."""
-    # Imported here: torchvision adds about a second to the start of every stylize command.
-    from torchvision.utils import make_grid
-
-    rows, cols = weights.shape[:2]
-    tiles = [
-        stylize_image(stylizer, image, weights[r, c], preserve_color=preserve_color)
-        for r in range(rows)
-        for c in range(cols)
-    ]
-    return make_grid(torch.stack(tiles), nrow=cols, padding=padding, pad_value=1.0)
-
-
 @dataclass
 class FigureRow:
     """One row of a captioned figure: equally sized ``3×H×W`` tiles in [0, 1], and optionally
@@ -79,3 +58,43 @@ def captioned_grid(
             page.paste(tensor_to_pil(tile), (padding + column * (width + padding), y))
         y += height + padding
     return page
+
+
+def blend_caption(styles: Sequence[str], weights: torch.Tensor) -> str:
+    """``S`` blend weights → "wave" for a pure style, else its main style: "wave 75%"."""
+    index = int(weights.argmax())
+    share = float(weights[index])
+    return styles[index] if share > 0.999 else f"{styles[index]} {share:.0%}"
+
+
+def blend_grid_captions(styles: Sequence[str], weights: torch.Tensor) -> list[list[str] | None]:
+    """Captions for an ``n×m×S`` blend grid: every tile of a one-row grid, else the corner
+    tiles of the first and last rows (the styles being mixed)."""
+    rows, cols = weights.shape[:2]
+    if rows == 1:
+        return [[blend_caption(styles, w) for w in weights[0]]]
+    captions: list[list[str] | None] = [None] * rows
+    for r in (0, rows - 1):
+        captions[r] = [
+            blend_caption(styles, weights[r, c]) if c in (0, cols - 1) else "" for c in range(cols)
+        ]
+    return captions
+
+
+def blend_grid_figure(
+    stylizer: Stylizer,
+    image: torch.Tensor,
+    weights: torch.Tensor,
+    preserve_color: bool = False,
+) -> Image.Image:
+    """``3×H×W`` photo and ``n×m×S`` blend weights → the photo stylized by each blend, laid
+    out as the ``n×m`` grid (Dumoulin et al. 2017, Fig. 7), the styles named at the corners."""
+    captions = blend_grid_captions(stylizer.styles, weights)
+    rows = [
+        FigureRow(
+            [stylize_image(stylizer, image, w, preserve_color=preserve_color) for w in weights[r]],
+            captions[r],
+        )
+        for r in range(weights.shape[0])
+    ]
+    return captioned_grid(rows)

@@ -158,7 +158,8 @@ def test_interpolation_grid_figure(multi: Path, tmp_path: Path) -> None:
             "size=40",
         )
     )
-    assert Image.open(figure).size == (3 * 40 + 4 * 4, 3 * 40 + 4 * 4)
+    padding, caption = 6, 22  # captioned_grid defaults; captions above the first and last rows
+    assert Image.open(figure).size == (3 * 40 + 4 * padding, 3 * 40 + 4 * padding + 2 * caption)
 
 
 def test_onnx_model_matches_the_checkpoint(single: Path, tmp_path: Path) -> None:

@@ -69,6 +69,7 @@ def test_interpolation_grid_corners_and_rows() -> None:
     assert torch.equal(four[2, 2], torch.tensor([0, 0, 0, 1.0]))
     assert torch.allclose(four[1, 1], torch.full((4,), 0.25))
     two = interpolation_grid(STYLES, ["wave", "udnie"], 4)
-    assert torch.equal(two[0], two[3]) and torch.equal(two[0, 0], torch.tensor([0, 1.0, 0, 0]))
+    assert two.shape == (1, 4, 4) and torch.equal(two[0, 0], torch.tensor([0, 1.0, 0, 0]))
+    assert torch.equal(two[0, 3], torch.tensor([0, 0, 1.0, 0]))
     with pytest.raises(ConfigError):
         interpolation_grid(STYLES, ["wave", "udnie", "the_scream"], 3)

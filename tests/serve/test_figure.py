@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from stylenet.serve.figure import FigureRow, captioned_grid
+from stylenet.serve.blend import interpolation_grid
+from stylenet.serve.figure import FigureRow, blend_caption, blend_grid_captions, captioned_grid
 
 
 def solid(value: float, height: int = 20, width: int = 30) -> torch.Tensor:
@@ -37,3 +38,25 @@ def test_tiles_land_in_their_cells_under_the_captions() -> None:
 def test_ragged_figures_are_rejected(rows: list[FigureRow]) -> None:
     with pytest.raises(ValueError):
         captioned_grid(rows)
+
+
+STYLES = ["starry_night", "wave", "udnie", "the_scream"]
+
+
+def test_blend_caption_names_the_main_style_and_its_share() -> None:
+    assert blend_caption(STYLES, torch.tensor([0.0, 1.0, 0.0, 0.0])) == "wave"
+    assert blend_caption(STYLES, torch.tensor([0.25, 0.0, 0.75, 0.0])) == "udnie 75%"
+
+
+def test_a_two_style_grid_is_one_captioned_row() -> None:
+    weights = interpolation_grid(STYLES, ["wave", "udnie"], 3)
+    assert blend_grid_captions(STYLES, weights) == [["wave", "wave 50%", "udnie"]]
+
+
+def test_a_four_style_grid_names_its_corners() -> None:
+    weights = interpolation_grid(STYLES, STYLES, 3)
+    assert blend_grid_captions(STYLES, weights) == [
+        ["starry_night", "", "wave"],
+        None,
+        ["udnie", "", "the_scream"],
+    ]
