@@ -4,6 +4,10 @@ Shared by Gatys style transfer, texture synthesis and feature inversion. The ima
 ``1×3×H×W`` tensor in [0, 1]. Adam steps are projected back into [0, 1]; L-BFGS runs
 unconstrained (clamping between its steps corrupts the curvature pairs and makes it diverge
 at 256 px, measured) and only the result is clamped.
+
+Neither optimiser is monotone here (L-BFGS runs without a line search, one loss evaluation
+per iteration, and drifts upward late in long runs), so the result is the iterate with the
+lowest loss seen, not merely the last one.
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
 
 @dataclass
 class OptimizeResult:
-    """The optimised image (``1×3×H×W`` in [0, 1]) and the total loss before each step."""
+    """The optimised image (``1×3×H×W`` in [0, 1]), the total loss before each step, and the
+    loss of the returned image (``nan`` when no iteration ran)."""
 
     image: torch.Tensor
     history: list[float] = field(default_factory=list)
+    loss: float = math.nan
 
 
 def make_optimizer(
@@ -63,7 +69,8 @@ def optimize_image(
 
     ``objective`` maps ``1×3×H×W`` → ``{term_name: scalar}``; the terms are shown in the
     progress bar. ``on_step(i, image)`` is called after step ``i`` (1-based); returning
-    ``True`` stops the optimisation there. ``init`` is not modified.
+    ``True`` stops the optimisation there. ``init`` is not modified. Returns the evaluated
+    iterate with the lowest loss (the image after the last step is evaluated too).
     """
     if int(iterations) < 0:
         raise ConfigError(f"iterations must be >= 0, got {iterations}")
@@ -71,15 +78,12 @@ def optimize_image(
     opt = make_optimizer(optimizer, [image], lr)
     history: list[float] = []
     last_terms: dict[str, float] = {}
+    best = BestIterate()
 
     def closure() -> torch.Tensor:
         opt.zero_grad(set_to_none=True)
-        terms = objective(image)
-        total = torch.stack([t.reshape(()) for t in terms.values()]).sum()
-        if not torch.isfinite(total):
-            raise StylenetError(
-                f"the loss became {total.item()} while {desc}; lower lr= or the loss weights"
-            )
+        total, terms = _total(objective, image, desc)
+        best.offer(float(total.detach()), image)
         total.backward()
         last_terms.clear()
         last_terms.update({k: float(v.detach()) for k, v in terms.items()})
@@ -97,7 +101,38 @@ def optimize_image(
         if on_step is not None and on_step(step, image.detach().clamp(0, 1)):
             break
     bar.close()
-    return OptimizeResult(image=image.detach().clamp(0, 1), history=history)
+    if history:
+        with torch.no_grad():
+            best.offer(float(_total(objective, image, desc)[0]), image)
+    else:
+        best.offer(math.nan, image)
+    return OptimizeResult(image=best.image.clamp(0, 1), history=history, loss=best.loss)
+
+
+class BestIterate:
+    """The lowest-loss image offered so far (a detached copy)."""
+
+    def __init__(self) -> None:
+        self.loss = math.inf
+        self.image = torch.empty(0)
+
+    def offer(self, loss: float, image: torch.Tensor) -> None:
+        if loss < self.loss or self.image.numel() == 0:
+            self.loss = loss
+            self.image = image.detach().clone()
+
+
+def _total(
+    objective: Objective, image: torch.Tensor, desc: str
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The summed objective at ``image`` and its terms; a non-finite loss is an error."""
+    terms = objective(image)
+    total = torch.stack([t.reshape(()) for t in terms.values()]).sum()
+    if not torch.isfinite(total):
+        raise StylenetError(
+            f"the loss became {total.item()} while {desc}; lower lr= or the loss weights"
+        )
+    return total, terms
 
 
 def _short(value: float) -> str:

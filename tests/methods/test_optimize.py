@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from stylenet.errors import ConfigError, StylenetError
+from stylenet.methods.optimize import BestIterate, optimize_image
+
+TARGET = 0.3
+
+
+def quadratic(image: torch.Tensor) -> dict[str, torch.Tensor]:
+    return {"distance": (image - TARGET).pow(2).sum()}
+
+
+def start() -> torch.Tensor:
+    return torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+
+
+def test_lbfgs_reaches_the_minimum_and_leaves_the_start_alone() -> None:
+    init = start()
+    before = init.clone()
+    result = optimize_image(quadratic, init, 10, progress=False)
+    assert torch.equal(init, before)
+    assert result.image.shape == init.shape
+    assert result.loss < 1e-6 * result.history[0]
+    assert torch.allclose(result.image, torch.full_like(init, TARGET), atol=1e-3)
+
+
+def test_the_lowest_loss_iterate_is_returned_not_the_last() -> None:
+    # Adam at a large rate overshoots and oscillates around the minimum: not monotone.
+    result = optimize_image(quadratic, start(), 25, optimizer="adam", lr=0.1, progress=False)
+    assert min(result.history) < result.history[-1]  # the run did get worse again
+    assert result.loss <= min(result.history)
+    assert math.isclose(float(quadratic(result.image)["distance"]), result.loss, rel_tol=1e-5)
+
+
+def test_on_step_can_stop_the_run() -> None:
+    seen: list[int] = []
+
+    def stop_at_three(step: int, image: torch.Tensor) -> bool:
+        seen.append(step)
+        assert float(image.min()) >= 0 and float(image.max()) <= 1
+        return step == 3
+
+    result = optimize_image(quadratic, start(), 50, on_step=stop_at_three, progress=False)
+    assert seen == [1, 2, 3] and len(result.history) == 3
+
+
+def test_zero_iterations_return_the_clamped_start() -> None:
+    init = start() * 3 - 1
+    result = optimize_image(quadratic, init, 0, progress=False)
+    assert torch.equal(result.image, init.clamp(0, 1)) and result.history == []
+    assert math.isnan(result.loss)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"optimizer": "sgd"}, "optimizer must be one of"),
+        ({"lr": 0.0}, "lr must be > 0"),
+        ({"iterations": -1}, "iterations must be >= 0"),
+    ],
+)
+def test_bad_settings_are_config_errors(kwargs: dict, match: str) -> None:
+    settings = {"iterations": 2, **kwargs}
+    with pytest.raises(ConfigError, match=match):
+        optimize_image(quadratic, start(), progress=False, **settings)
+
+
+def test_a_non_finite_loss_says_what_to_change() -> None:
+    def exploding(image: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"bad": image.sum() * math.inf}
+
+    with pytest.raises(StylenetError, match="lower lr="):
+        optimize_image(exploding, start(), 3, progress=False)
+
+
+def test_best_iterate_keeps_a_copy() -> None:
+    best = BestIterate()
+    image = torch.zeros(2)
+    best.offer(2.0, image)
+    image += 1  # the caller's tensor changes afterwards
+    best.offer(3.0, image)
+    assert best.loss == 2.0 and torch.equal(best.image, torch.zeros(2))
