@@ -24,13 +24,17 @@ from stylenet.nn.checkpoint import read_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 SINGLE_STYLES = ("starry_night", "the_scream", "wave", "composition_vii")
-MODELS = (*SINGLE_STYLES, "multi_style")
+# real-time models (johnson_fast network): model name -> its style
+FAST_MODELS = {"starry_night_fast": "starry_night"}
+MODELS = (*SINGLE_STYLES, "multi_style", *FAST_MODELS)
 
 
 def recipe(name: str) -> list[str]:
     """Hydra overrides of ``stylenet-train`` for model ``name``."""
     if name == "multi_style":
         return ["experiment=ship_multi"]
+    if name in FAST_MODELS:
+        return ["experiment=ship_fast", f"style={FAST_MODELS[name]}"]
     return ["experiment=ship", f"style={name}"]
 
 
