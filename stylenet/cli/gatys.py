@@ -69,7 +69,8 @@ def output_size(size: object, reference: torch.Tensor | None) -> tuple[int, int]
 
 def validate(cfg: DictConfig) -> None:
     """Check the plain options up front (one-line ConfigError each)."""
-    for name in ("content_weight", "style_weight", "tv_weight", "dream_weight", "save_every"):
+    weights = ("content_weight", "style_weight", "tv_weight", "range_weight", "dream_weight")
+    for name in (*weights, "save_every"):
         require_positive(name, cfg[name])
     require_positive("style_scale", cfg.style_scale, allow_zero=False)
     if cfg.pooling not in ("max", "avg"):
@@ -113,6 +114,7 @@ def run(cfg: DictConfig) -> Path:
         on_step=_snapshots(target, int(cfg.save_every)),
         progress=bool(cfg.progress),
         dtype=autocast_dtype(str(cfg.precision)),
+        range_weight=float(cfg.range_weight),
     )
     return save_image(result.image[0].cpu(), target)
 

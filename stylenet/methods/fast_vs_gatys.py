@@ -18,7 +18,7 @@ import torch
 
 from stylenet.losses import PerceptualLoss
 from stylenet.methods.gatys import GatysObjective
-from stylenet.methods.optimize import optimize_image
+from stylenet.methods.optimize import DEFAULT_RANGE_WEIGHT, optimize_image
 
 FastStylizer = Callable[[torch.Tensor], torch.Tensor]
 """``N×3×H×W`` RGB in [0, 255] → same: a trained network with its style fixed."""
@@ -91,7 +91,17 @@ def gatys_curve(
         return stop_below is not None and losses[step] <= stop_below
 
     objective = GatysObjective(loss, loss.content_targets(content))
-    optimize_image(objective, content, max(iterations), "lbfgs", None, record, "gatys", False)
+    optimize_image(
+        objective,
+        content,
+        max(iterations),
+        "lbfgs",
+        None,
+        record,
+        "gatys",
+        False,
+        DEFAULT_RANGE_WEIGHT,
+    )
     return losses, seconds
 
 

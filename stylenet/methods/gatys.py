@@ -25,7 +25,12 @@ from stylenet.data.images import resize
 from stylenet.errors import ConfigError
 from stylenet.losses import PerceptualLoss, content_loss, mix_grams, style_loss, total_variation
 from stylenet.methods.multiscale import MIN_SIDE, iterations_per_scale, scale_sizes, upsample
-from stylenet.methods.optimize import OptimizeResult, StepCallback, optimize_image
+from stylenet.methods.optimize import (
+    DEFAULT_RANGE_WEIGHT,
+    OptimizeResult,
+    StepCallback,
+    optimize_image,
+)
 from stylenet.nn.vgg import VGGFeatures
 
 
@@ -167,6 +172,7 @@ def gatys_transfer(
     on_step: ScaleCallback | None = None,
     progress: bool = True,
     dtype: torch.dtype | None = None,
+    range_weight: float = DEFAULT_RANGE_WEIGHT,
 ) -> OptimizeResult:
     """Gatys style transfer (``content`` = ``3×H×W``) or texture synthesis (``content=None``).
 
@@ -174,7 +180,10 @@ def gatys_transfer(
     scale starts from the previous result upsampled. ``iterations``: per scale (int) or one
     count per scale. ``on_step(scale, step, image)`` sees every intermediate (with
     ``original_colors`` applied). ``dtype``: autocast dtype for the VGG (None = float32).
-    Returns the final ``1×3×H×W`` image and the loss history.
+    ``range_weight``: L-BFGS's penalty on pixels outside [0, 1], relative to each scale's
+    start loss (:func:`~stylenet.methods.optimize.optimize_image`; 0 = none).
+    Returns the final ``1×3×H×W`` image, the loss history over all scales and the final
+    scale's loss (before ``original_colors``).
     """
     sizes = scale_sizes(size[0], size[1], num_scales)
     counts = iterations_per_scale(iterations, len(sizes))
@@ -182,23 +191,25 @@ def gatys_transfer(
     require_positive("style_scale", style.scale, allow_zero=False)
     image = initial_image(init, content, sizes[0], seed)
     history: list[float] = []
+    result = OptimizeResult(image=image)
     for index, (hw, count) in enumerate(zip(sizes, counts, strict=True)):
         scaled_content = None if content is None else resize(content, size=hw)
         loss.set_styles([_scale_grams(loss, style, hw, blend)])
         targets = None if scaled_content is None else loss.content_targets(scaled_content[None])
         objective = GatysObjective(loss, targets, dream_layer, dream_weight, dtype)
+        start = upsample(image, hw)
         callback = None
         if on_step is not None:
             callback = _colour_callback(on_step, index, scaled_content, original_colors)
         desc = f"scale {index + 1}/{len(sizes)} {hw[0]}×{hw[1]}"
         result = optimize_image(
-            objective, upsample(image, hw), count, optimizer, lr, callback, desc, progress
+            objective, start, count, optimizer, lr, callback, desc, progress, range_weight
         )
         image = result.image
         history.extend(result.history)
     if original_colors and content is not None:
         image = transfer_luminance(image, resize(content, size=sizes[-1])[None])
-    return OptimizeResult(image=image, history=history)
+    return OptimizeResult(image=image, history=history, loss=result.loss)
 
 
 def _scale_grams(

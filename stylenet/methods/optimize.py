@@ -5,9 +5,17 @@ Shared by Gatys style transfer, texture synthesis and feature inversion. The ima
 unconstrained (clamping between its steps corrupts the curvature pairs and makes it diverge
 at 256 px, measured) and only the result is clamped.
 
-Neither optimiser is monotone here (L-BFGS runs without a line search, one loss evaluation
-per iteration, and drifts upward late in long runs), so the result is the iterate with the
-lowest loss seen, not merely the last one.
+Unconstrained, the L-BFGS iterate drifts out of [0, 1] over a long run and its clamped result
+gets worse although the loss the optimiser sees keeps falling (Gatys, 256 px: content + style
+of the clamped result 4.32e5 after 200 iterations, 4.34e5 after 500). ``range_weight`` adds a
+smooth penalty on the excess (:func:`~stylenet.losses.range_penalty`) that keeps the iterate
+in range without touching the curvature pairs (3.82e5 after 200; docs/BENCHMARKS.md). Its
+weight is relative to the start loss per pixel value, so it is equally stiff whatever the loss
+weights and image size: an absolute one too stiff for the loss makes L-BFGS without line
+search oscillate.
+
+Neither optimiser is monotone, so the result is the iterate with the lowest loss seen, not
+merely the last one.
 """
 
 from __future__ import annotations
@@ -19,12 +27,17 @@ from dataclasses import dataclass, field
 import torch
 from tqdm import tqdm
 
+from stylenet.config import require_positive
 from stylenet.errors import ConfigError, StylenetError
+from stylenet.losses.range import range_penalty
 
 Objective = Callable[[torch.Tensor], dict[str, torch.Tensor]]
 StepCallback = Callable[[int, torch.Tensor], bool | None]
 OPTIMIZERS = ("lbfgs", "adam")
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
+# For Gatys on 256 px photos with starry_night: with it the clamped result's content + style loss
+# keeps falling to 500 L-BFGS iterations; 5× stiffer was worse at every count (BENCHMARKS).
+DEFAULT_RANGE_WEIGHT = 1.0e3
 
 
 @dataclass
@@ -64,17 +77,21 @@ def optimize_image(
     on_step: StepCallback | None = None,
     desc: str = "optimizing",
     progress: bool = True,
+    range_weight: float = 0.0,
 ) -> OptimizeResult:
     """Minimise ``sum(objective(x).values())`` over the pixels ``x`` starting from ``init``.
 
     ``objective`` maps ``1×3×H×W`` → ``{term_name: scalar}``; the terms are shown in the
     progress bar. ``on_step(i, image)`` is called after step ``i`` (1-based); returning
-    ``True`` stops the optimisation there. ``init`` is not modified. Returns the evaluated
-    iterate with the lowest loss (the image after the last step is evaluated too).
+    ``True`` stops the optimisation there. ``range_weight`` (relative; 0 = off) adds a
+    ``"range"`` term for pixels outside [0, 1] (Adam projects instead, so it stays 0 there).
+    ``init`` is not modified. Returns the evaluated iterate with the lowest loss (the image
+    after the last step is evaluated too).
     """
     if int(iterations) < 0:
         raise ConfigError(f"iterations must be >= 0, got {iterations}")
     image = init.detach().clamp(0, 1).contiguous().requires_grad_(True)
+    objective = with_range_penalty(objective, image, range_weight)
     opt = make_optimizer(optimizer, [image], lr)
     history: list[float] = []
     last_terms: dict[str, float] = {}
@@ -107,6 +124,21 @@ def optimize_image(
     else:
         best.offer(math.nan, image)
     return OptimizeResult(image=best.image.clamp(0, 1), history=history, loss=best.loss)
+
+
+def with_range_penalty(objective: Objective, start: torch.Tensor, relative: float) -> Objective:
+    """``objective`` plus a ``"range"`` term: ``relative`` × (the objective at ``start`` per
+    pixel value) × :func:`~stylenet.losses.range_penalty`. ``relative = 0``: ``objective``."""
+    if require_positive("range_weight", relative) == 0:
+        return objective
+    with torch.no_grad():
+        start_loss = sum(float(v) for v in objective(start).values())
+    weight = float(relative) * abs(start_loss) / start.numel()
+
+    def penalised(image: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {**objective(image), "range": weight * range_penalty(image).sum()}
+
+    return penalised
 
 
 class BestIterate:

@@ -45,6 +45,7 @@ def test_loss_falls_below_half_in_a_few_iterations(optimizer: str) -> None:
     assert result.image.shape == (1, 3, 40, 48)
     assert len(result.history) == iterations
     assert result.history[-1] < 0.5 * result.history[0]
+    assert result.loss <= min(result.history)  # the best iterate is returned
     assert result.image.min() >= 0 and result.image.max() <= 1
 
 

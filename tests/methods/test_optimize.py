@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from stylenet.errors import ConfigError, StylenetError
-from stylenet.methods.optimize import BestIterate, optimize_image
+from stylenet.methods.optimize import BestIterate, optimize_image, with_range_penalty
 
 TARGET = 0.3
 
@@ -85,3 +85,39 @@ def test_best_iterate_keeps_a_copy() -> None:
     image += 1  # the caller's tensor changes afterwards
     best.offer(3.0, image)
     assert best.loss == 2.0 and torch.equal(best.image, torch.zeros(2))
+
+
+def test_the_range_penalty_is_relative_to_the_start_loss() -> None:
+    init = start()
+    penalised = with_range_penalty(quadratic, init, 10.0)
+    inside = penalised(init)
+    assert float(inside["range"]) == 0.0 and torch.equal(
+        inside["distance"], quadratic(init)["distance"]
+    )
+    weight = 10.0 * float(quadratic(init)["distance"]) / init.numel()
+    brighter = init + 0.5
+    expected = weight * ((brighter - 1).clamp(min=0) ** 2).sum()
+    assert torch.allclose(penalised(brighter)["range"], expected)
+    assert with_range_penalty(quadratic, init, 0.0) is quadratic
+    with pytest.raises(ConfigError, match="range_weight"):
+        with_range_penalty(quadratic, init, -1.0)
+
+
+def test_lbfgs_minimises_the_penalised_objective() -> None:
+    # (x - 1.4)² has its minimum out of range; with the penalty w·(x - 1)² the minimum moves to
+    # (1.4 + w) / (1 + w), w = range_weight × start loss per pixel value.
+    def last_iterate(range_weight: float) -> torch.Tensor:
+        seen = [torch.empty(0)]
+
+        def beyond(image: torch.Tensor) -> dict[str, torch.Tensor]:
+            seen[0] = image.detach().clone()
+            return {"distance": (image - 1.4).pow(2).sum()}
+
+        result = optimize_image(beyond, start(), 30, progress=False, range_weight=range_weight)
+        assert torch.equal(result.image, torch.ones_like(result.image))  # clamped either way
+        return seen[0]
+
+    init = start()
+    w = 1.0 * float((init - 1.4).pow(2).sum()) / init.numel()
+    assert torch.allclose(last_iterate(0.0), torch.full_like(init, 1.4), atol=1e-4)
+    assert torch.allclose(last_iterate(1.0), torch.full_like(init, (1.4 + w) / (1 + w)), atol=1e-3)
