@@ -6,7 +6,8 @@ single-style model, plus a row of blends from the multi-style model.
         --out docs/gallery.jpg
 
 Photos are centre-cropped to squares of ``--size`` px. Shipped columns follow the multi-style
-model's style order (the rest after, by name). The blend row stylizes the first
+model's style order (the rest after, by name); the real-time variants (``*_fast``) are left
+out. The blend row stylizes the first
 photo with the multi-style model, walking from the first ``--blend`` style to the second.
 """
 
@@ -26,6 +27,7 @@ from stylenet.serve.pipeline import stylize_image
 from stylenet.serve.stylizer import Stylizer
 
 MULTI_STYLE = "multi_style"
+REAL_TIME_SUFFIX = "_fast"  # starry_night_fast: a smaller network for a style that has a column
 # val2017 photos picked for variety: an animal, a portrait, a street, a landscape.
 DEFAULT_PHOTOS = ("000000000285.jpg", "000000001296.jpg", "000000001584.jpg", "000000002532.jpg")
 
@@ -80,7 +82,9 @@ def main() -> None:
         args.multi in shipped_models() or Path(args.multi).exists()
     )
     multi = load_stylizer(args.multi, device="cpu") if has_multi else None
-    names = args.models or [m for m in shipped_models() if m != MULTI_STYLE]
+    names = args.models or [
+        m for m in shipped_models() if m != MULTI_STYLE and not m.endswith(REAL_TIME_SUFFIX)
+    ]
     if not args.models and multi is not None:
         names = ordered_like(names, multi.styles)
     models = {Path(name).stem: load_stylizer(name, device="cpu") for name in names}
