@@ -18,7 +18,7 @@ from stylenet.data.images import read_image, resize, save_image
 from stylenet.errors import ConfigError, StylenetError
 from stylenet.serve.blend import choose_weights, interpolation_grid, parse_blend
 from stylenet.serve.figure import blend_grid_figure
-from stylenet.serve.loader import load_stylizer, shipped_models
+from stylenet.serve.loader import describe_shipped, load_stylizer, shipped_models
 from stylenet.serve.pipeline import stylize_image
 from stylenet.serve.stylizer import Stylizer
 
@@ -45,7 +45,7 @@ def run(cfg: DictConfig) -> list[Path]:
             raise ConfigError(
                 "model= is required: a shipped name (list=true shows them), .ckpt or .onnx"
             )
-        print("\n".join(shipped_models()) or "no shipped models installed")
+        print("\n".join(map(describe_shipped, shipped_models())) or "no shipped models installed")
         return []
     stylizer = load_stylizer(
         str(cfg.model),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -44,6 +45,23 @@ def shipped_models() -> list[str]:
     """Short names of the models in ``exported/`` (sorted)."""
     folder = shipped_models_dir()
     return sorted(p.stem for p in folder.glob("*.onnx") if p.stem.count(".") == 0)
+
+
+def describe_shipped(name: str) -> str:
+    """One line about shipped model ``name`` from its model card: name, network, training
+    steps, file size and styles (``(no model card)`` if the card is missing or unreadable)."""
+    card_file = shipped_models_dir() / f"{name}.json"
+    try:
+        card = json.loads(card_file.read_text(encoding="utf-8"))
+        styles = [str(s) for s in card["styles"]]
+        model = card.get("model", {})
+        steps = card.get("facts", {}).get("steps", "?")
+        size_mb = float(card["file_size"]) / 1e6
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{name:<18} (no model card)"
+    what = styles[0] if len(styles) == 1 else f"{len(styles)} styles: {', '.join(styles)}"
+    network = f"width {model.get('width', '?')}, {model.get('num_res_blocks', '?')} res blocks"
+    return f"{name:<18} {network:<24} {steps:>5} steps {size_mb:5.1f} MB  {what}"
 
 
 def resolve_model(model: str | os.PathLike[str]) -> Path:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,15 @@ def test_unknown_name_lists_the_shipped_ones(shipped: Path) -> None:
 def test_unknown_suffix(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match="unknown model"):
         loader.load_stylizer(tmp_path / "model.h5")
+
+
+def test_shipped_models_are_described_from_their_cards(shipped: Path) -> None:
+    card = {"styles": ["a", "b"], "model": {"width": 0.25, "num_res_blocks": 3}}
+    card |= {"facts": {"steps": 2000}, "file_size": 1_700_000}
+    (shipped / "multi.json").write_text(json.dumps(card))
+    line = loader.describe_shipped("multi")
+    assert line.startswith("multi ") and "width 0.25, 3 res blocks" in line
+    assert " 2000 steps " in line and "1.7 MB" in line and line.endswith("2 styles: a, b")
+    (shipped / "broken.json").write_text("{not json")
+    assert loader.describe_shipped("broken").endswith("(no model card)")
+    assert loader.describe_shipped("absent").endswith("(no model card)")
