@@ -15,7 +15,7 @@ from stylenet.cli.errors import exit_on_error
 from stylenet.config import require_positive, serve_config_dir
 from stylenet.errors import ConfigError, VideoError
 from stylenet.serve.blend import choose_weights, parse_blend
-from stylenet.serve.camera import open_camera
+from stylenet.serve.camera import is_video_file, open_camera, paced
 from stylenet.serve.frames import FrameStylizer
 from stylenet.serve.live import LiveStats, run_live
 from stylenet.serve.loader import load_stylizer
@@ -96,9 +96,12 @@ def run(cfg: DictConfig) -> WebcamRun:
         preview = PreviewWindow() if window else None
         recorder = VideoFileSink(cfg.output, cfg.output_fps) if cfg.output else None
         sink = fan_out(*(s for s in (preview, recorder) if s is not None))
+        frames = read_frames(capture)
+        if is_video_file(cfg.camera):  # played at its own frame rate, like a camera
+            frames = paced(frames, capture.get(cv2.CAP_PROP_FPS) or 0.0)
         stats = run_live(
             stylize,
-            read_frames(capture),
+            frames,
             sink,
             max_frames=None if max_frames is None else int(max_frames),
             duration=duration,

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
 import cv2
+import numpy as np
 
 from stylenet.errors import VideoError
 from stylenet.serve.video import quiet_opencv
@@ -40,3 +45,32 @@ def open_camera(
             f"(try camera=1, or a video file or stream URL)"
         )
     return capture
+
+
+def is_video_file(camera: int | str) -> bool:
+    """True when ``camera`` names a local file (played live), not a device or a stream URL."""
+    source = camera_id(camera)
+    return isinstance(source, str) and Path(source).expanduser().is_file()
+
+
+def paced(
+    frames: Iterable[np.ndarray],
+    fps: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[np.ndarray]:
+    """``frames`` no faster than ``fps`` per second of wall time, as a camera delivers them.
+
+    A video file decodes far faster than real time; played "live" unpaced, a live loop would
+    see it end after a few stylized frames with the rest dropped. Frame ``k`` is released at
+    ``start + k / fps`` (at once when the consumer is behind). ``fps <= 0``: unpaced.
+    """
+    if not fps > 0:
+        yield from frames
+        return
+    start = clock()
+    for index, frame in enumerate(frames):
+        wait = start + index / fps - clock()
+        if wait > 0:
+            sleep(wait)
+        yield frame
