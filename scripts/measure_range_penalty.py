@@ -8,6 +8,10 @@ score excludes TV and the penalty itself.
 
     python scripts/measure_range_penalty.py --weights 0,1000,5000 --photos 0,2
     python scripts/measure_range_penalty.py --style PAINTING --photo-dir DIR --size 256
+    python scripts/measure_range_penalty.py --invert-layers relu3_1,relu4_1,relu5_1
+
+``--invert-layers`` measures feature inversion instead: the normalised feature error of the
+clamped reconstruction after 200 L-BFGS iterations from noise (``stylenet-invert`` defaults).
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from stylenet.data.images import list_images, read_image
 from stylenet.losses import PerceptualLoss
 from stylenet.methods.fast_vs_gatys import loss_terms
 from stylenet.methods.gatys import GatysObjective
+from stylenet.methods.invert import feature_objective, invert_layer
 from stylenet.methods.optimize import optimize_image
+from stylenet.nn.vgg import VGGFeatures
 
 CHECKPOINTS = (10, 25, 50, 100, 200, 300, 500)
 
@@ -45,6 +51,20 @@ def clamped_curve(
         objective, photo, max(checkpoints), "lbfgs", None, record, "gatys", True, range_weight
     )
     return curve
+
+
+def inversion_error(
+    photo: torch.Tensor, layer: str, range_weight: float, iterations: int = 200
+) -> float:
+    """Normalised ``layer`` feature error of the clamped inversion of the ``1×3×H×W`` photo
+    (VGG-19 Caffe weights, TV weight 0.05, β = 2: the ``stylenet-invert`` defaults)."""
+    vgg = VGGFeatures([layer], weights="vgg19_caffe")
+    result = invert_layer(
+        vgg, photo, layer, iterations, 0.05, 2.0, progress=True, range_weight=range_weight
+    )
+    with torch.no_grad():
+        target = vgg(photo)[layer].float()
+        return float(feature_objective(vgg, target, layer, 0.0, 2.0)(result.image)["feature"])
 
 
 def table(curves: dict[tuple[str, float], dict[int, float]], checkpoints: list[int]) -> str:
@@ -68,7 +88,11 @@ def main() -> None:
     parser.add_argument("--checkpoints", default=",".join(map(str, CHECKPOINTS)))
     parser.add_argument("--size", type=int, default=256, help="photo longest side")
     parser.add_argument("--perceptual", default="vgg19_caffe_fast")
+    parser.add_argument("--invert-layers", default=None, help="measure feature inversion")
     args = parser.parse_args()
+    if args.invert_layers:
+        invert_report(args)
+        return
     style = args.style or Path(shared_data_dir("styles")) / "starry_night.jpg"
     paths = list_images(args.photo_dir or shared_data_dir("coco/val2017"))
     checkpoints = sorted(int(c) for c in args.checkpoints.split(","))
@@ -84,6 +108,18 @@ def main() -> None:
         f"{args.perceptual}, style {Path(style).name}, {args.size} px, threads {torch.get_num_threads()}"
     )
     print(table(curves, checkpoints))
+
+
+def invert_report(args: argparse.Namespace) -> None:
+    """Feature-inversion errors: a row per (layer, weight) for the first ``--photos`` photo."""
+    paths = list_images(args.photo_dir or shared_data_dir("coco/val2017"))
+    path = paths[int(args.photos.split(",")[0])]
+    photo = read_image(path, max_side=args.size)[None]
+    print(f"{path.name}, {args.size} px, threads {torch.get_num_threads()}")
+    print("| layer | range_weight | feature error of the clamped result |\n|---|---:|---:|")
+    for layer in args.invert_layers.split(","):
+        for weight in (float(w) for w in args.weights.split(",")):
+            print(f"| {layer} | {weight:g} | {inversion_error(photo, layer, weight):.4f} |")
 
 
 if __name__ == "__main__":

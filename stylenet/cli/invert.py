@@ -30,7 +30,7 @@ def chosen_layers(cfg: DictConfig) -> list[str]:
 
 def run(cfg: DictConfig) -> Path:
     """Invert ``cfg.image`` at each chosen layer; write the image (or the strip) and return it."""
-    for name in ("tv_weight", "tv_beta"):
+    for name in ("tv_weight", "tv_beta", "range_weight"):
         require_positive(name, cfg[name])
     size = int(require_positive("size", cfg.size, allow_zero=False))
     layers = chosen_layers(cfg)
@@ -51,6 +51,7 @@ def run(cfg: DictConfig) -> Path:
             lr=cfg.lr,
             seed=int(cfg.seed),
             progress=bool(cfg.progress),
+            range_weight=float(cfg.range_weight),
         ).image.cpu()
         for layer in layers
     ]

@@ -22,3 +22,14 @@ def test_curve_scores_every_checkpoint_and_the_table_has_a_row_per_run() -> None
     lines = text.splitlines()
     assert lines[0] == "| photo | range_weight | 1 it | 3 it |" and len(lines) == 4
     assert lines[3].startswith("| a.jpg | 1000 |")
+
+
+def test_inversion_error_falls_below_the_noise_start(monkeypatch) -> None:
+    from stylenet.nn import vgg as vgg_module
+
+    real = vgg_module.VGGFeatures
+    monkeypatch.setattr(measure, "VGGFeatures", lambda layers, weights: real(layers, "random"))
+    photo = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(5))  # start: seed 0
+    noise = measure.inversion_error(photo, "relu1_1", 1000.0, iterations=0)  # the start
+    inverted = measure.inversion_error(photo, "relu1_1", 1000.0, iterations=20)
+    assert 0 <= inverted < 0.5 * noise
