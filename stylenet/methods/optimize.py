@@ -35,8 +35,9 @@ Objective = Callable[[torch.Tensor], dict[str, torch.Tensor]]
 StepCallback = Callable[[int, torch.Tensor], bool | None]
 OPTIMIZERS = ("lbfgs", "adam")
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
-# For Gatys on 256 px photos with starry_night: with it the clamped result's content + style loss
-# keeps falling to 500 L-BFGS iterations; 5× stiffer was worse at every count (BENCHMARKS).
+# Measured at 256 px (BENCHMARKS): Gatys with starry_night keeps improving to 500 L-BFGS
+# iterations (5× stiffer was worse at every count); inversion of relu4_1/relu5_1 gets 2.2-2.5×
+# lower feature error (10× stiffer was worse).
 DEFAULT_RANGE_WEIGHT = 1.0e3
 
 
