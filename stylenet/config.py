@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -10,28 +9,18 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-import stylenet
 from stylenet.errors import ConfigError, StylenetError
+from stylenet.resources import config_dir, shared_data_dir, shipped_models_dir
 
-
-def config_dir() -> str:
-    """Absolute path of the ``conf/`` tree: inside the wheel, or at the repository root."""
-    package_dir = Path(stylenet.__file__).resolve().parent
-    for candidate in (package_dir / "conf", package_dir.parent / "conf"):
-        if candidate.is_dir():
-            return str(candidate)
-    raise ConfigError(
-        f"stylenet's config folder is missing next to {package_dir}; reinstall stylenet"
-    )
-
-
-def shipped_models_dir() -> Path:
-    """``exported/``: the trained models that ship with stylenet (in the wheel or the checkout)."""
-    package_dir = Path(stylenet.__file__).resolve().parent
-    for candidate in (package_dir / "exported", package_dir.parent / "exported"):
-        if candidate.is_dir():
-            return candidate
-    return package_dir.parent / "exported"
+__all__ = [
+    "build",
+    "config_dir",
+    "require_positive",
+    "serve_config_dir",
+    "shared_data_dir",
+    "shipped_models_dir",
+    "train_config_dir",
+]
 
 
 def train_config_dir() -> str:
@@ -80,20 +69,6 @@ def build(node: Any, **kwargs: Any) -> Any:
         target = node.get("_target_", "?") if hasattr(node, "get") else "?"
         first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
         raise ConfigError(f"bad config for {target}: {first}") from None
-
-
-def shared_data_dir(subfolder: str = "") -> str:
-    """The shared data folder (styles, photos): ``$STYLENET_DATA``, else ``../shared/data``
-    next to the current directory or next to the stylenet checkout (first that exists)."""
-    candidates = []
-    if os.environ.get("STYLENET_DATA"):
-        candidates.append(Path(os.environ["STYLENET_DATA"]).expanduser())
-    candidates.append(Path.cwd().parent / "shared" / "data")
-    candidates.append(Path(stylenet.__file__).resolve().parents[2] / "shared" / "data")
-    for candidate in candidates:
-        if (candidate / subfolder).exists():
-            return str((candidate / subfolder).resolve())
-    return str(candidates[0] / subfolder)
 
 
 if not OmegaConf.has_resolver("shared_data"):

@@ -6,8 +6,8 @@ import json
 import os
 from pathlib import Path
 
-from stylenet.config import shipped_models_dir
 from stylenet.errors import ModelFileError
+from stylenet.resources import shipped_models_dir
 from stylenet.serve.stylizer import Stylizer
 
 CHECKPOINT_SUFFIXES = (".ckpt", ".pt", ".pth")
