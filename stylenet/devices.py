@@ -1,6 +1,8 @@
-"""Pick the torch device and autocast dtype a command runs on."""
+"""Pick the torch device, autocast dtype and training precision a command runs on."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 
@@ -26,3 +28,104 @@ def autocast_dtype(precision: str) -> torch.dtype | None:
     if precision not in table:
         raise ConfigError(f"precision must be one of fp32, bf16, fp16; got {precision!r}")
     return table[precision]
+
+
+# x86 flags (/proc/cpuinfo) under which bf16 matmuls and convolutions run natively: AVX-512 BF16
+# (Cooper Lake, Zen 4 and later) and AMX (Sapphire Rapids and later). Without them, CPU autocast
+# emulates bf16 and a training step is an order of magnitude slower than fp32.
+NATIVE_BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+# Flags worth naming in benchmark and log lines (the kernels torch and ONNX Runtime pick).
+NOTABLE_CPU_FLAGS = {
+    "avx2": "AVX2",
+    "avx512f": "AVX-512",
+    "avx512_bf16": "AVX-512 BF16",
+    "avx512_vnni": "AVX-512 VNNI",
+    "avx_vnni": "AVX-VNNI",
+    "amx_bf16": "AMX-BF16",
+}
+CPUINFO = "/proc/cpuinfo"
+
+
+def read_cpuinfo(path: str = CPUINFO) -> str:
+    """The text of ``/proc/cpuinfo`` (Linux); empty where there is none."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            return file.read()
+    except OSError:
+        return ""
+
+
+def cpu_flags(cpuinfo: str) -> frozenset[str]:
+    """The feature flags of the first processor in ``/proc/cpuinfo`` text (x86 ``flags``,
+    ARM ``Features``); empty when the text has none."""
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):
+            return frozenset(value.split())
+    return frozenset()
+
+
+def cpu_model(cpuinfo: str) -> str:
+    """The ``model name`` of the first processor (empty when the text has none)."""
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name":
+            return value.strip()
+    return ""
+
+
+def describe_cpu(cpuinfo: str) -> str:
+    """``AMD EPYC (AVX2, AVX-512, AVX-512 BF16, AVX-512 VNNI)``: the model and notable flags."""
+    flags = cpu_flags(cpuinfo)
+    named = [label for flag, label in NOTABLE_CPU_FLAGS.items() if flag in flags]
+    model = cpu_model(cpuinfo) or "unknown CPU"
+    if not flags:
+        return f"{model} (flags unknown)"
+    return f"{model} ({', '.join(named) if named else 'no AVX2 or AVX-512'})"
+
+
+def choose_precision(
+    requested: str, *, accelerator: str, cpu_flags: frozenset[str], cuda_bf16: bool
+) -> tuple[str, str]:
+    """Lightning precision for ``requested`` and why: ``auto`` → ``bf16-mixed`` where bf16 is
+    native (a bf16-capable CUDA GPU, or a CPU with one of :data:`NATIVE_BF16_CPU_FLAGS`),
+    else ``32-true``; any other value is kept as given.
+
+    ``accelerator`` is Lightning's (``cpu``, ``gpu``/``cuda``, or ``auto``: the GPU when
+    ``cuda_bf16``); ``cuda_bf16``: the CUDA GPU training would use has native bf16.
+    """
+    if requested != "auto":
+        return requested, "as configured"
+    if accelerator in ("gpu", "cuda") or (accelerator == "auto" and cuda_bf16):
+        if cuda_bf16:  # untested here: no GPU
+            return "bf16-mixed", "auto: the CUDA GPU has native bf16"
+        return "32-true", "auto: the CUDA GPU has no native bf16"
+    if accelerator not in ("cpu", "auto"):
+        return "32-true", f"auto: no bf16 rule for accelerator {accelerator}"
+    native = [flag for flag in NATIVE_BF16_CPU_FLAGS if flag in cpu_flags]
+    if native:
+        return "bf16-mixed", f"auto: the CPU has native bf16 ({', '.join(native)})"
+    return "32-true", "auto: the CPU has no native bf16 (neither avx512_bf16 nor amx_bf16)"
+
+
+def resolve_precision(
+    requested: str,
+    accelerator: str,
+    *,
+    cpuinfo: Callable[[], str] = read_cpuinfo,
+    cuda_bf16: bool | None = None,
+) -> tuple[str, str]:
+    """:func:`choose_precision` on this machine: its CPU flags (``read_cpuinfo()``) and CUDA
+    GPU (``cuda_bf16=None``: asked of torch). ``cpuinfo`` returns ``/proc/cpuinfo`` text. The
+    reason names the CPU and torch's CPU kernel level (``get_cpu_capability``) when the CPU
+    decided."""
+    if cuda_bf16 is None:
+        cuda_bf16 = bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    text = cpuinfo()
+    precision, reason = choose_precision(
+        str(requested), accelerator=str(accelerator), cpu_flags=cpu_flags(text), cuda_bf16=cuda_bf16
+    )
+    if "CPU" in reason:
+        kernels = torch.backends.cpu.get_cpu_capability()
+        reason = f"{reason}; {describe_cpu(text)}, torch CPU kernels {kernels}"
+    return precision, reason

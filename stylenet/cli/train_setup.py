@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import platform
 import warnings
 from dataclasses import dataclass
@@ -17,12 +18,15 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from stylenet.config import build, require_positive, train_config_dir
 from stylenet.data.datamodule import PhotoDataModule, list_photos
 from stylenet.data.images import read_image
+from stylenet.devices import resolve_precision
 from stylenet.errors import ConfigError
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.losses import PerceptualLoss
 from stylenet.nn.checkpoint import load_transformer, read_checkpoint
 from stylenet.nn.extend import add_styles, train_only_styles
 from stylenet.nn.transformer import MIN_SIDE, TransformerNet
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -115,11 +119,17 @@ def training_facts(cfg: DictConfig, specs: list[StyleSpec]) -> dict[str, Any]:
         },
         "tv_weight": float(cfg.perceptual.tv_weight),
         "loss_network": str(cfg.perceptual.weights),
-        "precision": str(cfg.trainer.precision),
+        "precision": training_precision(cfg)[0],
         "lr": float(cfg.lr),
         "seed": int(cfg.seed),
         "machine": machine_description(str(cfg.trainer.accelerator)),
     }
+
+
+def training_precision(cfg: DictConfig) -> tuple[str, str]:
+    """``trainer.precision`` for Lightning and why: ``auto`` resolved for this machine
+    (:func:`stylenet.devices.resolve_precision`: bf16 only where native, else fp32)."""
+    return resolve_precision(str(cfg.trainer.precision), str(cfg.trainer.accelerator))
 
 
 def machine_description(accelerator: str) -> str:
@@ -252,8 +262,11 @@ def build_trainer(cfg: DictConfig, output: Path) -> L.Trainer:
     )
     on_crash = OnExceptionCheckpoint(dirpath=folder, filename="interrupted")
     silence_lightning_noise()
+    precision, reason = training_precision(cfg)
+    log.info("precision %s (%s)", precision, reason)
     return build(
         cfg.trainer,
+        precision=precision,
         default_root_dir=str(output),
         callbacks=[periodic, on_crash],
         logger=build_logger(cfg, output),
