@@ -28,6 +28,7 @@ from hydra import compose, initialize_config_dir
 from stylenet.config import build, shared_data_dir, train_config_dir
 from stylenet.data.datamodule import center_crop
 from stylenet.data.images import list_images, read_image
+from stylenet.devices import describe_cpu, read_cpuinfo
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.losses import PerceptualLoss
 from stylenet.nn.transformer import TransformerNet
@@ -84,8 +85,9 @@ def style_image() -> torch.Tensor:
 def stylenet_module(
     weights: str | None, size: int, channels_last: bool, style: torch.Tensor | None = None
 ) -> StyleTransferModule:
-    """The module the training command builds (its perceptual config and one style)."""
-    cfg = training_config()
+    """The module the training command builds (its perceptual config and one style), on the
+    full-width network the baseline uses."""
+    cfg = training_config("model=johnson")
     overrides = {"weights": weights} if weights else {}
     loss: PerceptualLoss = build(cfg.perceptual, _convert_="all", **overrides)
     loss.set_styles([torch.rand(3, size, size) if style is None else style])
@@ -185,7 +187,8 @@ def time_steps(args: argparse.Namespace) -> None:
     ):
         module = stylenet_module("random", args.size, channels_last)
         rows[name] = stylenet_step(module, photos, dtype)
-    print(f"batch {args.batch}, {args.size} px, {torch.get_num_threads()} threads")
+    cpu = describe_cpu(read_cpuinfo())
+    print(f"batch {args.batch}, {args.size} px, {torch.get_num_threads()} threads, {cpu}")
     medians = median_ms(rows, args.warmup, args.repeats)
     base = next(iter(medians.values()))
     for name, ms in medians.items():
