@@ -15,6 +15,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint, OnExceptionCheckpoint
 from lightning.pytorch.loggers import CSVLogger, Logger
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from stylenet.cli.train_heldout import heldout_callbacks
 from stylenet.config import build, require_positive, train_config_dir
 from stylenet.data.datamodule import PhotoDataModule, list_photos
 from stylenet.data.images import read_image
@@ -268,7 +269,7 @@ def build_trainer(cfg: DictConfig, output: Path) -> L.Trainer:
         cfg.trainer,
         precision=precision,
         default_root_dir=str(output),
-        callbacks=[periodic, on_crash],
+        callbacks=[periodic, on_crash, *heldout_callbacks(cfg, output)],
         logger=build_logger(cfg, output),
         enable_progress_bar=bool(cfg.progress),
         enable_model_summary=False,

@@ -45,7 +45,7 @@ def test_the_trainer_and_model_card_get_the_resolved_precision(
 ) -> None:
     fake = functools.partial(resolve_precision, cpuinfo=lambda: cpuinfo, cuda_bf16=False)
     monkeypatch.setattr(train_setup, "resolve_precision", fake)
-    cfg = compose_train(*([override] if override else []))
+    cfg = compose_train("heldout.root=null", *([override] if override else []))
     trainer = train_setup.build_trainer(cfg, tmp_path)
     assert trainer.precision == expected
     assert train_setup.training_facts(cfg, [])["precision"] == expected
