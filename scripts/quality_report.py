@@ -4,11 +4,15 @@ iteration count each model matches (for docs/BENCHMARKS.md).
 For every model and each of its styles: the mean content and style loss of its outputs on
 ``--num-photos`` held-out photos, the style loss of the photos themselves (what the model
 starts from), and per photo the first of ``MATCH_ITERATIONS`` L-BFGS iterations at which
-Gatys, run on the same loss from the photo, reaches the model's loss (the run stops there).
+Gatys, run on the same loss, reaches the model's loss (the run stops there): started from the
+photo (far ahead: no content loss to make up) and from noise, as Johnson et al. (2016) ran
+their Gatys baseline (the mean pixel plus faint noise, ``noise_start``), so their 50-100
+iteration anchor compares like with like.
 
     python scripts/quality_report.py                      # every shipped model
     python scripts/quality_report.py starry_night training/wave/checkpoints/last.ckpt \\
         --photos ../shared/data/coco/val2017 --num-photos 4 --size 256
+    python scripts/quality_report.py --starts photo        # only from the photo (faster)
 
 Paintings are found by the file names stored in each model (``facts.style_images``; else by
 style name) in ``--styles`` (default: the shared style folder). Each style is scored with the
@@ -31,7 +35,7 @@ from omegaconf import OmegaConf
 from stylenet.config import config_dir, shared_data_dir
 from stylenet.data.images import is_image_file, list_images, read_image
 from stylenet.losses import PerceptualLoss
-from stylenet.methods.fast_vs_gatys import Comparison, compare, loss_terms
+from stylenet.methods.fast_vs_gatys import STARTS, Comparison, compare, loss_terms
 from stylenet.serve.blend import one_hot
 from stylenet.serve.loader import load_stylizer, shipped_models
 from stylenet.serve.stylizer import Stylizer
@@ -48,7 +52,12 @@ class Row:
     style: str
     style_weight: float
     photo_style: float
-    result: Comparison
+    results: dict[str, Comparison]  # per Gatys start (photo, noise) that was run
+
+    @property
+    def fast(self) -> Comparison:
+        """A comparison holding the model's own losses and speed (the same in every one)."""
+        return next(iter(self.results.values()))
 
 
 def painting_for(stylizer: Stylizer, style: str, styles_dir: Path) -> Path:
@@ -72,8 +81,10 @@ def evaluate(
     loss: PerceptualLoss,
     styles_dir: Path,
     repeats: int,
+    starts: Sequence[str] = STARTS,
 ) -> list[Row]:
-    """One row per style of ``model`` (a shipped name, ``.ckpt`` or ``.onnx``)."""
+    """One row per style of ``model`` (a shipped name, ``.ckpt`` or ``.onnx``), Gatys run
+    from each of ``starts`` (``photo``, ``noise``)."""
     stylizer = load_stylizer(model, device="cpu")
     rows = []
     for style in stylizer.styles:
@@ -88,8 +99,13 @@ def evaluate(
             return stylizer(batch, None if weights is None else weights.expand(len(batch), -1))
 
         photo_style = statistics.mean(loss_terms(loss, p[None], p[None])[1] for p in photos)
-        result = compare(fast, photos, loss, MATCH_ITERATIONS, repeats, stop_at_match=True)
-        rows.append(Row(Path(model).stem, style, weight, photo_style, result))
+        results = {
+            start: compare(
+                fast, photos, loss, MATCH_ITERATIONS, repeats, stop_at_match=True, start=start
+            )
+            for start in starts
+        }
+        rows.append(Row(Path(model).stem, style, weight, photo_style, results))
         print(table_line(rows[-1]), flush=True)
     return rows
 
@@ -104,16 +120,23 @@ def median_match(matches: Sequence[int | None]) -> str:
 
 HEADER = (
     "| model | style | style weight | content | style loss | style loss of the photo | Gatys "
-    "iterations to match (median; per photo) | model s/image |\n|---|---|---|---|---|---|---|---|"
+    "iterations to match from the photo (median; per photo) | from noise (median; per photo) "
+    "| model s/image |\n|---|---|---|---|---|---|---|---|---|"
 )
 
 
+def matches_cell(result: Comparison | None) -> str:
+    return (
+        "–" if result is None else f"{median_match(result.photo_matches)}; {result.photo_matches}"
+    )
+
+
 def table_line(row: Row) -> str:
-    r = row.result
+    r = row.fast
+    matches = " | ".join(matches_cell(row.results.get(start)) for start in STARTS)
     return (
         f"| {row.model} | {row.style} | {row.style_weight:g} | {r.fast_content:.3g} | {r.fast_style:.3g} | "
-        f"{row.photo_style:.3g} | {median_match(r.photo_matches)}; {r.photo_matches} | "
-        f"{r.fast_seconds:.3f} |"
+        f"{row.photo_style:.3g} | {matches} | {r.fast_seconds:.3f} |"
     )
 
 
@@ -128,7 +151,13 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256, help="photo longest side")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of the model per photo")
     parser.add_argument("--perceptual", default="vgg19_caffe_fast", help="the scoring loss")
+    parser.add_argument(
+        "--starts", default=",".join(STARTS), help="Gatys starts: photo, noise or both"
+    )
     args = parser.parse_args()
+    starts = [start for start in args.starts.split(",") if start]
+    if not starts or any(start not in STARTS for start in starts):
+        raise SystemExit(f"--starts takes {' and/or '.join(STARTS)}, comma-separated")
     models = args.models or shipped_models()
     if not models:
         raise SystemExit("no models: none shipped in exported/; name .ckpt or .onnx files")
@@ -144,7 +173,7 @@ def main() -> None:
         flush=True,
     )
     for model in models:
-        evaluate(model, photos, loss, styles_dir, args.repeats)
+        evaluate(model, photos, loss, styles_dir, args.repeats, starts)
 
 
 if __name__ == "__main__":

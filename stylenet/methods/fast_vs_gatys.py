@@ -2,9 +2,11 @@
 of L-BFGS reaches the fast network's content + style loss, and how long each takes.
 
 Johnson, Alahi and Fei-Fei (2016), Sec. 4.1, report that their networks match Gatys et al.
-after about 50–100 L-BFGS iterations, ~1000× faster on a GPU. Gatys starts from the photo
-and minimises the same :class:`~stylenet.losses.PerceptualLoss` (content + style + TV); the
-comparison measures content + style only (TV is a regulariser, not a quality).
+after about 50–100 L-BFGS iterations, ~1000× faster on a GPU. Gatys minimises the same
+:class:`~stylenet.losses.PerceptualLoss` (content + style + TV) from the photo (``start=
+"photo"``, far ahead: content loss 0) or, as in Johnson's baseline (fast-neural-style's
+``slow_neural_style.lua``), from noise (``start="noise"``: :func:`noise_start`); the comparison
+measures content + style only (TV is a regulariser, not a quality).
 """
 
 from __future__ import annotations
@@ -24,6 +26,18 @@ FastStylizer = Callable[[torch.Tensor], torch.Tensor]
 """``N×3×H×W`` RGB in [0, 255] → same: a trained network with its style fixed."""
 
 ITERATIONS = (10, 25, 50, 100, 200, 500)
+STARTS = ("photo", "noise")
+# Caffe VGG mean pixel, RGB on 0-255 (the input space slow_neural_style.lua draws its noise in)
+VGG_MEAN_PIXEL = (123.68, 116.779, 103.939)
+
+
+def noise_start(shape: Sequence[int], seed: int = 0) -> torch.Tensor:
+    """The start image of Johnson et al.'s Gatys baseline: ``torch.randn`` in the
+    mean-subtracted 0–255 VGG input space, i.e. the mean pixel plus N(0, 1) noise on the 0–255
+    scale; returned as ``N×3×H×W`` RGB in [0, 1] (``shape``: ``N×3×H×W``)."""
+    generator = torch.Generator().manual_seed(int(seed))
+    mean = torch.tensor(VGG_MEAN_PIXEL).view(1, 3, 1, 1)
+    return ((mean + torch.randn(*shape, generator=generator)) / 255.0).clamp(0, 1)
 
 
 @dataclass
@@ -70,10 +84,12 @@ def gatys_curve(
     content: torch.Tensor,
     iterations: Sequence[int] = ITERATIONS,
     stop_below: float | None = None,
+    init: torch.Tensor | None = None,
 ) -> tuple[dict[int, float], dict[int, float]]:
     """Content + style loss and optimisation seconds after each of ``iterations`` of ONE
-    L-BFGS run from the ``1×3×H×W`` photo; with ``stop_below``, the run stops at the first
-    count whose loss is <= it (the later counts are then missing)."""
+    L-BFGS run for the ``1×3×H×W`` photo ``content``, started from ``init`` (default: the
+    photo); with ``stop_below``, the run stops at the first count whose loss is <= it (the
+    later counts are then missing)."""
     wanted = set(iterations)
     losses: dict[int, float] = {}
     seconds: dict[int, float] = {}
@@ -93,7 +109,7 @@ def gatys_curve(
     objective = GatysObjective(loss, loss.content_targets(content))
     optimize_image(
         objective,
-        content,
+        content if init is None else init,
         max(iterations),
         "lbfgs",
         None,
@@ -125,21 +141,28 @@ def compare(
     iterations: Sequence[int] = ITERATIONS,
     repeats: int = 3,
     stop_at_match: bool = False,
+    start: str = "photo",
 ) -> Comparison:
     """Compare ``stylizer`` with Gatys on ``photos`` (each ``3×H×W`` in [0, 1]).
 
     ``loss`` must have its one style set. ``stop_at_match`` ends each photo's Gatys run at
-    its match (faster; the mean curve then only covers counts every photo reached).
+    its match (faster; the mean curve then only covers counts every photo reached). Gatys
+    starts from each photo, or from :func:`noise_start` (seeded by the photo's index) with
+    ``start="noise"``.
     """
+    if start not in STARTS:
+        raise ValueError(f"start must be one of {', '.join(STARTS)}; got {start!r}")
     contents, styles, fast_times, curves, matches = [], [], [], [], []
-    for photo in photos:
+    for index, photo in enumerate(photos):
         batch = photo[None]
         seconds, out = time_fast(stylizer, batch * 255, repeats)
         content, style = loss_terms(loss, out / 255, batch)
         contents.append(content)
         styles.append(style)
         fast_times.append(seconds)
-        curve = gatys_curve(loss, batch, iterations, content + style if stop_at_match else None)
+        init = noise_start(batch.shape, seed=index) if start == "noise" else None
+        threshold = content + style if stop_at_match else None
+        curve = gatys_curve(loss, batch, iterations, threshold, init=init)
         curves.append(curve)
         matches.append(next((k for k in sorted(curve[0]) if curve[0][k] <= content + style), None))
     result = Comparison(

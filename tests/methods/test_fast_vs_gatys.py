@@ -5,7 +5,14 @@ import torch
 from torch import nn
 
 from stylenet.losses import PerceptualLoss
-from stylenet.methods.fast_vs_gatys import Comparison, compare, gatys_curve, loss_terms
+from stylenet.methods.fast_vs_gatys import (
+    VGG_MEAN_PIXEL,
+    Comparison,
+    compare,
+    gatys_curve,
+    loss_terms,
+    noise_start,
+)
 
 
 def tiny_loss() -> PerceptualLoss:
@@ -54,3 +61,24 @@ def test_compare_records_per_photo_matches() -> None:
         lambda b: stylizer(b), photos, tiny_loss(), iterations=(1, 4), repeats=1, stop_at_match=True
     )
     assert early.photo_matches == full.photo_matches
+
+
+def test_noise_start_is_the_mean_pixel_with_faint_noise() -> None:
+    start = noise_start((2, 3, 16, 20), seed=1)
+    assert start.shape == (2, 3, 16, 20) and start.min() >= 0 and start.max() <= 1
+    mean = torch.tensor(VGG_MEAN_PIXEL) / 255
+    assert torch.allclose(start.mean(dim=(0, 2, 3)), mean, atol=0.01)
+    assert 0.5 / 255 < float(start.std(dim=(0, 2, 3)).mean()) < 2 / 255
+    assert torch.equal(start, noise_start((2, 3, 16, 20), seed=1))
+
+
+def test_gatys_from_noise_starts_far_behind_the_photo() -> None:
+    loss, photo = tiny_loss(), torch.rand(1, 3, 32, 40)
+    from_photo, _ = gatys_curve(loss, photo, (1, 5))
+    from_noise, _ = gatys_curve(loss, photo, (1, 5), init=noise_start(photo.shape))
+    assert from_noise[1] > from_photo[1]
+    assert from_noise[5] < from_noise[1]  # and it descends
+    with torch.no_grad():
+        stylizer = blur_stylizer()
+    with pytest.raises(ValueError, match="start must be"):
+        compare(lambda b: stylizer(b), [photo[0]], loss, iterations=(1,), start="grey")

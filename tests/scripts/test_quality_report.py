@@ -35,7 +35,15 @@ def write_checkpoint(
     return path
 
 
-def test_one_row_per_style_with_the_recorded_paintings(tmp_path: Path) -> None:
+@pytest.fixture
+def short_match_grid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gatys runs of at most 8 iterations (noise starts rarely match a tiny model early)."""
+    monkeypatch.setattr(quality_report, "MATCH_ITERATIONS", (2, 4, 8))
+
+
+def test_one_row_per_style_with_the_recorded_paintings(
+    tmp_path: Path, short_match_grid: None
+) -> None:
     for name, colour in (("a.png", (200, 30, 30)), ("b_file.png", (30, 30, 200))):
         Image.new("RGB", (40, 40), colour).save(tmp_path / name)
     model = write_checkpoint(tmp_path / "multi.ckpt", ["a", "b"], {"b": "b_file.png"})
@@ -44,12 +52,17 @@ def test_one_row_per_style_with_the_recorded_paintings(tmp_path: Path) -> None:
     rows = quality_report.evaluate(str(model), photos, loss, tmp_path, repeats=1)
     assert [(r.model, r.style) for r in rows] == [("multi", "a"), ("multi", "b")]
     for row in rows:
-        assert row.photo_style > 0 and row.result.fast_style > 0
-        assert len(row.result.photo_matches) == 2
-        assert all(
-            m is None or m in quality_report.MATCH_ITERATIONS for m in row.result.photo_matches
-        )
-        assert quality_report.table_line(row).startswith("| multi |")
+        assert set(row.results) == {"photo", "noise"}
+        assert row.photo_style > 0 and row.fast.fast_style > 0
+        for result in row.results.values():
+            assert len(result.photo_matches) == 2
+            assert all(
+                m is None or m in quality_report.MATCH_ITERATIONS for m in result.photo_matches
+            )
+        # the same model output scored in both: only Gatys' start differs
+        assert row.results["photo"].fast_loss == pytest.approx(row.results["noise"].fast_loss)
+        line = quality_report.table_line(row)
+        assert line.startswith("| multi |") and line.count("|") == 10
     assert rows[0].photo_style != rows[1].photo_style  # each style scored on its own painting
 
 
@@ -64,7 +77,25 @@ def test_each_style_is_scored_at_its_training_weight(tmp_path: Path) -> None:
     model = write_checkpoint(tmp_path / "multi.ckpt", ["a", "b"], {}, {"b": 3e4})
     loss = PerceptualLoss({"relu2_1": 1.0}, {"relu1_1": 1.0}, 1.0, 1e4, 0.0, weights="random")
     photos = [torch.rand(3, 32, 40)]
-    a, b = quality_report.evaluate(str(model), photos, loss, tmp_path, repeats=1)
+    a, b = quality_report.evaluate(str(model), photos, loss, tmp_path, repeats=1, starts=["photo"])
     assert (a.style_weight, b.style_weight) == (1e4, 3e4)  # a: the loss's own weight
     assert b.photo_style == pytest.approx(3 * a.photo_style, rel=1e-4)
     assert "| multi | b | 30000 |" in quality_report.table_line(b)
+
+
+def test_gatys_from_noise_needs_more_iterations_than_from_the_photo(
+    tmp_path: Path, short_match_grid: None
+) -> None:
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(tmp_path / "a.png")
+    model = write_checkpoint(tmp_path / "one.ckpt", ["a"], {})
+    loss = PerceptualLoss({"relu2_1": 1.0}, {"relu1_1": 1.0}, 1.0, 1e4, 0.0, weights="random")
+    photos = [torch.rand(3, 32, 40, generator=torch.Generator().manual_seed(3))]
+    (row,) = quality_report.evaluate(str(model), photos, loss, tmp_path, repeats=1)
+    (photo,), (noise,) = row.results["photo"].photo_matches, row.results["noise"].photo_matches
+    never = max(quality_report.MATCH_ITERATIONS) + 1
+    assert (noise or never) > (photo or never) or photo is None
+    assert "| – |" not in quality_report.table_line(row)
+    (only,) = quality_report.evaluate(
+        str(model), photos, loss, tmp_path, repeats=1, starts=["noise"]
+    )
+    assert set(only.results) == {"noise"} and "| – |" in quality_report.table_line(only)
