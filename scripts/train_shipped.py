@@ -1,10 +1,16 @@
 """Train (or continue) the models that ship in exported/, and export the finished ones.
 
 Each model trains in ``training/<name>/`` with the recipe in ``conf/train/experiment/ship*.yaml``;
-its ``checkpoints/last.ckpt``, CSV log and validation grids are kept in the repository, so a
-run stopped at any point resumes from its last checkpoint (at most ``checkpoint_every``
-steps are lost), on this machine or another. Only a model that reached its step budget is
-exported (``exported/<name>.onnx`` + model card).
+its ``checkpoints/last.ckpt``, CSV log, held-out curve and JPEG validation grids are kept in
+the repository, so a run stopped at any point resumes from its last checkpoint (at most
+``checkpoint_every`` steps are lost), on this machine or another. Only a model that reached
+its step budget is exported (``exported/<name>.onnx`` + model card).
+
+The repository keeps only what resume needs: ``last.ckpt`` (step checkpoints and
+``interrupted.ckpt`` are ignored), committed at a few milestones (e.g. every 500 steps and the
+end), not at every checkpoint, since each committed ``last.ckpt`` stays in the history at
+full size. No ``.hydra/`` folders or job logs (they hold absolute machine paths): the runs
+here write none (``hydra.output_subdir=null``), and ``.gitignore`` keeps them out.
 
     python scripts/train_shipped.py                    # every model, in order
     python scripts/train_shipped.py starry_night wave  # some of them
@@ -23,6 +29,9 @@ from pathlib import Path
 from stylenet.nn.checkpoint import read_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
+# Hydra writes no .hydra/ folder into training/<name>/ (the recipe is in conf/, the facts in
+# the checkpoint)
+NO_HYDRA_FOLDER = "hydra.output_subdir=null"
 SINGLE_STYLES = ("starry_night", "the_scream", "wave", "composition_vii")
 # real-time models (johnson_fast network): model name -> its style
 FAST_MODELS = {"starry_night_fast": "starry_night"}
@@ -64,6 +73,7 @@ def train(name: str) -> None:
         *recipe(name),
         f"resume={resume}",
         f"hydra.run.dir={run_dir(name)}",
+        NO_HYDRA_FOLDER,
     ]
     print(" ".join(command), flush=True)
     subprocess.run(command, check=True, cwd=REPO)
@@ -72,9 +82,14 @@ def train(name: str) -> None:
 def export(name: str) -> None:
     last = run_dir(name) / "checkpoints" / "last.ckpt"
     out = REPO / "exported" / f"{name}.onnx"
-    # its own run dir: the training run's .hydra/ keeps the training config
     folder = run_dir(name) / "export"
-    command = ["stylenet-export", f"model={last}", f"out={out}", f"hydra.run.dir={folder}"]
+    command = [
+        "stylenet-export",
+        f"model={last}",
+        f"out={out}",
+        f"hydra.run.dir={folder}",
+        NO_HYDRA_FOLDER,
+    ]
     print(" ".join(command), flush=True)
     subprocess.run(command, check=True, cwd=REPO)
 

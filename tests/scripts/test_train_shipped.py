@@ -44,3 +44,90 @@ def test_unknown_models_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "argv", ["train_shipped.py", "--status", "mona_lisa"])
     with pytest.raises(SystemExit, match="unknown model"):
         train_shipped.main()
+
+
+def tracked_files() -> list[str]:
+    """``git ls-files`` of the checkout (skips when this is not a git checkout)."""
+    import shutil
+    import subprocess
+
+    repo = Path(train_shipped.REPO)
+    if shutil.which("git") is None or not (repo / ".git").exists():
+        pytest.skip("not a git checkout")
+    proc = subprocess.run(
+        ["git", "ls-files"], cwd=repo, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        pytest.skip(f"git ls-files failed: {proc.stderr.strip()}")
+    return proc.stdout.splitlines()
+
+
+def test_training_state_in_the_repository_stays_lean() -> None:
+    files = tracked_files()
+    hydra = [f for f in files if ".hydra" in Path(f).parts]
+    assert not hydra, f"tracked .hydra/ folders (absolute machine paths): {hydra[:5]}"
+    checkpoints = [f for f in files if f.endswith(".ckpt")]
+    not_last = [
+        f
+        for f in checkpoints
+        if not (f.startswith("training/") and f.endswith("/checkpoints/last.ckpt"))
+        or len(Path(f).parts) != 4
+    ]
+    assert not not_last, (
+        f"tracked checkpoints other than training/<name>/checkpoints/last.ckpt: {not_last}"
+    )
+    training = [f for f in files if f.startswith("training/")]
+    pngs = [f for f in training if "/val/" in f and f.endswith(".png")]
+    assert not pngs, f"validation grids must be JPEG: {pngs[:5]}"
+    logs = [f for f in training if f.endswith(".log")]
+    assert not logs, f"job logs (absolute machine paths) are tracked: {logs[:5]}"
+
+
+@pytest.mark.parametrize(
+    ("path", "ignored"),
+    [
+        ("training/wave/.hydra/config.yaml", True),
+        ("training/wave/export/.hydra/hydra.yaml", True),
+        ("training/wave/train.log", True),
+        ("training/wave/checkpoints/step_000100.ckpt", True),
+        ("training/wave/checkpoints/interrupted.ckpt", True),
+        ("training/wave/val/step_000250.png", True),
+        ("training/wave/checkpoints/last.ckpt", False),
+        ("training/wave/val/step_000250.jpg", False),
+        ("training/wave/quality_curve.png", False),
+        ("training/wave/heldout.csv", False),
+    ],
+)
+def test_gitignore_keeps_training_state_lean(path: str, ignored: bool) -> None:
+    import subprocess
+
+    tracked_files()  # skips outside a git checkout
+    proc = subprocess.run(
+        ["git", "check-ignore", "-q", "--no-index", path], cwd=train_shipped.REPO, check=False
+    )
+    assert (proc.returncode == 0) == ignored
+
+
+def test_the_runs_write_no_hydra_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    commands = []
+    monkeypatch.setattr(train_shipped, "REPO", tmp_path)
+    monkeypatch.setattr(train_shipped.subprocess, "run", lambda cmd, **kw: commands.append(cmd))
+    train_shipped.train("wave")
+    train_shipped.export("wave")
+    assert all(train_shipped.NO_HYDRA_FOLDER in command for command in commands)
+    assert len(commands) == 2
+
+
+@pytest.mark.parametrize("subdir", [None, train_shipped.NO_HYDRA_FOLDER])
+def test_hydra_honours_the_override(tmp_path: Path, subdir: str | None) -> None:
+    """The override keeps Hydra from writing .hydra/ (without it, Hydra writes one)."""
+    import os
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=str(train_shipped.REPO))
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "stylenet.cli.export", "model=/no/such.ckpt"]
+    command += [f"hydra.run.dir={run}", *([subdir] if subdir else [])]
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert (run / ".hydra").is_dir() == (subdir is None)
