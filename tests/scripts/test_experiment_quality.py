@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from PIL import Image
+
+from stylenet.config import train_config_dir
+from tests.conftest import load_script, synthetic_rgb
+
+experiment = load_script("experiment_quality")
+
+
+def compose_train(overrides: list[str]):
+    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
+        return compose(config_name="train", overrides=overrides)
+
+
+def test_every_named_change_composes_and_changes_the_recipe() -> None:
+    base = compose_train(experiment.base_recipe("wave"))
+    for name, overrides in experiment.CHANGES.items():
+        cfg = compose_train([*experiment.base_recipe("wave"), *overrides])
+        assert (cfg == base) == (name == experiment.BASELINE), name
+
+
+def test_time_budget_is_lightning_max_time() -> None:
+    assert experiment.time_budget(60) == "00:01:00:00"
+    assert experiment.time_budget(0.05) == "00:00:00:03"
+    assert experiment.time_budget(0.001) == "00:00:00:01"
+    assert experiment.time_budget(1500) == "01:01:00:00"
+
+
+def test_changes_are_judged_against_the_baseline_at_equal_minutes() -> None:
+    baseline = experiment.Curve("baseline", [(0, 10.0), (10, 6.0), (20, 5.0)], 400)
+    faster = experiment.Curve("lr_2e-3", [(0, 10.0), (15, 5.0)], 300)
+    longer = experiment.Curve("batch_2", [(0, 10.0), (25, 4.0)], 900)
+    assert baseline.loss_at(15) == pytest.approx(5.5)
+    assert baseline.loss_at(25) is None
+    rows = {v.change: v for v in experiment.verdicts([baseline, faster, longer])}
+    assert rows["baseline"].ratio == pytest.approx(1.0)
+    assert rows["lr_2e-3"].ratio == pytest.approx(5.0 / 5.5)
+    assert rows["batch_2"].baseline_loss == 5.0  # past the baseline's end: its last point
+    text = experiment.table("wave", list(rows.values()))
+    assert "| wave | lr_2e-3 | `lr=2e-3` | 15.0 | 300 | 5 | -9.1% |" in text
+
+
+def test_a_smoke_experiment_runs_both_recipes_and_reports(
+    image_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    style = tmp_path / "painting.png"
+    Image.fromarray(synthetic_rgb(64, 64, seed=9)).save(style)
+    heldout = tmp_path / "heldout"
+    heldout.mkdir()
+    Image.fromarray(synthetic_rgb(40, 48, seed=3)).save(heldout / "h.png")
+    base = (
+        f"experiment=smoke perceptual=random data.root={image_folder} data.image_size=40 "
+        f"style=wave style.image={style} style.size=64 progress=false "
+        f"heldout.root={heldout} heldout.every=2 heldout.size=40"
+    )
+    out = tmp_path / "experiments"
+    experiment.main(
+        ["lr_2e-3", "--style", "wave", "--minutes", "0.05", "--out", str(out), "--base", base]
+    )
+    for change in ("baseline", "lr_2e-3"):
+        curve = experiment.read_curve(out / "wave" / change, change)
+        assert curve is not None and curve.steps >= 1 and len(curve.points) >= 2
+        assert not (out / "wave" / change / ".hydra").exists()
+    printed = capsys.readouterr().out
+    assert "| wave | baseline |" in printed and "| wave | lr_2e-3 |" in printed
+    with Image.open(out / "wave" / "curves.png") as chart:
+        assert chart.format == "PNG"
+
+
+def test_unknown_changes_are_refused() -> None:
+    with pytest.raises(SystemExit, match="unknown change"):
+        experiment.main(["warp_speed"])
