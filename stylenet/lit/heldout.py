@@ -34,11 +34,13 @@ CURVE_NAME = "quality_curve.png"
 def heldout_losses(module: StyleTransferModule, photos: Sequence[torch.Tensor]) -> dict[str, float]:
     """Mean ``content``, ``style`` and ``loss`` (content + style) of ``module`` on ``photos``
     (each ``3×H×W`` in [0, 1], sizes may differ) over its trained styles, plus
-    ``style/<name>`` per style when there are several. fp32, network in eval mode."""
+    ``style/<name>`` per style when there are several. No autocast (fp32 unless the weights
+    themselves are in lower precision), network in eval mode."""
     net = module.net
     was_training = net.training
     net.eval()
     device = module.device
+    dtype = next(net.parameters()).dtype  # float32 unless trained in a *-true precision
     multi = net.is_multi_style
     styles = module.train_styles if multi else [0]
     content = style = 0.0
@@ -48,7 +50,7 @@ def heldout_losses(module: StyleTransferModule, photos: Sequence[torch.Tensor]) 
             for index in styles:
                 total_style = 0.0
                 for photo in photos:
-                    batch = photo[None].to(device=device, dtype=torch.float32)
+                    batch = photo[None].to(device=device, dtype=dtype)
                     weights = None
                     if multi:
                         weights = torch.zeros(1, len(module.styles), device=device)
