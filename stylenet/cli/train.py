@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import hydra
@@ -21,6 +22,16 @@ from stylenet.config import train_config_dir
 
 log = logging.getLogger(__name__)
 
+EXIT_INTERRUPTED = 130  # the shell's status for a process ended by SIGINT
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C during training; ``path`` is the checkpoint saved on the way out (or ``None``)."""
+
+    def __init__(self, path: Path | None) -> None:
+        super().__init__(f"interrupted, saved {path}" if path else "interrupted, nothing saved")
+        self.path = path
+
 
 def run(cfg: DictConfig) -> Path:
     """Train (or resume) as ``cfg`` says; returns the path of ``checkpoints/last.ckpt``."""
@@ -30,7 +41,13 @@ def run(cfg: DictConfig) -> Path:
     datamodule = build_datamodule(cfg)
     module = build_module(cfg, output)
     trainer = build_trainer(cfg, output)
-    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.resume)
+    try:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.resume)
+    except SystemExit:  # Lightning turns Ctrl-C into exit(1) after its crash checkpoint
+        if not trainer.interrupted:
+            raise
+        saved = output / "checkpoints" / "interrupted.ckpt"
+        raise TrainingInterrupted(saved if saved.is_file() else None) from None
     last = output / "checkpoints" / "last.ckpt"
     log.info("checkpoints in %s", last.parent)
     return last
@@ -38,7 +55,11 @@ def run(cfg: DictConfig) -> Path:
 
 @hydra.main(version_base="1.3", config_path=train_config_dir(), config_name="train")
 def main(cfg: DictConfig) -> None:
-    path = exit_on_error(run, cfg)
+    try:
+        path = exit_on_error(run, cfg)
+    except TrainingInterrupted as interrupted:
+        print(f"stylenet: {interrupted}", file=sys.stderr)
+        raise SystemExit(EXIT_INTERRUPTED) from None
     print(f"last checkpoint: {path}")
 
 

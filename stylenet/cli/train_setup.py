@@ -79,6 +79,11 @@ def validate_train_config(cfg: DictConfig) -> None:
         raise ConfigError(f"trainer.max_steps must be >= 1, got {cfg.trainer.max_steps}")
     if int(cfg.checkpoint_every) < 1:
         raise ConfigError(f"checkpoint_every must be >= 1, got {cfg.checkpoint_every}")
+    if int(cfg.trainer.get("accumulate_grad_batches", 1)) != 1:
+        raise ConfigError(
+            "trainer.accumulate_grad_batches must be 1: each step trains on one batch of "
+            "data.batch_size photos per device (raise data.batch_size or trainer.devices instead)"
+        )
     require_positive("lr", cfg.lr, allow_zero=False)
     for name in ("content_weight", "style_weight", "tv_weight"):
         require_positive(f"perceptual.{name}", cfg.perceptual[name])
@@ -165,6 +170,7 @@ def build_module(cfg: DictConfig, output: Path) -> StyleTransferModule:
         facts=training_facts(cfg, specs),
         channels_last=bool(cfg.channels_last),
         val_dir=output / "val",
+        seed=int(cfg.seed),
     )
 
 
@@ -195,6 +201,7 @@ def build_add_style_module(
         channels_last=bool(cfg.channels_last),
         val_dir=output / "val",
         train_styles=new_styles,
+        seed=int(cfg.seed),
     )
 
 
@@ -237,7 +244,7 @@ LIGHTNING_NOISE = (
     r".*there is no last checkpoint available.*",
     r".*smaller than the logging interval.*",
     r".*LeafSpec.*",
-    # the photo stream is indexed by the global sample number, so mid-epoch resume is exact
+    # the photo stream follows global_step (stylenet.data.datamodule), so any resume is exact
     r".*your dataloader is not resumable.*",
 )
 
@@ -260,6 +267,9 @@ def build_trainer(cfg: DictConfig, output: Path) -> L.Trainer:
         save_top_k=int(cfg.keep_checkpoints),
         monitor="step",
         mode="max",
+        # decide at each step: otherwise Lightning defers the save of an epoch's last step to a
+        # validation that may never come (step checkpoints went missing at epoch ends)
+        save_on_train_epoch_end=True,
     )
     on_crash = OnExceptionCheckpoint(dirpath=folder, filename="interrupted")
     silence_lightning_noise()

@@ -2,15 +2,19 @@
 
 Sampling is indexed by a global *sample number* ``k = 0, 1, 2, …``: sample ``k`` is photo
 ``perm_e[k mod n]`` (``perm_e`` a seeded shuffle for pass ``e = k div n``) with a random crop
-seeded by ``(seed, k)``. The order therefore depends only on ``seed`` and ``k``, not on
-workers, and a resumed run continues with exactly the samples the interrupted run would have
-seen next (the datamodule stores ``next_sample`` in checkpoints).
+seeded by ``(seed, k)``. Training step ``s`` trains on samples ``s·G … s·G + G - 1`` (``G`` the
+global batch: ``data.batch_size`` per device × devices), rank ``r`` on its own contiguous
+``data.batch_size`` of them. The sampler reads the trainer's ``global_step`` whenever an epoch
+starts, so the order depends only on ``seed`` and the step, not on workers, epochs or where a
+run was stopped: a run resumed from any checkpoint trains on exactly the samples the
+uninterrupted run would have seen next, and several ranks together see exactly the samples one
+process with the same global batch sees.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -96,19 +100,36 @@ class PhotoCrops(Dataset):
         return self.photos[int(photo_permutation(len(self.photos), self.seed, epoch)[position])]
 
 
-class SampleNumbers(Sampler[int]):
-    """Yields sample numbers ``start, start+1, …`` (``count`` of them), strided across ranks."""
+class StepSamples(Sampler[int]):
+    """Sample numbers for ``steps`` training steps from the step ``first_step()`` returns.
 
-    def __init__(self, start: int, count: int, rank: int = 0, world_size: int = 1) -> None:
-        self.start, self.count = start, count
+    Step ``s`` yields ``s·G + r·B … s·G + r·B + B - 1`` on rank ``r`` (``B`` = ``batch_size``,
+    ``G`` = ``B·world_size``): disjoint across ranks, together the one-process global batch.
+    ``first_step`` is called at the start of every pass (epoch), so the stream follows
+    ``global_step`` across epoch boundaries and resumes.
+    """
+
+    def __init__(
+        self,
+        *,
+        batch_size: int,
+        steps: int,
+        first_step: Callable[[], int],
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        self.batch_size, self.steps, self.first_step = batch_size, steps, first_step
         self.rank, self.world_size = rank, world_size
 
     def __len__(self) -> int:
-        return self.count
+        return self.steps * self.batch_size
 
     def __iter__(self) -> Iterator[int]:
-        for i in range(self.start, self.start + self.count):
-            yield i * self.world_size + self.rank
+        start = int(self.first_step())
+        global_batch = self.batch_size * self.world_size
+        for step in range(start, start + self.steps):
+            first = step * global_batch + self.rank * self.batch_size
+            yield from range(first, first + self.batch_size)
 
 
 class PhotoDataModule(L.LightningDataModule):
@@ -146,7 +167,6 @@ class PhotoDataModule(L.LightningDataModule):
         self.num_val = int(num_val)
         self.num_workers = int(num_workers)
         self.seed = int(seed)
-        self.next_sample = 0
         self.train_photos: list[Path] = []
         self.val_photos: list[Path] = []
 
@@ -159,38 +179,43 @@ class PhotoDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         dataset = PhotoCrops(self.train_photos, self.image_size, self.seed, train=True)
-        rank, world = (
-            (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
+        trainer = self.trainer
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
+        sampler = StepSamples(
+            batch_size=self.batch_size,
+            steps=self.steps_per_epoch(world),
+            first_step=self._global_step,
+            rank=rank,
+            world_size=world,
         )
-        start = self.next_sample
-        if self.trainer is not None:
-            start = self.trainer.global_step * self.batch_size
-        count = self._remaining_steps() * self.batch_size
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
-            sampler=SampleNumbers(start, count, rank, world),
+            sampler=sampler,
             num_workers=self.num_workers,
-            persistent_workers=False,
+            persistent_workers=self.num_workers > 0,
             drop_last=True,
         )
+
+    def steps_per_epoch(self, world_size: int = 1) -> int:
+        """Steps in one pass over the training photos at the global batch (at least 1)."""
+        return max(len(self.train_photos) // (self.batch_size * world_size), 1)
+
+    def _global_step(self) -> int:
+        return self.trainer.global_step if self.trainer is not None else 0
 
     def val_dataloader(self) -> DataLoader:
         dataset = PhotoCrops(self.val_photos, self.image_size, self.seed, train=False)
         return DataLoader(dataset, batch_size=self.batch_size, num_workers=0)
 
-    def _remaining_steps(self) -> int:
-        trainer = self.trainer
-        if trainer is None or trainer.max_steps is None or trainer.max_steps < 0:
-            raise ConfigError("trainer.max_steps must be set (> 0): training is counted in steps")
-        return max(trainer.max_steps - trainer.global_step, 1)
-
     def state_dict(self) -> dict[str, Any]:
+        """For information: the sampler follows ``global_step``, which Lightning restores."""
         step = self.trainer.global_step if self.trainer is not None else 0
-        return {"next_sample": step * self.batch_size, "seed": self.seed}
+        world = self.trainer.world_size if self.trainer is not None else 1
+        return {"next_sample": step * self.batch_size * world, "seed": self.seed}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.next_sample = int(state_dict.get("next_sample", 0))
+        """Nothing to restore: the sample stream is a function of the restored step."""
 
 
 def list_photos(root: Path) -> list[Path]:

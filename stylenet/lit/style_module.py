@@ -3,7 +3,8 @@
 The network maps photos to stylized images; the loss is the frozen-VGG perceptual loss
 (content features, style Gram matrices, total variation). One style, or S styles with
 conditional instance norm (Dumoulin, Shlens and Kudlur 2017): each training sample draws one
-style, and the per-style losses are logged.
+style (seeded by the run's seed and the step, so the draws do not depend on the number of
+devices or on where a run was resumed), and the per-style losses are logged.
 
 Checkpoints follow the contract in :mod:`stylenet.nn.checkpoint` (``net.`` weights,
 ``hyper_parameters`` with ``model``, ``styles`` and ``facts``) and also hold the RNG states,
@@ -42,6 +43,7 @@ class StyleTransferModule(L.LightningModule):
         train_styles: indices of the styles sampled during training (default all). The loss
             holds one style target per entry, in this order (adding styles to a trained
             network trains only the new ones).
+        seed: seeds the per-step style draws.
     """
 
     def __init__(
@@ -54,6 +56,7 @@ class StyleTransferModule(L.LightningModule):
         channels_last: bool = True,
         val_dir: str | Path | None = None,
         train_styles: list[int] | None = None,
+        seed: int = 0,
     ) -> None:
         super().__init__()
         self.net = net
@@ -63,6 +66,7 @@ class StyleTransferModule(L.LightningModule):
         self.channels_last = channels_last
         self.val_dir = Path(val_dir) if val_dir is not None else None
         self.train_styles = list(range(len(styles))) if train_styles is None else train_styles
+        self.seed = int(seed)
         self.save_hyperparameters(
             {"model": dict(net.config), "styles": self.styles, "facts": dict(facts or {}), "lr": lr}
         )
@@ -74,12 +78,19 @@ class StyleTransferModule(L.LightningModule):
 
     # --- the step -------------------------------------------------------------------------
     def sample_style_weights(self, batch: int) -> torch.Tensor | None:
-        """One-hot ``N×S`` rows, each sample's style drawn from :attr:`train_styles`."""
+        """One-hot ``N×S`` rows, each sample's style drawn from :attr:`train_styles`.
+
+        The draws of step ``s`` come from a generator seeded by ``(seed, s)`` for the whole
+        global batch (``N`` × world size); this rank takes its own ``N`` rows, so several ranks
+        draw what one process with the same global batch draws."""
         if not self.net.is_multi_style:
             return None
-        choice = torch.tensor(self.train_styles, device=self.device)
-        picks = choice[torch.randint(len(self.train_styles), (batch,), device=self.device)]
-        return torch.nn.functional.one_hot(picks, len(self.styles)).float()
+        world = self.trainer.world_size if self._trainer is not None else 1
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.global_step)
+        draws = torch.randint(len(self.train_styles), (batch * world,), generator=generator)
+        mine = draws[self.global_rank * batch : (self.global_rank + 1) * batch]
+        picks = torch.tensor(self.train_styles)[mine]
+        return torch.nn.functional.one_hot(picks, len(self.styles)).float().to(self.device)
 
     def stylize(self, photos: torch.Tensor, style_weights: torch.Tensor | None) -> torch.Tensor:
         """``N×3×H×W`` photos in [0, 1] → stylized ``N×3×H×W`` in [0, 1]."""

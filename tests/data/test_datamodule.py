@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from stylenet.data.datamodule import PhotoCrops, PhotoDataModule, SampleNumbers, list_photos
+from stylenet.data.datamodule import PhotoCrops, PhotoDataModule, StepSamples, list_photos
 from stylenet.errors import ConfigError
 
 
@@ -36,10 +36,24 @@ def test_unreadable_photo_is_skipped_and_counted(image_folder: Path) -> None:
     assert crops.skipped == {image_folder / "broken.jpg"}
 
 
-def test_sampler_strides_across_ranks() -> None:
-    assert list(SampleNumbers(start=4, count=3)) == [4, 5, 6]
-    ranks = [list(SampleNumbers(0, 3, rank=r, world_size=2)) for r in (0, 1)]
-    assert ranks == [[0, 2, 4], [1, 3, 5]]
+def test_samples_follow_the_step_at_every_pass() -> None:
+    step = {"now": 0}
+    sampler = StepSamples(batch_size=2, steps=3, first_step=lambda: step["now"])
+    assert len(sampler) == 6 and list(sampler) == [0, 1, 2, 3, 4, 5]
+    step["now"] = 7  # a resumed run, or a later epoch: the stream continues at step 7
+    assert list(sampler) == [14, 15, 16, 17, 18, 19]
+
+
+def test_ranks_split_the_global_batch() -> None:
+    single = list(StepSamples(batch_size=4, steps=3, first_step=lambda: 5))
+    ranks = [
+        list(StepSamples(batch_size=2, steps=3, first_step=lambda: 5, rank=r, world_size=2))
+        for r in (0, 1)
+    ]
+    assert not set(ranks[0]) & set(ranks[1])
+    for step in range(3):  # each step: the two ranks' batches are the one-process batch
+        batches = [ranks[r][2 * step : 2 * step + 2] for r in (0, 1)]
+        assert batches[0] + batches[1] == single[4 * step : 4 * step + 4]
 
 
 def test_validation_split_is_held_out(image_folder: Path) -> None:

@@ -56,3 +56,14 @@ def test_checkpoint_hyperparameters_follow_the_contract() -> None:
     assert module.hparams["styles"] == ["s0", "s1"]
     assert module.hparams["model"]["norm"] == "conditional_instance"
     assert all(key.startswith("net.") for key in module.state_dict())
+
+
+def test_style_draws_depend_on_seed_and_step_only() -> None:
+    module = make_module(num_styles=3)
+    module.seed = 5
+    first = module.sample_style_weights(16)
+    assert torch.equal(first, module.sample_style_weights(16))  # not the global RNG
+    torch.rand(10)
+    assert torch.equal(first, module.sample_style_weights(16))
+    module.seed = 6
+    assert not torch.equal(first, module.sample_style_weights(16))

@@ -1,0 +1,134 @@
+"""Exact resume: from any checkpoint, across epoch boundaries, bit for bit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from PIL import Image
+
+from stylenet.cli.train import TrainingInterrupted, run
+from stylenet.config import train_config_dir
+from stylenet.errors import ConfigError
+from stylenet.lit.style_module import StyleTransferModule
+from stylenet.nn.checkpoint import read_checkpoint
+from tests.conftest import synthetic_rgb
+
+# 6 photos, 2 held out: 4 training photos at batch 2 are one pass (an epoch) every 2 steps.
+STEPS = 7
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("resume_data")
+    photos = root / "photos"
+    photos.mkdir()
+    for i in range(6):
+        Image.fromarray(synthetic_rgb(40, 48, seed=i)).save(photos / f"p{i}.png")
+    style = root / "painting.png"
+    Image.fromarray(synthetic_rgb(48, 48, seed=9)).save(style)
+    return photos, style
+
+
+def overrides(data: tuple[Path, Path], *extra: str) -> list[str]:
+    photos, style = data
+    return [
+        "experiment=smoke",
+        "perceptual=random",
+        f"data.root={photos}",
+        "data.image_size=32",
+        "data.batch_size=2",
+        "data.num_val=2",
+        "style=wave",
+        f"style.image={style}",
+        "style.size=48",
+        "progress=false",
+        "checkpoint_every=1",
+        "keep_checkpoints=-1",
+        "trainer.val_check_interval=3",
+        *extra,
+    ]
+
+
+def compose_cfg(args: list[str]):
+    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3", job_name="train"):
+        return compose(config_name="train", overrides=args)
+
+
+def train(args: list[str], out: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr("stylenet.cli.train.run_dir", lambda: out)
+    return run(compose_cfg(args))
+
+
+def weights(path: Path) -> dict[str, torch.Tensor]:
+    return read_checkpoint(path)["state_dict"]
+
+
+def assert_same(a: Path, b: Path) -> None:
+    first, second = weights(a), weights(b)
+    assert first.keys() == second.keys()
+    for key, value in first.items():
+        assert torch.equal(value, second[key]), f"{key} differs: {a} vs {b}"
+
+
+@pytest.fixture(scope="module")
+def straight(data, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("straight")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        train(overrides(data, f"trainer.max_steps={STEPS}"), out, monkeypatch)
+    return out / "checkpoints"
+
+
+@pytest.mark.parametrize("step", [2, 3, 5])
+def test_resume_from_a_step_checkpoint_is_bit_exact(
+    data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: int
+) -> None:
+    out = tmp_path / "resumed"
+    start = straight / f"step_{step:06d}.ckpt"
+    train(overrides(data, f"trainer.max_steps={STEPS}", f"resume={start}"), out, monkeypatch)
+    folder = out / "checkpoints"
+    for later in range(step + 1, STEPS + 1):  # every later step checkpoint is written again
+        assert_same(straight / f"step_{later:06d}.ckpt", folder / f"step_{later:06d}.ckpt")
+    assert_same(straight / "last.ckpt", folder / "last.ckpt")
+
+
+def test_resume_from_last_of_a_shorter_run_is_bit_exact(
+    data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = tmp_path / "first"
+    train(overrides(data, "trainer.max_steps=3"), first, monkeypatch)
+    out = tmp_path / "resumed"
+    last = first / "checkpoints" / "last.ckpt"
+    train(overrides(data, f"trainer.max_steps={STEPS}", f"resume={last}"), out, monkeypatch)
+    assert_same(straight / "last.ckpt", out / "checkpoints" / "last.ckpt")
+    assert (out / "checkpoints" / "step_000006.ckpt").is_file()
+
+
+def test_resume_after_ctrl_c_is_bit_exact(
+    data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    step_fn = StyleTransferModule.training_step
+
+    def interrupt_at_step_4(self, batch, batch_idx):
+        if self.global_step == 4:
+            raise KeyboardInterrupt
+        return step_fn(self, batch, batch_idx)
+
+    first = tmp_path / "first"
+    with monkeypatch.context() as patch:
+        patch.setattr(StyleTransferModule, "training_step", interrupt_at_step_4)
+        with pytest.raises(TrainingInterrupted) as raised:
+            train(overrides(data, f"trainer.max_steps={STEPS}"), first, patch)
+    saved = first / "checkpoints" / "interrupted.ckpt"
+    assert raised.value.path == saved and saved.is_file()
+    assert read_checkpoint(saved)["global_step"] == 4
+    out = tmp_path / "resumed"
+    train(overrides(data, f"trainer.max_steps={STEPS}", f"resume={saved}"), out, monkeypatch)
+    assert_same(straight / "last.ckpt", out / "checkpoints" / "last.ckpt")
+
+
+def test_gradient_accumulation_is_rejected(data, tmp_path: Path, monkeypatch) -> None:
+    with pytest.raises(ConfigError, match="accumulate_grad_batches"):
+        train(overrides(data, "+trainer.accumulate_grad_batches=2"), tmp_path, monkeypatch)
