@@ -11,7 +11,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint, OnExceptionCheckpoint
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint, OnExceptionCheckpoint
 from lightning.pytorch.loggers import CSVLogger, Logger
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
@@ -255,7 +255,9 @@ def silence_lightning_noise() -> None:
         warnings.filterwarnings("ignore", message=pattern)
 
 
-def build_trainer(cfg: DictConfig, output: Path) -> L.Trainer:
+def build_trainer(
+    cfg: DictConfig, output: Path, *, extra_callbacks: list[Callback] | None = None
+) -> L.Trainer:
     """Lightning Trainer with periodic + last checkpoints, a crash checkpoint and a logger."""
     folder = output / "checkpoints"
     periodic = ModelCheckpoint(
@@ -279,7 +281,7 @@ def build_trainer(cfg: DictConfig, output: Path) -> L.Trainer:
         cfg.trainer,
         precision=precision,
         default_root_dir=str(output),
-        callbacks=[periodic, on_crash, *heldout_callbacks(cfg, output)],
+        callbacks=[periodic, on_crash, *heldout_callbacks(cfg, output), *(extra_callbacks or [])],
         logger=build_logger(cfg, output),
         enable_progress_bar=bool(cfg.progress),
         enable_model_summary=False,

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +19,7 @@ from stylenet.config import train_config_dir
 from stylenet.errors import ConfigError
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.nn.checkpoint import read_checkpoint
-from tests.conftest import synthetic_rgb
+from tests.conftest import REPO, synthetic_rgb
 
 # 6 photos, 2 held out: 4 training photos at batch 2 are one pass (an epoch) every 2 steps.
 STEPS = 7
@@ -132,3 +137,72 @@ def test_resume_after_ctrl_c_is_bit_exact(
 def test_gradient_accumulation_is_rejected(data, tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(ConfigError, match="accumulate_grad_batches"):
         train(overrides(data, "+trainer.accumulate_grad_batches=2"), tmp_path, monkeypatch)
+
+
+def test_resume_alone_takes_the_config_from_the_checkpoint(
+    data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = tmp_path / "first"
+    train(overrides(data, "trainer.max_steps=3"), first, monkeypatch)
+    out = tmp_path / "resumed"
+    last = first / "checkpoints" / "last.ckpt"
+    # no data.root, model, perceptual or style: the defaults would train another network
+    train([f"resume={last}", f"trainer.max_steps={STEPS}"], out, monkeypatch)
+    assert_same(straight / "last.ckpt", out / "checkpoints" / "last.ckpt")
+    saved = read_checkpoint(out / "checkpoints" / "last.ckpt")["stylenet_train_config"]
+    assert saved["trainer"]["max_steps"] == STEPS  # the command line won
+    assert saved["data"]["image_size"] == 32 and saved["model"]["width"] == 0.125
+
+
+def test_resume_at_max_steps_says_so_naming_the_file(
+    data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    last = straight / "last.ckpt"
+    with pytest.raises(ConfigError, match="max_steps") as raised:
+        train([f"resume={last}"], tmp_path / "again", monkeypatch)
+    assert f"at step {STEPS}" in str(raised.value) and str(last) in str(raised.value)
+
+
+def test_changes_relative_to_the_defaults_patch_the_saved_config() -> None:
+    from stylenet.cli.train_resume import apply_patch, config_patch
+
+    default = {"a": 1, "group": {"x": 1, "y": 2}, "keep": 5}
+    given = {"a": 1, "group": {"x": 1, "z": 3}, "keep": 5}  # a group override: y went, z came
+    saved = {"a": 7, "group": {"x": 9, "y": 8}, "keep": 6}
+    apply_patch(saved, config_patch(given, default), given)
+    assert saved == {"a": 7, "group": {"x": 9, "z": 3}, "keep": 6}
+
+
+def cli(*args: str, cwd: Path) -> subprocess.Popen:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "stylenet.cli.train", *args]
+    return subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def test_ctrl_c_exits_130_naming_the_checkpoint_then_resume_continues_in_place(
+    data, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    proc = cli(*overrides(data, "trainer.max_steps=100000", f"hydra.run.dir={out}"), cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoints" / "step_000002.ckpt").is_file():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1]
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    saved = out / "checkpoints" / "interrupted.ckpt"
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == f"stylenet: interrupted, saved {saved}"
+    step = read_checkpoint(saved)["global_step"]
+    # resume=CKPT alone (plus a step budget): the run's own config, in the run's own folder
+    proc = cli(f"resume={saved}", f"trainer.max_steps={step + 1}", cwd=tmp_path)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert (
+        stdout.strip().splitlines()[-1] == f"last checkpoint: {out / 'checkpoints' / 'last.ckpt'}"
+    )
+    assert read_checkpoint(out / "checkpoints" / "last.ckpt")["global_step"] == step + 1
+    assert list((out / ".hydra").glob("resumed_*/config.yaml"))
