@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 import hydra
 import lightning as L
+from hydra.core.hydra_config import HydraConfig
+from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
 from stylenet.cli.errors import exit_on_error
@@ -27,9 +28,8 @@ from stylenet.cli.train_setup import (
 )
 from stylenet.config import train_config_dir
 
-log = logging.getLogger(__name__)
-
 EXIT_INTERRUPTED = 130  # the shell's status for a process ended by SIGINT
+EXIT_PROCESS_LOST = 1
 
 
 class TrainingInterrupted(Exception):
@@ -40,12 +40,29 @@ class TrainingInterrupted(Exception):
         self.path = path
 
 
-def run(cfg: DictConfig) -> Path:
+class TrainingProcessLost(Exception):
+    """Under DDP another process died or stopped answering (its collective failed or timed out)."""
+
+
+def _lost_process(error: BaseException, last: Path) -> TrainingProcessLost:
+    text = str(error).strip()
+    first = text.splitlines()[0][:200] if text else type(error).__name__
+    resume = f"resume with resume={last}" if last.is_file() else "no checkpoint was written yet"
+    return TrainingProcessLost(
+        f"a training process stopped or lost contact ({type(error).__name__}: {first}); "
+        f"the job stops; {resume}"
+    )
+
+
+def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
     """Train (or resume) as ``cfg`` says; returns the path of ``checkpoints/last.ckpt``.
 
     With ``resume=CKPT`` the run's own config (stored in the checkpoint) is the base and what
-    ``cfg`` changes relative to the defaults is applied on top."""
-    cfg = resume_config(cfg)
+    ``cfg`` changes relative to the defaults is applied on top, and so is every key named in
+    ``overrides`` (the command line's; taken from Hydra when ``None``)."""
+    if overrides is None and HydraConfig.initialized():
+        overrides = list(HydraConfig.get().overrides.task)
+    cfg = resume_config(cfg, overrides)
     validate_train_config(cfg)
     check_steps_left(cfg, resumed_step(cfg))
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
@@ -60,9 +77,11 @@ def run(cfg: DictConfig) -> Path:
             raise
         saved = output / "checkpoints" / "interrupted.ckpt"
         raise TrainingInterrupted(saved if saved.is_file() else None) from None
-    last = output / "checkpoints" / "last.ckpt"
-    log.info("checkpoints in %s", last.parent)
-    return last
+    except RuntimeError as error:  # gloo/NCCL errors (DistBackendError, timeouts) included
+        if trainer.world_size == 1:
+            raise
+        raise _lost_process(error, output / "checkpoints" / "last.ckpt") from None
+    return output / "checkpoints" / "last.ckpt"
 
 
 @hydra.main(version_base="1.3", config_path=train_config_dir(), config_name="train")
@@ -72,7 +91,11 @@ def _main(cfg: DictConfig) -> None:
     except TrainingInterrupted as interrupted:
         print(f"stylenet: {interrupted}", file=sys.stderr)
         raise SystemExit(EXIT_INTERRUPTED) from None
-    print(f"last checkpoint: {path}")
+    except TrainingProcessLost as lost:
+        print(f"stylenet: error: {lost}", file=sys.stderr, flush=True)
+        raise SystemExit(EXIT_PROCESS_LOST) from None
+    if rank_zero_only.rank == 0:  # one line per job, not per process
+        print(f"last checkpoint: {path}")
 
 
 def main() -> None:

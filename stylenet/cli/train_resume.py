@@ -74,9 +74,23 @@ def apply_patch(base: dict[str, Any], patch: dict[str, Any], given: dict[str, An
             base[key] = given[key]
 
 
-def resume_config(cfg: DictConfig) -> DictConfig:
+def explicit_keys(overrides: list[str], given: dict[str, Any]) -> list[str]:
+    """The value keys named by ``key=value`` overrides (not group choices such as ``trainer=``)."""
+    keys = []
+    for override in overrides:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if key.startswith("hydra.") or key == "hydra":
+            continue
+        value = _lookup(given, key)
+        if "." in key or (value is not _MISSING and not isinstance(value, dict)):
+            keys.append(key)
+    return keys
+
+
+def resume_config(cfg: DictConfig, overrides: list[str] | None = None) -> DictConfig:
     """The config to resume ``cfg.resume`` with (``cfg`` itself for a fresh run or a checkpoint
-    written before checkpoints carried their config)."""
+    written before checkpoints carried their config). ``overrides`` are the command line's
+    ``key=value`` strings: a key named there wins even where it equals the default."""
     if not cfg.get("resume"):
         return cfg
     if not Path(str(cfg.resume)).expanduser().is_file():
@@ -92,7 +106,20 @@ def resume_config(cfg: DictConfig) -> DictConfig:
     if patch is not _MISSING:
         apply_patch(merged, patch, given)
     merged["resume"] = given["resume"]
-    return OmegaConf.create(merged)
+    result = OmegaConf.create(merged)
+    for key in explicit_keys(overrides or [], given):
+        value = _lookup(given, key)
+        if value is not _MISSING:
+            OmegaConf.update(result, key, value, merge=False, force_add=True)
+    return result
+
+
+def _lookup(tree: Any, key: str) -> Any:
+    for part in key.split("."):
+        if not isinstance(tree, dict) or part not in tree:
+            return _MISSING
+        tree = tree[part]
+    return tree
 
 
 def check_steps_left(cfg: DictConfig, step: int) -> None:

@@ -119,6 +119,7 @@ class StyleTransferModule(L.LightningModule):
                 "train/loss": total,
             },
             prog_bar=True,
+            sync_dist=True,  # the global batch's means under DDP (as one process would log)
         )
         if weights is not None and len(self.styles) > 1:
             self._log_per_style("train/style", terms.style, weights)
@@ -141,6 +142,7 @@ class StyleTransferModule(L.LightningModule):
                 "val/loss": terms.total.mean(),
             },
             batch_size=batch.shape[0],
+            sync_dist=True,
         )
         if batch_idx == 0:
             self.save_grid(batch, stylized.float())

@@ -64,7 +64,7 @@ def compose_cfg(args: list[str]):
 
 def train(args: list[str], out: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr("stylenet.cli.train.run_dir", lambda: out)
-    return run(compose_cfg(args))
+    return run(compose_cfg(args), overrides=args)
 
 
 def weights(path: Path) -> dict[str, torch.Tensor]:
@@ -164,13 +164,18 @@ def test_resume_at_max_steps_says_so_naming_the_file(
 
 
 def test_changes_relative_to_the_defaults_patch_the_saved_config() -> None:
-    from stylenet.cli.train_resume import apply_patch, config_patch
+    from stylenet.cli.train_resume import apply_patch, config_patch, explicit_keys
 
     default = {"a": 1, "group": {"x": 1, "y": 2}, "keep": 5}
     given = {"a": 1, "group": {"x": 1, "z": 3}, "keep": 5}  # a group override: y went, z came
     saved = {"a": 7, "group": {"x": 9, "y": 8}, "keep": 6}
     apply_patch(saved, config_patch(given, default), given)
     assert saved == {"a": 7, "group": {"x": 9, "z": 3}, "keep": 6}
+    # a key named on the command line wins even where it equals the default
+    assert explicit_keys(["group.x=1", "a=1", "group=other", "hydra.run.dir=d"], given) == [
+        "group.x",
+        "a",
+    ]
 
 
 def cli(*args: str, cwd: Path) -> subprocess.Popen:
