@@ -30,7 +30,7 @@ def run(cfg: DictConfig) -> Path:
     datamodule = build_datamodule(cfg)
     module = build_module(cfg, output)
     trainer = build_trainer(cfg, output)
-    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.resume)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.resume, weights_only=True)
     last = output / "checkpoints" / "last.ckpt"
     log.info("checkpoints in %s", last.parent)
     return last

@@ -20,7 +20,12 @@ from stylenet.data.images import read_image
 from stylenet.errors import ConfigError
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.losses import PerceptualLoss
-from stylenet.nn.checkpoint import load_transformer, read_checkpoint
+from stylenet.nn.checkpoint import (
+    check_resumable,
+    load_transformer,
+    read_checkpoint,
+    verify_checkpoint,
+)
 from stylenet.nn.extend import add_styles, train_only_styles
 from stylenet.nn.transformer import MIN_SIDE, TransformerNet
 
@@ -84,7 +89,13 @@ def validate_train_config(cfg: DictConfig) -> None:
         if path is not None and not Path(str(path)).is_file():
             raise ConfigError(f"{key} checkpoint not found: {path} (give a .ckpt path)")
     list_photos(Path(str(cfg.data.root)).expanduser())
-    style_specs(cfg)
+    specs = style_specs(cfg)
+    if cfg.get("base"):
+        verify_checkpoint(str(cfg.base))
+    if cfg.get("resume"):
+        model = OmegaConf.to_container(cfg.model, resolve=True)
+        names = None if cfg.get("base") else [spec.name for spec in specs]
+        check_resumable(str(cfg.resume), model, names)
 
 
 def build_loss(cfg: DictConfig, specs: list[StyleSpec]) -> PerceptualLoss:
