@@ -11,6 +11,7 @@ from stylenet.errors import StylenetError
 T = TypeVar("T")
 
 EXIT_USER_ERROR = 2
+EXIT_PARTIAL = 3  # a batch run wrote some outputs, and some inputs failed
 
 
 def exit_on_error(run: Callable[..., T], *args: object, **kwargs: object) -> T:
