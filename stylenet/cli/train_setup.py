@@ -214,10 +214,10 @@ def build_logger(cfg: DictConfig, output: Path) -> Logger:
 
         try:
             return TensorBoardLogger(save_dir=str(output), name="logs", version="")
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as error:
             raise ConfigError(
                 "logger=tensorboard needs TensorBoard: pip install tensorboard (or use logger=csv)"
-            ) from None
+            ) from error
     start = resumed_step(cfg)
     return CSVLogger(
         save_dir=str(output), name="logs", version=f"from_step_{start:06d}" if start else ""

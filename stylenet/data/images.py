@@ -220,7 +220,7 @@ def save_image(
         with atomic_path(target) as tmp:
             img.save(tmp, format=file_format, **options)
     except OSError as error:
-        raise ImageError(f"cannot write {target}: {error.strerror or error}") from None
+        raise ImageError(f"cannot write {target}: {error.strerror or error}") from error
     return target
 
 
