@@ -2,7 +2,8 @@
 
 Before Hydra runs, the overrides are composed once here, so that Hydra's own errors (bad
 override syntax, an unknown key, a config group typo) and missing required options come out as
-one ``stylenet: error:`` line with exit status 2, listing the valid choices. Values given on
+one ``stylenet: error:`` line with exit status 2, listing the valid choices. SIGTERM unwinds
+the command like an error (exit status 143), so no ``.partial`` file is left behind. Values given on
 the command line must have the type of their default: a number for a number, ``true/false``
 (or ``yes/no``, ``1/0``) for a boolean; booleans given as words are stored as booleans.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -48,6 +50,7 @@ def command(*, config_path: str, config_name: str) -> Callable[[Task], Callable[
 
         @functools.wraps(task)
         def main() -> None:
+            signal.signal(signal.SIGTERM, _terminated)
             args = sys.argv[1:]
             coerced.update(exit_on_error(check_command_line, config_path, config_name, args))
             hydra_main()
@@ -55,6 +58,12 @@ def command(*, config_path: str, config_name: str) -> Callable[[Task], Callable[
         return main
 
     return decorate
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like an error, so atomic writes remove their partial files."""
+    print("stylenet: terminated", file=sys.stderr)
+    raise SystemExit(128 + signum)
 
 
 def check_command_line(config_dir: str, config_name: str, args: Sequence[str]) -> dict[str, Any]:

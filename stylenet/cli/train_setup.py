@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import platform
 import warnings
 from dataclasses import dataclass
@@ -243,7 +244,10 @@ LIGHTNING_NOISE = (
 
 
 def silence_lightning_noise() -> None:
-    """Hide Lightning warnings that do not apply to style training."""
+    """Hide Lightning warnings that do not apply to style training, and its info banners
+    (accelerator, tips), which would otherwise surround error lines."""
+    for name in ("utilities.rank_zero", "trainer.connectors.checkpoint_connector"):
+        logging.getLogger(f"lightning.pytorch.{name}").setLevel(logging.WARNING)
     for pattern in LIGHTNING_NOISE:
         warnings.filterwarnings("ignore", message=pattern)
 
