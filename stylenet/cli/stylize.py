@@ -82,7 +82,10 @@ def stylize_all(
 ) -> list[Path]:
     """Run every job; a failing file in a batch is reported and skipped, never fatal."""
     written, failures = [], []
-    bar = tqdm(jobs, desc="stylizing", unit="file", disable=len(jobs) < 2)
+    # no bar when stderr is not a terminal; it is cleared before any summary or error line
+    bar = tqdm(
+        jobs, desc="stylizing", unit="file", leave=False, disable=True if len(jobs) < 2 else None
+    )
     for job in bar:
         try:
             written.append(stylize_one(cfg, stylizer, weights, job))
@@ -91,6 +94,7 @@ def stylize_all(
                 raise
             failures.append(f"{job.source}: {error}")
             log.warning("skipped %s", failures[-1])
+    bar.close()
     if not written:
         raise StylenetError(f"none of the {len(jobs)} inputs could be stylized: {failures[0]}")
     if failures:
