@@ -11,6 +11,7 @@ the command line must have the type of their default: a number for a number, ``t
 from __future__ import annotations
 
 import functools
+import os
 import re
 import signal
 import sys
@@ -26,7 +27,7 @@ from hydra.errors import HydraException, MissingConfigException, OverrideParseEx
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from stylenet.cli.errors import exit_on_error
+from stylenet.cli.errors import debugging, exit_on_error
 from stylenet.errors import ConfigError
 from stylenet.options import boolean, number
 
@@ -51,6 +52,8 @@ def command(*, config_path: str, config_name: str) -> Callable[[Task], Callable[
         @functools.wraps(task)
         def main() -> None:
             signal.signal(signal.SIGTERM, _terminated)
+            if debugging():  # Hydra then re-raises instead of printing its own summary
+                os.environ.setdefault("HYDRA_FULL_ERROR", "1")
             args = sys.argv[1:]
             coerced.update(exit_on_error(check_command_line, config_path, config_name, args))
             hydra_main()

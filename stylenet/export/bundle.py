@@ -70,11 +70,11 @@ def export_bundle(
         files = []
         for variant in chosen:
             file = variant_path(target, variant)
+            written.extend([file, card_path(file)])
             if variant == "fp16":
                 to_fp16(target, file)
             elif variant == "int8":
                 to_int8(target, file, reader)
-            written.extend([file, card_path(file)])
             files.append(_check_and_describe(net, info, file, variant))
     except BaseException:  # a failed variant (or SIGTERM) leaves no part of the bundle
         for file in written:
