@@ -29,9 +29,13 @@ from omegaconf.errors import OmegaConfBaseException
 
 from stylenet.cli.errors import debugging, exit_on_error
 from stylenet.errors import ConfigError
-from stylenet.options import boolean, number
+from stylenet.options import boolean
 
 Task = Callable[[DictConfig], None]
+
+# Options whose default is a number but which also take a name: a camera index or a video
+# file / URL; Lightning's device count or ``auto``.
+NUMBER_OR_NAME = {"camera", "trainer.devices"}
 
 
 def command(*, config_path: str, config_name: str) -> Callable[[Task], Callable[[], None]]:
@@ -104,10 +108,13 @@ def check_command_line(config_dir: str, config_name: str, args: Sequence[str]) -
             continue
         if isinstance(default, bool):
             coerced[key] = boolean(key, value)
-        elif isinstance(default, int):
-            number(key, value, integer=True)
-        elif isinstance(default, float):
-            number(key, value)
+        elif (
+            isinstance(default, (int, float))
+            and isinstance(value, (str, bool))  # lists ([H,W]) and fractions: the run checks
+            and key not in NUMBER_OR_NAME
+        ):
+            kind = "a number" if isinstance(default, float) else "an integer"
+            raise ConfigError(f"{key} must be {kind}, got {value!r}")
     return coerced
 
 

@@ -557,3 +557,22 @@ def test_bad_video_prints_no_ffmpeg_log(files: dict[str, Path], tmp_path: Path) 
     assert proc.stderr.strip().splitlines() == [
         line for line in proc.stderr.strip().splitlines() if line.startswith("stylenet: error:")
     ], proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        ("webcam", ["model=m.onnx", "camera=clip.mp4"]),
+        ("train", ["trainer.devices=auto", "trainer.val_check_interval=0.5"]),
+        ("gatys", ["style=a.jpg", "size=[256,384]"]),
+        ("stylize", ["blend={a: 0.7, b: 0.3}", "grid=[a,b]", "preserve_color=yes"]),
+    ],
+)
+def test_documented_value_forms_pass_the_command_line_check(command: str, args) -> None:
+    from stylenet.cli.app import check_command_line
+    from stylenet.config import config_dir, serve_config_dir, train_config_dir
+
+    roots = {"webcam": serve_config_dir(), "stylize": serve_config_dir()}
+    root = roots.get(command, train_config_dir() if command == "train" else config_dir())
+    coerced = check_command_line(root, command, args)
+    assert coerced == ({"preserve_color": True} if command == "stylize" else {})
