@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import hydra
 import lightning as L
 from omegaconf import DictConfig
 
+from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.paths import run_dir
 from stylenet.cli.train_setup import (
@@ -30,13 +30,13 @@ def run(cfg: DictConfig) -> Path:
     datamodule = build_datamodule(cfg)
     module = build_module(cfg, output)
     trainer = build_trainer(cfg, output)
-    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.resume)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.resume, weights_only=True)
     last = output / "checkpoints" / "last.ckpt"
     log.info("checkpoints in %s", last.parent)
     return last
 
 
-@hydra.main(version_base="1.3", config_path=train_config_dir(), config_name="train")
+@command(config_path=train_config_dir(), config_name="train")
 def main(cfg: DictConfig) -> None:
     path = exit_on_error(run, cfg)
     print(f"last checkpoint: {path}")
