@@ -45,8 +45,8 @@ def require_positive(name: str, value: float, allow_zero: bool = True) -> float:
     """Return ``value`` as float; raise :class:`ConfigError` if negative (or zero when not allowed)."""
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from error
     if number < 0 or (number == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ConfigError(f"{name} must be {bound}, got {value!r}")
@@ -64,11 +64,11 @@ def build(node: Any, **kwargs: Any) -> Any:
         return instantiate(node, **kwargs)
     except InstantiationException as error:
         if isinstance(error.__cause__, StylenetError):
-            raise error.__cause__ from None
+            raise error.__cause__ from error.__cause__.__cause__
         cause = error.__cause__ or error
         target = node.get("_target_", "?") if hasattr(node, "get") else "?"
         first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-        raise ConfigError(f"bad config for {target}: {first}") from None
+        raise ConfigError(f"bad config for {target}: {first}") from error
 
 
 if not OmegaConf.has_resolver("shared_data"):

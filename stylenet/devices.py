@@ -15,8 +15,8 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         device = torch.device(name)
-    except RuntimeError:
-        raise ConfigError(f"unknown device {name!r}; use auto, cpu or cuda[:N]") from None
+    except RuntimeError as error:
+        raise ConfigError(f"unknown device {name!r}; use auto, cpu or cuda[:N]") from error
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"device={name} asked for, but no CUDA GPU is available; use device=cpu")
     return device

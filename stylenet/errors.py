@@ -11,7 +11,17 @@ class StylenetError(Exception):
     """Base class: a user-facing, one-line error."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(" ".join(message.split()))
+        super().__init__(" ".join(_from_worker(message).split()))
+
+
+def _from_worker(message: str) -> str:
+    """PyTorch re-raises a DataLoader worker's error with the worker's whole traceback as the
+    message; keep only the original one-line message."""
+    if "Original Traceback (most recent call last):" not in message:
+        return message
+    last = message.strip().splitlines()[-1]
+    _, colon, original = last.partition(": ")
+    return f"in a data loader worker: {original if colon else last}"
 
 
 class ImageError(StylenetError):
@@ -32,6 +42,10 @@ class CheckpointError(StylenetError):
 
 class ModelFileError(StylenetError):
     """An exported (ONNX) model is missing, corrupt or breaks the model contract."""
+
+
+class OutputError(StylenetError):
+    """An output file or folder cannot be written."""
 
 
 class VideoError(StylenetError):

@@ -41,8 +41,8 @@ def normalize_weights(
         raise ConfigError("at least one style is needed")
     try:
         values = [float(w) for w in np.asarray(weights, dtype=object).reshape(-1)]
-    except (TypeError, ValueError):
-        raise ConfigError(f"{what} must be numbers, got {weights!r}") from None
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{what} must be numbers, got {weights!r}") from error
     if len(values) != num_styles:
         raise ConfigError(
             f"{what} has {len(values)} weight(s) for {num_styles} style(s); give one each"
@@ -68,8 +68,8 @@ def weights_from_blend(styles: Sequence[str], blend: Mapping[str, float]) -> np.
     for name, value in blend.items():
         try:
             weight = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"blend weight of {name} must be a number, got {value!r}") from None
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"blend weight of {name} must be a number, got {value!r}") from error
         if not math.isfinite(weight) or weight < 0:
             raise ConfigError(f"blend weights must be >= 0, got {name}: {value}")
         row[styles.index(str(name))] += weight

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import hydra
 from omegaconf import DictConfig, ListConfig
 
+from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.paths import output_path
 from stylenet.config import require_positive, serve_config_dir
@@ -35,7 +35,7 @@ def run(cfg: DictConfig) -> list[ExportedFile]:
     return files
 
 
-@hydra.main(version_base="1.3", config_path=serve_config_dir(), config_name="export")
+@command(config_path=serve_config_dir(), config_name="export")
 def main(cfg: DictConfig) -> None:
     exit_on_error(run, cfg)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 
-import hydra
 import torch
 from omegaconf import DictConfig
 from torch import nn
 
+from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.inspect_args import (
     classifier_from_cfg,
@@ -84,7 +84,7 @@ def run(cfg: DictConfig) -> AttackResult:
     return result
 
 
-@hydra.main(version_base="1.3", config_path=config_dir(), config_name="fool")
+@command(config_path=config_dir(), config_name="fool")
 def main(cfg: DictConfig) -> None:
     exit_on_error(run, cfg)
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
-import hydra
 import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig
 
+from stylenet import options
+from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.paths import output_path
 from stylenet.config import config_dir, require_positive
@@ -59,9 +61,10 @@ def output_size(size: object, reference: torch.Tensor | None) -> tuple[int, int]
     if isinstance(size, (ListConfig, list, tuple)):
         if len(size) != 2:
             raise ConfigError(f"size must be one number or [H,W], got {list(size)}")
-        h, w = (int(require_positive("size", s, allow_zero=False)) for s in size)
+        h, w = (options.side("size", s) or 0 for s in size)
+        options.side("size", math.isqrt(h * w))
         return h, w
-    side = int(require_positive("size", size, allow_zero=False))
+    side = int(options.side("size", size) or 0)
     if reference is None:
         return side, side
     return target_size(*reference.shape[-2:], max_side=side)
@@ -138,7 +141,7 @@ def _snapshots(target: Path, every: int):
     return write
 
 
-@hydra.main(version_base="1.3", config_path=config_dir(), config_name="gatys")
+@command(config_path=config_dir(), config_name="gatys")
 def main(cfg: DictConfig) -> None:
     path = exit_on_error(run, cfg)
     print(f"wrote {path}")

@@ -59,7 +59,7 @@ def plan_jobs(
     if len(sources) == 1 and root is None:
         source = sources[0]
         if output is not None and output.suffix and not output.is_dir():
-            return [Job(source, output)]
+            return _not_over_inputs([Job(source, output)])
         folder = output if output is not None else default_dir
         return [Job(source, folder / f"{source.stem}_stylized{_writable_suffix(source)}")]
     folder = output if output is not None else default_dir
@@ -72,6 +72,18 @@ def plan_jobs(
     for source in sources:
         relative = source.relative_to(root) if root is not None else Path(source.name)
         jobs.append(Job(source, folder / relative.with_suffix(_writable_suffix(source))))
+    return _not_over_inputs(jobs)
+
+
+def _not_over_inputs(jobs: list[Job]) -> list[Job]:
+    """``jobs``, unless one would overwrite an input file (:class:`ConfigError`)."""
+    inputs = {job.source.resolve() for job in jobs}
+    for job in jobs:
+        if job.destination.resolve() in inputs:
+            raise ConfigError(
+                f"output {job.destination} would overwrite the input {job.source}; "
+                "give another output= file or folder"
+            )
     return jobs
 
 

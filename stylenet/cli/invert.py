@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import hydra
 import torch
 from omegaconf import DictConfig, ListConfig
 
+from stylenet import options
+from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.paths import output_path
 from stylenet.config import config_dir, require_positive
@@ -32,7 +33,7 @@ def run(cfg: DictConfig) -> Path:
     """Invert ``cfg.image`` at each chosen layer; write the image (or the strip) and return it."""
     for name in ("tv_weight", "tv_beta", "range_weight"):
         require_positive(name, cfg[name])
-    size = int(require_positive("size", cfg.size, allow_zero=False))
+    size = int(options.side("size", cfg.size) or 0)
     layers = chosen_layers(cfg)
     vgg = VGGFeatures(layers, weights=cfg.perceptual.weights, pooling=cfg.pooling)
     device = resolve_device(cfg.device)
@@ -61,7 +62,7 @@ def run(cfg: DictConfig) -> Path:
     return save_image(strip, output_path(cfg.output, "inversion_strip.png"))
 
 
-@hydra.main(version_base="1.3", config_path=config_dir(), config_name="invert")
+@command(config_path=config_dir(), config_name="invert")
 def main(cfg: DictConfig) -> None:
     path = exit_on_error(run, cfg)
     print(f"wrote {path}")

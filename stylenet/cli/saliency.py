@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import hydra
 import torch
 from omegaconf import DictConfig
 from torch import nn
 
+from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.inspect_args import (
     classifier_from_cfg,
@@ -101,7 +101,7 @@ def run(cfg: DictConfig) -> dict[str, Path]:
     return written
 
 
-@hydra.main(version_base="1.3", config_path=config_dir(), config_name="saliency")
+@command(config_path=config_dir(), config_name="saliency")
 def main(cfg: DictConfig) -> None:
     exit_on_error(run, cfg)
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
-import hydra
 import torch
 from omegaconf import DictConfig, ListConfig
 from tqdm import tqdm
 
-from stylenet.cli.errors import exit_on_error
+from stylenet import options
+from stylenet.cli.app import command
+from stylenet.cli.errors import EXIT_PARTIAL, exit_on_error
 from stylenet.cli.inputs import Job, find_inputs, plan_jobs
 from stylenet.cli.paths import run_dir
-from stylenet.config import require_positive, serve_config_dir
+from stylenet.config import serve_config_dir
 from stylenet.data.images import read_image, resize, save_image
 from stylenet.errors import ConfigError, StylenetError
 from stylenet.serve.blend import choose_weights, interpolation_grid, parse_blend
@@ -27,12 +29,16 @@ log = logging.getLogger(__name__)
 
 def validate(cfg: DictConfig) -> None:
     """Plain option checks, before any model or image is opened."""
-    if not 0.0 <= float(cfg.strength) <= 1.0:
-        raise ConfigError(f"strength must be in [0, 1], got {cfg.strength}")
-    if cfg.size is not None:
-        require_positive("size", cfg.size, allow_zero=False)
-    if not 0.0 <= float(cfg.temporal) <= 1.0:
-        raise ConfigError(f"temporal must be in [0, 1], got {cfg.temporal}")
+    options.number("strength", cfg.strength, low=0, high=1)
+    options.side("size", cfg.size)
+    options.number("temporal", cfg.temporal, low=0, high=1)
+    options.number("quality", cfg.quality, low=1, high=100, integer=True)
+    options.number("tile_size", cfg.tile_size, low=-1, integer=True)
+    options.number("tile_overlap", cfg.tile_overlap, low=0, integer=True)
+    options.number("grid_size", cfg.grid_size, low=2, integer=True)
+    for name in ("preserve_color", "list"):
+        options.boolean(name, cfg[name])
+    options.string_list("providers", cfg.providers)
     if not cfg.list and not cfg.input:
         raise ConfigError("input= is required: an image, a folder, a glob or a video")
 
@@ -51,7 +57,7 @@ def run(cfg: DictConfig) -> list[Path]:
         str(cfg.model),
         device=str(cfg.device),
         precision=str(cfg.precision),
-        providers=None if cfg.providers is None else list(cfg.providers),
+        providers=options.string_list("providers", cfg.providers),
     )
     if cfg.list:
         print("\n".join(stylizer.styles))
@@ -76,7 +82,10 @@ def stylize_all(
 ) -> list[Path]:
     """Run every job; a failing file in a batch is reported and skipped, never fatal."""
     written, failures = [], []
-    bar = tqdm(jobs, desc="stylizing", unit="file", disable=len(jobs) < 2)
+    # no bar when stderr is not a terminal; it is cleared before any summary or error line
+    bar = tqdm(
+        jobs, desc="stylizing", unit="file", leave=False, disable=True if len(jobs) < 2 else None
+    )
     for job in bar:
         try:
             written.append(stylize_one(cfg, stylizer, weights, job))
@@ -85,12 +94,25 @@ def stylize_all(
                 raise
             failures.append(f"{job.source}: {error}")
             log.warning("skipped %s", failures[-1])
-    if failures:
-        print(f"stylized {len(written)} of {len(jobs)} files; {len(failures)} failed:")
-        print("\n".join(f"  {line}" for line in failures))
+    bar.close()
     if not written:
-        raise StylenetError(f"none of the {len(jobs)} inputs could be stylized (see above)")
+        raise StylenetError(f"none of the {len(jobs)} inputs could be stylized: {failures[0]}")
+    if failures:
+        print(
+            f"stylized {len(written)} of {len(jobs)} files; {len(failures)} failed:",
+            file=sys.stderr,
+        )
+        print("\n".join(f"  {line}" for line in failures), file=sys.stderr)
+        return Written(written, failures=failures)
     return written
+
+
+class Written(list):
+    """The files written by a batch run, and the inputs that failed (exit status 3)."""
+
+    def __init__(self, files: list[Path], *, failures: list[str]) -> None:
+        super().__init__(files)
+        self.failures = failures
 
 
 def stylize_one(
@@ -135,10 +157,13 @@ def write_grid(cfg: DictConfig, stylizer: Stylizer, source: Path) -> Path:
     return save_image(figure, target, quality=int(cfg.quality))
 
 
-@hydra.main(version_base="1.3", config_path=serve_config_dir(), config_name="stylize")
+@command(config_path=serve_config_dir(), config_name="stylize")
 def main(cfg: DictConfig) -> None:
-    for path in exit_on_error(run, cfg):
+    written = exit_on_error(run, cfg)
+    for path in written:
         print(f"wrote {path}")
+    if getattr(written, "failures", None):
+        raise SystemExit(EXIT_PARTIAL)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import hydra
 import lightning as L
 from hydra.core.hydra_config import HydraConfig
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
-from stylenet.cli.errors import exit_on_error
+from stylenet.cli.app import command
+from stylenet.cli.errors import EXIT_INTERRUPTED, exit_on_error
 from stylenet.cli.paths import run_dir
 from stylenet.cli.train_resume import (
     SaveTrainConfig,
@@ -28,7 +28,6 @@ from stylenet.cli.train_setup import (
 )
 from stylenet.config import train_config_dir
 
-EXIT_INTERRUPTED = 130  # the shell's status for a process ended by SIGINT
 EXIT_PROCESS_LOST = 1
 
 
@@ -71,9 +70,9 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
     module = build_module(cfg, output)
     trainer = build_trainer(cfg, output, extra_callbacks=[SaveTrainConfig(cfg)])
     try:
-        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.resume)
-    except SystemExit:  # Lightning turns Ctrl-C into exit(1) after its crash checkpoint
-        if not trainer.interrupted:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.resume, weights_only=True)
+    except SystemExit as stop:  # Lightning turns Ctrl-C into exit(1) after its crash checkpoint
+        if not trainer.interrupted or stop.code != 1:  # (SIGTERM: exit 143 as it is)
             raise
         saved = output / "checkpoints" / "interrupted.ckpt"
         raise TrainingInterrupted(saved if saved.is_file() else None) from None
@@ -84,7 +83,7 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
     return output / "checkpoints" / "last.ckpt"
 
 
-@hydra.main(version_base="1.3", config_path=train_config_dir(), config_name="train")
+@command(config_path=train_config_dir(), config_name="train")
 def _main(cfg: DictConfig) -> None:
     try:
         path = exit_on_error(run, cfg)

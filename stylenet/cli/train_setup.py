@@ -23,7 +23,12 @@ from stylenet.devices import resolve_precision
 from stylenet.errors import ConfigError
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.losses import PerceptualLoss
-from stylenet.nn.checkpoint import load_transformer, read_checkpoint
+from stylenet.nn.checkpoint import (
+    check_resumable,
+    load_transformer,
+    read_checkpoint,
+    verify_checkpoint,
+)
 from stylenet.nn.extend import add_styles, train_only_styles
 from stylenet.nn.transformer import MIN_SIDE, TransformerNet
 
@@ -94,7 +99,13 @@ def validate_train_config(cfg: DictConfig) -> None:
         if path is not None and not Path(str(path)).is_file():
             raise ConfigError(f"{key} checkpoint not found: {path} (give a .ckpt path)")
     list_photos(Path(str(cfg.data.root)).expanduser())
-    style_specs(cfg)
+    specs = style_specs(cfg)
+    if cfg.get("base"):
+        verify_checkpoint(str(cfg.base))
+    if cfg.get("resume"):
+        model = OmegaConf.to_container(cfg.model, resolve=True)
+        names = None if cfg.get("base") else [spec.name for spec in specs]
+        check_resumable(str(cfg.resume), model, names)
 
 
 def build_loss(cfg: DictConfig, specs: list[StyleSpec]) -> PerceptualLoss:
@@ -221,10 +232,10 @@ def build_logger(cfg: DictConfig, output: Path) -> Logger:
 
         try:
             return TensorBoardLogger(save_dir=str(output), name="logs", version="")
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as error:
             raise ConfigError(
                 "logger=tensorboard needs TensorBoard: pip install tensorboard (or use logger=csv)"
-            ) from None
+            ) from error
     start = resumed_step(cfg)
     return CSVLogger(
         save_dir=str(output), name="logs", version=f"from_step_{start:06d}" if start else ""
@@ -250,7 +261,10 @@ LIGHTNING_NOISE = (
 
 
 def silence_lightning_noise() -> None:
-    """Hide Lightning warnings that do not apply to style training."""
+    """Hide Lightning warnings that do not apply to style training, and its info banners
+    (accelerator, tips), which would otherwise surround error lines."""
+    for name in ("utilities.rank_zero", "trainer.connectors.checkpoint_connector"):
+        logging.getLogger(f"lightning.pytorch.{name}").setLevel(logging.WARNING)
     for pattern in LIGHTNING_NOISE:
         warnings.filterwarnings("ignore", message=pattern)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import hydra
 import torch
 from omegaconf import DictConfig
 
+from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.inspect_args import classifier_from_cfg, device_from_cfg, optional_int
 from stylenet.cli.paths import output_path
@@ -80,7 +80,7 @@ def run(cfg: DictConfig) -> Path:
     return out
 
 
-@hydra.main(version_base="1.3", config_path=config_dir(), config_name="visualize")
+@command(config_path=config_dir(), config_name="visualize")
 def main(cfg: DictConfig) -> None:
     exit_on_error(run, cfg)
 

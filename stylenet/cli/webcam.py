@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import hydra
 import numpy as np
 from omegaconf import DictConfig
 
+from stylenet import options
+from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
 from stylenet.config import require_positive, serve_config_dir
 from stylenet.errors import ConfigError, VideoError
 from stylenet.serve.blend import choose_weights, parse_blend
-from stylenet.serve.camera import is_video_file, open_camera, paced
+from stylenet.serve.camera import camera_id, is_video_file, open_camera, paced
 from stylenet.serve.frames import FrameStylizer
 from stylenet.serve.live import LiveStats, run_live
 from stylenet.serve.loader import load_stylizer
@@ -60,7 +61,7 @@ def build_frame_stylizer(cfg: DictConfig) -> Callable[[np.ndarray], np.ndarray]:
         str(cfg.model),
         device=str(cfg.device),
         precision=str(cfg.precision),
-        providers=None if cfg.providers is None else [str(p) for p in cfg.providers],
+        providers=options.string_list("providers", cfg.providers),
     )
     frames = FrameStylizer(
         stylizer,
@@ -77,6 +78,12 @@ def build_frame_stylizer(cfg: DictConfig) -> Callable[[np.ndarray], np.ndarray]:
 
 def run(cfg: DictConfig) -> WebcamRun:
     """Open the camera, stylize live until a stop condition, close everything cleanly."""
+    camera_id(cfg.camera)  # a negative index is refused before OpenCV sees it
+    options.side("size", cfg.size)
+    options.number("strength", cfg.strength, low=0, high=1)
+    for name in ("preserve_color", "mirror", "show_fps", "drop_frames"):
+        options.boolean(name, cfg[name])
+    options.string_list("providers", cfg.providers)
     max_frames = _optional_positive(cfg, "max_frames")
     duration = _optional_positive(cfg, "duration")
     window = wants_window(cfg.display)
@@ -127,7 +134,7 @@ def summary(result: WebcamRun) -> str:
     return line + (f"; wrote {result.output}" if result.output else "")
 
 
-@hydra.main(version_base="1.3", config_path=serve_config_dir(), config_name="webcam")
+@command(config_path=serve_config_dir(), config_name="webcam")
 def main(cfg: DictConfig) -> None:
     print(summary(exit_on_error(run, cfg)))
 

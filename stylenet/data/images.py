@@ -7,6 +7,8 @@ Every failure raises :class:`~stylenet.errors.ImageError` with a one-line messag
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +18,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from stylenet.data.atomic import atomic_path
 from stylenet.errors import ImageError
+from stylenet.options import MAX_PIXELS
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif")
 SAVE_FORMATS = {
+    ".gif": "GIF",
     ".jpg": "JPEG",
     ".jpeg": "JPEG",
     ".png": "PNG",
@@ -27,9 +31,8 @@ SAVE_FORMATS = {
     ".tiff": "TIFF",
     ".bmp": "BMP",
 }
-# Pillow's own bomb guard would stop at ~179 MP with a warning first; we allow large photos
-# (a 6000×4000 photo is 24 MP) and refuse only the absurd.
-MAX_PIXELS = 250_000_000
+# Pillow warns above its limit and refuses above twice it; ours is the one limit that counts.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 _HIGH_BIT_DEPTH_MODES = {"I;16": 65535.0, "I;16B": 65535.0, "I;16L": 65535.0, "I": 65535.0}
 
 
@@ -52,22 +55,38 @@ def open_image(path: str | os.PathLike[str]) -> Image.Image:
     if file.stat().st_size == 0:
         raise ImageError(f"image file is empty: {file} (re-export or re-download it)")
     try:
-        with Image.open(file) as img:
-            if img.width * img.height > MAX_PIXELS:
-                raise ImageError(
-                    f"image is too large: {file} is {img.width}×{img.height}; "
-                    f"downscale it below {MAX_PIXELS // 1_000_000} megapixels"
-                )
-            img.load()
-            return to_rgb(ImageOps.exif_transpose(img))
+        with warnings.catch_warnings():
+            # above MAX_PIXELS check_pixels refuses the image in its own words
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(file) as img:
+                check_pixels(img.width, img.height, file)
+                img.load()  # the first frame of an animated GIF/WebP/TIFF
+                return to_rgb(ImageOps.exif_transpose(img))
     except ImageError:
         raise
-    except UnidentifiedImageError:
+    except UnidentifiedImageError as error:
         raise ImageError(
-            f"not a readable image: {file} (supported: JPEG, PNG, WebP, TIFF, BMP)"
-        ) from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise ImageError(f"corrupt or truncated image: {file} ({error})") from None
+            f"not a readable image: {file} (supported: JPEG, PNG, WebP, TIFF, BMP, GIF)"
+        ) from error
+    except Image.DecompressionBombError as error:
+        pixels = re.search(r"\((\d+) pixels\)", str(error))
+        size = f"{int(pixels.group(1)) // 1_000_000} megapixels" if pixels else "larger"
+        raise _too_large(file, size) from error
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageError(f"corrupt or truncated image: {file} ({error})") from error
+
+
+def check_pixels(width: int, height: int, what: object = "image") -> None:
+    """Raise :class:`ImageError` when ``width × height`` exceeds :data:`MAX_PIXELS`."""
+    if width * height > MAX_PIXELS:
+        raise _too_large(what, f"{width}×{height}")
+
+
+def _too_large(what: object, size: str) -> ImageError:
+    return ImageError(
+        f"image is too large: {what} is {size}, over the pixel limit of "
+        f"{MAX_PIXELS // 1_000_000} megapixels; downscale it first"
+    )
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
@@ -201,7 +220,7 @@ def save_image(
         with atomic_path(target) as tmp:
             img.save(tmp, format=file_format, **options)
     except OSError as error:
-        raise ImageError(f"cannot write {target}: {error.strerror or error}") from None
+        raise ImageError(f"cannot write {target}: {error.strerror or error}") from error
     return target
 
 

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from stylenet.data.atomic import check_writable
 from stylenet.errors import ConfigError
 from stylenet.export.calibration import ImageCalibrationReader
 from stylenet.export.card import Parity, card_path, model_card, write_card
@@ -61,15 +62,24 @@ def export_bundle(
         reader = ImageCalibrationReader(
             calibration, num_calibration, net.num_styles, net.is_multi_style
         )
-    export_onnx(net, info, target)
-    files = []
-    for variant in chosen:
-        file = variant_path(target, variant)
-        if variant == "fp16":
-            to_fp16(target, file)
-        elif variant == "int8":
-            to_int8(target, file, reader)
-        files.append(_check_and_describe(net, info, file, variant))
+    check_writable(target)  # before the slow export
+    written: list[Path] = []
+    try:
+        export_onnx(net, info, target)
+        written.append(target)
+        files = []
+        for variant in chosen:
+            file = variant_path(target, variant)
+            written.extend([file, card_path(file)])
+            if variant == "fp16":
+                to_fp16(target, file)
+            elif variant == "int8":
+                to_int8(target, file, reader)
+            files.append(_check_and_describe(net, info, file, variant))
+    except BaseException:  # a failed variant (or SIGTERM) leaves no part of the bundle
+        for file in written:
+            file.unlink(missing_ok=True)
+        raise
     return files
 
 

@@ -26,6 +26,7 @@ from torchvision.utils import make_grid
 from stylenet.data.images import save_image
 from stylenet.losses import PerceptualLoss
 from stylenet.losses.perceptual import LossTerms
+from stylenet.nn.checkpoint import CHECKSUM_FACT, network_weights, weights_checksum
 from stylenet.nn.transformer import TransformerNet
 
 
@@ -183,6 +184,7 @@ class StyleTransferModule(L.LightningModule):
         }
         facts = checkpoint["hyper_parameters"].setdefault("facts", {})
         facts["steps"] = int(self.global_step)
+        facts[CHECKSUM_FACT] = weights_checksum(network_weights(checkpoint["state_dict"]))
         facts["final_losses"] = {
             key: round(float(value), 6)
             for key, value in self.trainer.callback_metrics.items()

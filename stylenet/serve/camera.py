@@ -14,11 +14,21 @@ from stylenet.serve.video import quiet_opencv
 
 
 def camera_id(camera: int | str) -> int | str:
-    """``0``/``"0"`` → device index 0; anything else is a path or URL (``rtsp://…``, ``a.mp4``)."""
-    if isinstance(camera, int):
-        return camera
+    """``0``/``"0"`` → device index 0; anything else is a path or URL (``rtsp://…``, ``a.mp4``).
+
+    Negative indices and booleans raise :class:`VideoError` (OpenCV can crash on them).
+    """
+    if isinstance(camera, bool) or camera is None:
+        raise VideoError(f"camera must be a device index >= 0, a video file or a URL, got {camera}")
     text = str(camera).strip()
-    return int(text) if text.isdigit() else text
+    if text.lstrip("+-").isdigit():
+        index = int(text)
+        if index < 0:
+            raise VideoError(f"camera index must be >= 0, got {camera} (0 is the first camera)")
+        return index
+    if not text:
+        raise VideoError("camera is empty; give a device index (0), a video file or a URL")
+    return text
 
 
 def open_camera(

@@ -96,7 +96,7 @@ def open_session(
         first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
         raise ModelFileError(
             f"cannot load ONNX model {path}: {first}; re-export it with stylenet-export"
-        ) from None
+        ) from error
 
 
 def read_styles(path: Path, metadata: dict[str, str]) -> list[str]:
@@ -134,6 +134,30 @@ def check_io(path: Path, session: ort.InferenceSession, num_styles: int) -> bool
     return len(inputs) == 2
 
 
+def check_output_size(
+    path: Path, session: ort.InferenceSession, takes_weights: bool, num_styles: int
+) -> None:
+    """Run one small non-square image; the contract says the output has the input's shape."""
+    height, width = MIN_IMAGE_SIDE + 2, MIN_IMAGE_SIDE + 5  # not a multiple of the strides
+    feed = {IMAGE_INPUT: np.full((1, 3, height, width), 128.0, dtype=np.float32)}
+    if takes_weights:
+        feed[WEIGHTS_INPUT] = np.eye(1, num_styles, dtype=np.float32)
+    try:
+        (out,) = session.run([OUTPUT], feed)
+    except Exception as error:  # ONNX Runtime raises its own pybind exception types
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise ModelFileError(
+            f"{path} fails on a {height}×{width} test image ({first}); re-export it with "
+            "stylenet-export"
+        ) from error
+    if out.shape != (1, 3, height, width) or out.dtype != np.float32:
+        raise ModelFileError(
+            f"{path} breaks the model contract: a 1×3×{height}×{width} image gave "
+            f"{out.dtype} {'×'.join(map(str, out.shape))} (the output must be float32 of the "
+            "input's size); re-export it with stylenet-export"
+        )
+
+
 class OnnxStylizer:
     """Runs an exported stylenet ONNX model; implements the ``Stylizer`` protocol.
 
@@ -161,6 +185,7 @@ class OnnxStylizer:
         self.styles = read_styles(self.path, metadata)
         self.facts: dict[str, Any] = facts_from_metadata(metadata)
         self.takes_weights = check_io(self.path, self.session, len(self.styles))
+        check_output_size(self.path, self.session, self.takes_weights, len(self.styles))
         self.provider = self.session.get_providers()[0]
         log.info("ONNX Runtime runs %s on %s", self.path.name, self.provider)
 

@@ -101,7 +101,7 @@ def test_folder_skips_a_broken_file_and_mirrors_the_tree(
         "a.jpg",
         "sub/b.png",
     ]
-    assert "1 failed" in capsys.readouterr().out
+    assert "1 failed" in capsys.readouterr().err
 
 
 def test_glob_input(single: Path, tmp_path: Path) -> None:

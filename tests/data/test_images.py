@@ -190,3 +190,51 @@ def test_written_files_get_normal_permissions(tmp_path) -> None:
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def _png_header(path: Path, width: int, height: int) -> Path:
+    """A PNG that claims ``width×height`` but holds (almost) no pixel data."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit grayscale
+    body = chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 16))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body + chunk(b"IEND", b""))
+    return path
+
+
+def test_pillow_limit_is_the_project_limit(tmp_path: Path) -> None:
+    import warnings
+
+    from stylenet.options import MAX_PIXELS
+
+    assert Image.MAX_IMAGE_PIXELS == MAX_PIXELS
+    # 100 MP and 189 MP are allowed sizes: no DecompressionBombWarning, and the (truncated)
+    # files fail for what they are, not as decompression bombs.
+    for width, height in ((10_000, 10_000), (14_000, 13_500)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ImageError, match="corrupt or truncated") as info:
+                open_image(_png_header(tmp_path / f"{width}.png", width, height))
+        assert "exceeds limit" not in str(info.value) and "bomb" not in str(info.value)
+    # Above the limit (and above twice Pillow's) the error names the pixel limit.
+    for width, height in ((16_000, 16_000), (30_000, 30_000)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ImageError, match="over the pixel limit of 250 megapixels"):
+                open_image(_png_header(tmp_path / f"{width}.png", width, height))
+
+
+def test_gif_is_read_first_frame_and_written(tmp_path: Path, rgb_array: np.ndarray) -> None:
+    frames = [Image.fromarray(rgb_array).convert("P"), Image.new("P", (64, 48), 3)]
+    frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:])
+    image = read_image(tmp_path / "a.gif")
+    expected = np.asarray(frames[0].convert("RGB"))
+    assert np.array_equal((image.permute(1, 2, 0) * 255).round().byte().numpy(), expected)
+    written = save_image(image, tmp_path / "out.gif")
+    assert Image.open(written).format == "GIF"

@@ -16,7 +16,9 @@ make_gallery = load_script("make_gallery")
 
 def write_checkpoint(path: Path, styles: list[str], seed: int) -> str:
     torch.manual_seed(seed)
-    net = TransformerNet(0.125, len(styles))
+    # (width, num_res_blocks, ...): a multi-style net needs conditional instance norm
+    norm = "conditional_instance" if len(styles) > 1 else "instance"
+    net = TransformerNet(width=0.125, num_res_blocks=1, norm=norm, num_styles=len(styles))
     torch.save(
         {
             "state_dict": {f"net.{k}": v for k, v in net.state_dict().items()},

@@ -20,7 +20,9 @@ def write_checkpoint(
     style_weights: dict[str, float] | None = None,
 ) -> Path:
     torch.manual_seed(0)
-    net = TransformerNet(0.125, len(styles))
+    # (width, num_res_blocks, ...): a multi-style net needs conditional instance norm
+    norm = "conditional_instance" if len(styles) > 1 else "instance"
+    net = TransformerNet(width=0.125, num_res_blocks=1, norm=norm, num_styles=len(styles))
     torch.save(
         {
             "state_dict": {f"net.{k}": v for k, v in net.state_dict().items()},

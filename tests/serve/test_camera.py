@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from stylenet.serve.camera import camera_id, is_video_file, paced
 
@@ -57,3 +58,11 @@ def test_unknown_rate_is_unpaced() -> None:
     clock = FakeClock()
     assert len(list(paced(frames(3), 0.0, clock=clock, sleep=clock.sleep))) == 3
     assert clock.sleeps == []
+
+
+@pytest.mark.parametrize("camera", [-1, "-1", " -3", True, ""])
+def test_negative_and_odd_camera_values_are_refused_before_opencv(camera) -> None:
+    from stylenet.errors import VideoError
+
+    with pytest.raises(VideoError, match="camera"):
+        camera_id(camera)

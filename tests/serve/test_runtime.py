@@ -141,3 +141,21 @@ def test_contract_breaking_files(tmp_path: Path, kwargs: dict, message: str) -> 
     path = contract_model(tmp_path / "bad.onnx", **kwargs)
     with pytest.raises(ModelFileError, match=message):
         OnnxStylizer(path)
+
+
+def test_output_size_contract_is_checked_at_load(tmp_path: Path) -> None:
+    # A one-style model whose output is half the input's size: refused when opened.
+    graph = helper.make_graph(
+        [helper.make_node("MaxPool", ["image"], ["stylized"], kernel_shape=[2, 2], strides=[2, 2])],
+        "halves",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, "H", "W"])],
+        [helper.make_tensor_value_info("stylized", TensorProto.FLOAT, ["N", 3, "h", "w"])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    helper.set_model_props(model, {"stylenet.format_version": "1", "stylenet.styles": '["a"]'})
+    path = tmp_path / "halves.onnx"
+    onnx.save(model, str(path))
+    with pytest.raises(ModelFileError, match="breaks the model contract") as info:
+        OnnxStylizer(path)
+    assert "\n" not in str(info.value)
