@@ -75,14 +75,16 @@ def apply_patch(base: dict[str, Any], patch: dict[str, Any], given: dict[str, An
 
 
 def explicit_keys(overrides: list[str], given: dict[str, Any]) -> list[str]:
-    """The value keys named by ``key=value`` overrides (not group choices such as ``trainer=``)."""
+    """The keys named by ``key=value`` overrides. A group choice (``model=tiny``) names its
+    whole sub-tree; it only matters where the choice is the default (otherwise the patch
+    already holds what it changes)."""
     keys = []
     for override in overrides:
         key = override.split("=", 1)[0].lstrip("+~")
         if key.startswith("hydra.") or key == "hydra":
             continue
         value = _lookup(given, key)
-        if "." in key or (value is not _MISSING and not isinstance(value, dict)):
+        if "." in key or value is not _MISSING:
             keys.append(key)
     return keys
 
@@ -109,7 +111,8 @@ def resume_config(cfg: DictConfig, overrides: list[str] | None = None) -> DictCo
     result = OmegaConf.create(merged)
     for key in explicit_keys(overrides or [], given):
         value = _lookup(given, key)
-        if value is not _MISSING:
+        is_group = isinstance(value, dict) and "." not in key
+        if value is not _MISSING and not (is_group and value != _lookup(default, key)):
             OmegaConf.update(result, key, value, merge=False, force_add=True)
     return result
 

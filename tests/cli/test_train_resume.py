@@ -175,6 +175,7 @@ def test_changes_relative_to_the_defaults_patch_the_saved_config() -> None:
     assert explicit_keys(["group.x=1", "a=1", "group=other", "hydra.run.dir=d"], given) == [
         "group.x",
         "a",
+        "group",
     ]
 
 
@@ -211,3 +212,15 @@ def test_ctrl_c_exits_130_naming_the_checkpoint_then_resume_continues_in_place(
     )
     assert read_checkpoint(out / "checkpoints" / "last.ckpt")["global_step"] == step + 1
     assert list((out / ".hydra").glob("resumed_*/config.yaml"))
+
+
+def test_a_model_named_on_the_command_line_wins_even_as_the_default(
+    data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stylenet.errors import StylenetError
+
+    last = straight / "last.ckpt"  # trained with model=tiny; johnson_small is the default
+    with pytest.raises(StylenetError, match="model"):
+        train(
+            [f"resume={last}", "model=johnson_small", "trainer.max_steps=9"], tmp_path, monkeypatch
+        )
