@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
+import socket
 import struct
+import subprocess
+import sys
 import threading
+import time
 import zlib
 from pathlib import Path
 
+import httpx
 import numpy as np
 from PIL import Image
 
@@ -79,3 +86,54 @@ class CrashingStylizer:
 
     def __call__(self, images, style_weights=None):
         raise RuntimeError("backend exploded")
+
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``python -m stylenet.cli.serve`` on a free port of 127.0.0.1, ready when started."""
+
+    def __init__(self, cwd: Path, *overrides: str) -> None:
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+        env.pop("STYLENET_API_KEY", None)
+        command = [sys.executable, "-m", "stylenet.cli.serve", f"host={HOST}"]
+        command += [f"port={self.port}", "intra_op_threads=1"]
+        self.log = cwd / f"server_{self.port}.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [*command, *(overrides or (f"models=[{SINGLE}]",))],
+                cwd=cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited early:\n{self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise AssertionError(f"server not ready in 90 s:\n{self.log.read_text()}")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()

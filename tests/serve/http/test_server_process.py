@@ -4,77 +4,27 @@ mixed and corrupt images, replicas giving identical answers, graceful shutdown."
 from __future__ import annotations
 
 import io
-import os
 import re
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 from PIL import Image
 
-from tests.serve.http.helpers import REPO, SINGLE, encoded, have_models, picture, png_claiming
+from tests.serve.http.helpers import SINGLE, Server, encoded, have_models, picture, png_claiming
 
 pytestmark = pytest.mark.skipif(not have_models(), reason="shipped models are not installed")
 
-HOST = "127.0.0.1"
 REQUESTS = 24
 CLIENTS = 6
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """``python -m stylenet.cli.serve`` on a free port of 127.0.0.1, ready when started."""
-
-    def __init__(self, cwd: Path, *overrides: str) -> None:
-        self.port = free_port()
-        self.url = f"http://{HOST}:{self.port}"
-        env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-        env.pop("STYLENET_API_KEY", None)
-        command = [sys.executable, "-m", "stylenet.cli.serve", f"host={HOST}"]
-        command += [f"port={self.port}", f"models=[{SINGLE}]", "intra_op_threads=1"]
-        self.log = cwd / f"server_{self.port}.log"
-        with self.log.open("w") as log:
-            self.process = subprocess.Popen(
-                [*command, *overrides], cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"server exited early:\n{self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise AssertionError(f"server not ready in 90 s:\n{self.log.read_text()}")
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
-
-
 @pytest.fixture
 def server(tmp_path):
-    running = Server(tmp_path, "workers=1", "queue=2", "max_megapixels=1")
+    running = Server(tmp_path, f"models=[{SINGLE}]", "workers=1", "queue=2", "max_megapixels=1")
     yield running
     running.stop()
 
