@@ -15,6 +15,7 @@ import json
 import logging
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from stylenet.errors import StylenetError
@@ -140,17 +141,15 @@ async def live(websocket: WebSocket) -> None:
         await websocket.close(code=1008)
         return
     mailbox = LatestFrame()
-    receiver = asyncio.create_task(_receive(websocket, session, mailbox))
-    processor = asyncio.create_task(_process(websocket, session, mailbox, state))
-    done, pending = await asyncio.wait({receiver, processor}, return_when="FIRST_COMPLETED")
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    state.metrics.live_frame("dropped", mailbox.dropped)
-    for task in done:
-        error = task.exception()
-        if error is not None and not isinstance(error, WebSocketDisconnect):
-            log.warning("live connection ended: %s", error)
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_process, websocket, session, mailbox, state)
+            await _receive(websocket, session, mailbox)
+            tasks.cancel_scope.cancel()  # the client left: stop stylizing for it
+    except WebSocketDisconnect:
+        pass
+    finally:
+        state.metrics.live_frame("dropped", mailbox.dropped)
 
 
 async def _receive(websocket: WebSocket, session: LiveSession, mailbox: LatestFrame) -> None:
