@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -26,8 +27,14 @@ from stylenet.serve.http.state import ServerState
 log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
-ORT_DIST = WEB_DIR / "node_modules" / "onnxruntime-web" / "dist"
+ORT_DIST = WEB_DIR / "node_modules" / "onnxruntime-web" / "dist"  # after the npm step
 NPM_COMMAND = "npm ci --prefix stylenet/serve/web"
+MEDIA_BY_SUFFIX = {".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm"}
+
+
+def ort_dist() -> Path:
+    """onnxruntime-web's ``dist/`` folder: ``$STYLENET_ORT_DIST``, else the npm install's."""
+    return Path(os.environ.get("STYLENET_ORT_DIST", str(ORT_DIST))).expanduser()
 
 
 def create_app(
@@ -124,11 +131,12 @@ def _install_page(app: FastAPI) -> None:
     async def browser() -> FileResponse:
         return FileResponse(WEB_DIR / "browser.html")
 
-    @app.get("/static/ort/{name}", include_in_schema=False)
+    @app.api_route("/static/ort/{name}", methods=["GET", "HEAD"], include_in_schema=False)
     async def ort_asset(name: str) -> FileResponse:
-        path = ORT_DIST / name
-        if ORT_DIST.is_dir() and path.parent == ORT_DIST and path.is_file():
-            media = "text/javascript" if name.endswith((".js", ".mjs")) else None
+        dist = ort_dist()
+        path = dist / name
+        if dist.is_dir() and path.parent == dist and path.is_file():
+            media = MEDIA_BY_SUFFIX.get(path.suffix)
             return FileResponse(path, media_type=media)
         raise HTTPProblem(
             404, f"onnxruntime-web assets are missing ({name}); install them with: {NPM_COMMAND}"

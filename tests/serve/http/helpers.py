@@ -100,10 +100,10 @@ def free_port() -> int:
 class Server:
     """``python -m stylenet.cli.serve`` on a free port of 127.0.0.1, ready when started."""
 
-    def __init__(self, cwd: Path, *overrides: str) -> None:
+    def __init__(self, cwd: Path, *overrides: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
-        env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+        env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", **(env or {})}
         env.pop("STYLENET_API_KEY", None)
         command = [sys.executable, "-m", "stylenet.cli.serve", f"host={HOST}"]
         command += [f"port={self.port}", "intra_op_threads=1"]
