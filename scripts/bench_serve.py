@@ -7,8 +7,9 @@ in-browser ONNX Runtime (onnxruntime-web, WASM) against ONNX Runtime in Python.
 HTTP: a real ``stylenet-serve`` process on a free 127.0.0.1 port; each client posts 512 px
 JPEG photos one after another (``--requests`` each). Reported per client count: images/s
 and p50/p99 latency, median over ``--repeats`` runs. Baselines in the same run, one call at
-a time: the stylizer on the decoded array (``inference``) and decode + stylize + encode
-(``in-process``), so the HTTP overhead at one client is p50(HTTP) / p50(in-process) - 1.
+a time and interleaved with single HTTP requests (so all see the same load on a shared CPU):
+the stylizer on the decoded array (``inference``) and decode + stylize + encode
+(``in-process``); the HTTP overhead at one client is p50(HTTP) / p50(in-process) - 1.
 Browser: median ms per frame of the model at ``--side``×``--side`` in headless Chromium
 (WASM, one thread: the page is not cross-origin isolated) against Python ONNX Runtime with
 one and with the default number of intra-op threads.
@@ -50,23 +51,33 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
 
-def in_process(model: str, side: int, repeats: int, calls: int) -> dict[str, float]:
-    """p50 seconds of one call: the stylizer on an array, and bytes → bytes."""
-    served = load_models([model])[model]
-    data = photo_jpeg(side, 0)
+def one_request(url: str, model: str, body: bytes) -> float:
+    start = time.perf_counter()
+    answer = httpx.post(
+        f"{url}/v1/stylize", params={"model": model}, files={"image": ("p.jpg", body)}, timeout=300
+    )
+    answer.raise_for_status()
+    return time.perf_counter() - start
+
+
+def paired(url: str, args: argparse.Namespace) -> dict[str, float]:
+    """p50 seconds of one call, interleaved so that all three see the same CPU load: the
+    stylizer on an array, bytes → bytes in-process, and one HTTP request."""
+    served = load_models([args.model], intra_op_threads=args.threads)[args.model]
+    data = photo_jpeg(args.side, 0)
     array = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-    settings = ServerSettings()
-    options = StyleOptions(weights=None)
+    settings, options = ServerSettings(), StyleOptions(weights=None)
     inference.stylize_array(served.stylizer, array)  # warm-up
-    pure, full = [], []
-    for _ in range(repeats * calls):
+    times: dict[str, list[float]] = {"inference": [], "in-process": [], "http": []}
+    for _ in range(args.repeats * args.requests):
         start = time.perf_counter()
         inference.stylize_array(served.stylizer, array)
-        pure.append(time.perf_counter() - start)
+        times["inference"].append(time.perf_counter() - start)
         start = time.perf_counter()
         stylize_bytes(served, data, options, settings)
-        full.append(time.perf_counter() - start)
-    return {"inference": statistics.median(pure), "in-process": statistics.median(full)}
+        times["in-process"].append(time.perf_counter() - start)
+        times["http"].append(one_request(url, args.model, data))
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def http_run(url: str, model: str, side: int, clients: int, requests: int) -> dict[str, float]:
@@ -98,32 +109,36 @@ def http_run(url: str, model: str, side: int, clients: int, requests: int) -> di
 
 
 def bench_http(args: argparse.Namespace) -> None:
-    base = in_process(args.model, args.side, args.repeats, args.requests)
-    print(f"in-process, one call at a time ({args.side} px, {args.model}):")
-    print(f"  inference only      p50 {base['inference'] * 1000:7.1f} ms")
-    print(f"  decode+stylize+jpeg p50 {base['in-process'] * 1000:7.1f} ms")
     with tempfile.TemporaryDirectory() as folder:
         server = Server(
             Path(folder),
             f"models=[{args.model}]",
             f"workers={args.workers}",
+            f"intra_op_threads={args.threads}",
             "queue=64",
             "log_level=warning",
         )
         try:
             http_run(server.url, args.model, args.side, 1, 1)  # warm-up
+            base = paired(server.url, args)
+            count = args.repeats * args.requests
+            print(
+                f"one call at a time, {args.side} px {args.model}, median of {count} interleaved:"
+            )
+            for name in ("inference", "in-process", "http"):
+                ratio = base[name] / base["in-process"]
+                print(f"  {name:11s} p50 {base[name] * 1000:7.1f} ms   {ratio:5.2f}x in-process")
             print(f"HTTP (stylenet-serve, workers={args.workers}), median of {args.repeats} runs:")
-            print("  clients  images/s   p50 ms   p99 ms   p50 vs in-process")
+            print("  clients  images/s   p50 ms   p99 ms")
             for clients in [int(c) for c in args.clients.split(",")]:
                 runs = [
                     http_run(server.url, args.model, args.side, clients, args.requests)
                     for _ in range(args.repeats)
                 ]
                 med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-                ratio = med["p50"] / base["in-process"]
                 print(
                     f"  {clients:7d} {med['images/s']:9.2f} {med['p50'] * 1000:8.1f} "
-                    f"{med['p99'] * 1000:8.1f}   {ratio:5.2f}x"
+                    f"{med['p99'] * 1000:8.1f}"
                 )
         finally:
             server.stop()
@@ -178,6 +193,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3, help="per client per run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=0, help="ONNX Runtime intra-op threads")
     parser.add_argument("--frames", type=int, default=5, help="browser benchmark repeats")
     parser.add_argument("--browser-only", action="store_true")
     parser.add_argument("--no-browser", action="store_true")

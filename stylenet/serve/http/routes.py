@@ -81,7 +81,7 @@ async def metrics(request: Request) -> PlainTextResponse:
 async def list_models(request: Request) -> dict[str, Any]:
     """Every served model: name, styles and model card."""
     state = server(request)
-    state.model(next(iter(state.models), None))  # 503 while loading
+    state.require_ready()
     return {"models": [m.summary() for m in state.models.values()]}
 
 

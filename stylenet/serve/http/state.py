@@ -38,14 +38,18 @@ class ServerState:
             self.load_error = str(error)
             log.error("cannot load the models: %s", error)
 
-    def model(self, name: str | None) -> ServedModel:
-        """The model ``name`` (404 if unknown); ``None`` is fine when only one is served."""
+    def require_ready(self) -> None:
+        """503 (with the load error, if any) until the models are loaded."""
         if not self.ready.is_set():
             raise HTTPProblem(
                 503,
                 self.load_error or "the models are still loading; retry shortly",
                 {"Retry-After": "1"},
             )
+
+    def model(self, name: str | None) -> ServedModel:
+        """The model ``name`` (404 if unknown); ``None`` is fine when only one is served."""
+        self.require_ready()
         names = ", ".join(self.models)
         if name is None:
             if len(self.models) == 1:
