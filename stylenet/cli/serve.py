@@ -80,6 +80,7 @@ def run(cfg: DictConfig) -> None:
         port=int(cfg.port),
         log_level=str(cfg.log_level),
         timeout_graceful_shutdown=float(cfg.graceful_timeout),
+        ws_max_size=int(float(cfg.max_body_mb) * 1e6),  # one live frame, like one body
     )
     print(f"stylenet-serve: http://{cfg.host}:{cfg.port}/ (API docs at /docs)", flush=True)
     uvicorn.Server(config).run()

@@ -139,7 +139,10 @@ def _install_page(app: FastAPI) -> None:
             media = MEDIA_BY_SUFFIX.get(path.suffix)
             return FileResponse(path, media_type=media)
         raise HTTPProblem(
-            404, f"onnxruntime-web assets are missing ({name}); install them with: {NPM_COMMAND}"
+            404,
+            f"onnxruntime-web assets are missing ({name}); install them with: {NPM_COMMAND} "
+            f"(installed package: npm ci --prefix {WEB_DIR}), or set STYLENET_ORT_DIST to "
+            "onnxruntime-web's dist/ folder",
         )
 
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

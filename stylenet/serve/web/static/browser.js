@@ -55,9 +55,11 @@ async function chooseBackend() {
 async function loadRuntime() {
   const backend = await chooseBackend();
   const bundle = backend === "webgpu" ? "ort.webgpu.min.js" : "ort.wasm.min.js";
-  const probe = await fetch(ORT_BASE + bundle, { method: "HEAD" });
+  const probe = await fetch(ORT_BASE + bundle);
   if (!probe.ok) {
-    const message = `onnxruntime-web is not installed on this server. Install its assets with: ${INSTALL}`;
+    let detail = `install them with: ${INSTALL}`;
+    try { detail = (await probe.json()).error; } catch (_) { /* not JSON */ }
+    const message = `onnxruntime-web is not installed on this server: ${detail}`;
     $("missing").textContent = message;
     $("missing").hidden = false;
     throw new Error(message);
