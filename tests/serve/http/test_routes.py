@@ -224,3 +224,21 @@ def test_docs_page_and_unknown_routes(client):
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert_error(client.get("/v2/nothing"), 404, "/docs")
     assert_error(client.get("/v1/stylize"), 405)
+
+
+def test_body_limit_holds_without_content_length(make_client):
+    """A chunked body (no Content-Length) is cut off once it passes the limit."""
+    client = make_client(max_body_bytes=50_000)
+
+    def chunks():
+        for _ in range(100):
+            yield b"\0" * 10_000
+
+    url = f"/v1/stylize?model={SINGLE}"
+    response = client.post(url, content=chunks(), headers={"content-type": "image/png"})
+    assert_error(response, 413, "larger than 0.05 MB")
+    small = encoded(picture())
+    ok = client.post(
+        url, content=iter([small[:100], small[100:]]), headers={"content-type": "image/png"}
+    )
+    assert ok.status_code == 200
