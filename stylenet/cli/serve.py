@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-import hydra
 from omegaconf import DictConfig, ListConfig
 
+from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
 from stylenet.config import require_positive, serve_config_dir
 from stylenet.errors import ConfigError
@@ -86,7 +86,7 @@ def run(cfg: DictConfig) -> None:
     uvicorn.Server(config).run()
 
 
-@hydra.main(version_base="1.3", config_path=serve_config_dir(), config_name="serve")
+@command(config_path=serve_config_dir(), config_name="serve")
 def main(cfg: DictConfig) -> None:
     exit_on_error(run, cfg)
 
