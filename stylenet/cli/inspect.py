@@ -128,7 +128,12 @@ def run_activations(cfg: DictConfig, device: torch.device) -> list[Path]:
     with torch.no_grad():
         maps = network_from_cfg(cfg, layers, device).features(image)
     several = len(layers) > 1
-    if several and cfg.output and Path(str(cfg.output)).suffix and not Path(str(cfg.output)).is_dir():
+    if (
+        several
+        and cfg.output
+        and Path(str(cfg.output)).suffix
+        and not Path(str(cfg.output)).is_dir()
+    ):
         raise ConfigError(
             f"output={cfg.output} looks like a file but {len(layers)} layers make one picture "
             "each; give a folder as output="
