@@ -44,7 +44,7 @@ from stylenet.methods.folder_features import (
 )
 from stylenet.methods.neighbors import METRICS, nearest
 from stylenet.methods.patches import strongest_channels, top_units, unit_patch
-from stylenet.methods.receptive_field import check_ops, receptive_field
+from stylenet.methods.receptive_field import check_ops, inside_units, receptive_field
 from stylenet.methods.style_codes import style_codes
 from stylenet.nn.checkpoint import load_transformer
 from stylenet.nn.vgg import layer_names
@@ -161,21 +161,27 @@ def run_patches(cfg: DictConfig, device: torch.device) -> list[Path]:
     root, files = folder_files(cfg)
     layer = layer_or_default(cfg, "relu4_1")
     network = network_from_cfg(cfg, [layer], device)
-    stats = cached_folder_features(
-        cfg, network, root, files, what=layer, summarize=activation_summary(layer), device=device
-    )
+    size = int(require_positive("size", cfg.size, allow_zero=False))
     ops = network.ops(layer)
     if not network.is_vgg:
-        check_ops(ops, int(cfg.size), int(stats["grid"][0, 0]), layer)
+        with torch.no_grad():
+            probe = network.features(torch.zeros(1, 3, size, size, device=device))[layer]
+        if probe.dim() != 4:
+            raise ConfigError(f"layer {layer} gives {tuple(probe.shape)}, not feature maps")
+        check_ops(ops, size, int(probe.shape[-1]), layer)
     field = receptive_field(ops)
+    inside = inside_units(field, size)
+    stats = cached_folder_features(
+        cfg, network, root, files, what=f"{layer} peaks in {inside}", device=device,
+        summarize=activation_summary(layer, inside),
+    )  # fmt: skip
     channels = chosen_channels(cfg, stats["peak"].shape[1], layer)
     channels = channels or strongest_channels(stats["peak"], int(cfg.rows))
     rows = []
     for channel in channels:
         units = top_units(stats["peak"], stats["where"], stats["grid"], channel, int(cfg.k))
         tiles = [
-            unit_patch(load_square(files[u.image], int(cfg.size)), u, field, int(cfg.tile))
-            for u in units
+            unit_patch(load_square(files[u.image], size), u, field, int(cfg.tile)) for u in units
         ]
         rows.append(FigureRow(tiles, [f"{channel}: {u.value:.3g}" for u in units]))
     target = save_image(captioned_grid(rows, font_size=12), output_path(cfg.output, "patches.png"))

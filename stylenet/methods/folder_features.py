@@ -35,10 +35,14 @@ def load_square(path: Path, size: int) -> torch.Tensor:
     return image[:, top : top + size, left : left + size].contiguous()
 
 
-def activation_summary(layer: str) -> Summary:
+def activation_summary(layer: str, inside: tuple[int, int] | None = None) -> Summary:
     """Per image and channel of ``layer``: ``mean`` and ``peak`` (``N×C``), ``where`` the
     peak is (flat index into the ``h×w`` grid, ``N×C``), ``grid`` (``N×2``), and ``pixels``
-    (``N×3·16·16``, a small thumbnail as a pixel-space vector)."""
+    (``N×3·16·16``, a small thumbnail as a pixel-space vector).
+
+    ``inside``: ``(first, last)`` rows/columns of units the peak is looked for in (those that
+    see no padding, so border detectors do not win); ``None``: every unit.
+    """
 
     def summarize(images: torch.Tensor, maps: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         x = maps[layer].float()
@@ -47,7 +51,12 @@ def activation_summary(layer: str) -> Summary:
         if x.dim() != 4:
             raise ValueError(f"layer {layer} gives shape {tuple(x.shape)}; need N×C or N×C×h×w")
         flat = x.flatten(2)
-        peak, where = flat.max(dim=2)
+        searched = x
+        if inside is not None:
+            keep = torch.zeros(x.shape[-2:], dtype=torch.bool, device=x.device)
+            keep[inside[0] : inside[1] + 1, inside[0] : inside[1] + 1] = True
+            searched = x.masked_fill(~keep, float("-inf"))
+        peak, where = searched.flatten(2).max(dim=2)
         grid = torch.tensor(x.shape[-2:]).expand(x.shape[0], 2)
         pixels = F.interpolate(images, size=(PIXEL_SIDE, PIXEL_SIDE), mode="area").flatten(1)
         return {"mean": flat.mean(dim=2), "peak": peak, "where": where, "grid": grid,

@@ -9,6 +9,7 @@ coordinate of the centre of unit 0 (pixel ``i`` has centre ``i``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from torch import nn
@@ -47,6 +48,15 @@ class ReceptiveField:
         top = round(self.start + y * self.jump - half)
         left = round(self.start + x * self.jump - half)
         return top, left, top + self.size, left + self.size
+
+
+def inside_units(field: ReceptiveField, size: int) -> tuple[int, int] | None:
+    """``(first, last)`` unit indices (inclusive) whose window lies inside a ``size``-pixel
+    side, or ``None`` when no window fits (the field is wider than the image)."""
+    half = (field.size - 1) / 2
+    first = math.ceil((half - field.start) / field.jump)
+    last = math.floor((size - 1 - half - field.start) / field.jump)
+    return (first, last) if first <= last else None
 
 
 def receptive_field(ops: list[SpatialOp]) -> ReceptiveField:

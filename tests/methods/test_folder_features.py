@@ -55,3 +55,12 @@ def test_flat_outputs_and_grams() -> None:
     gram = gram_summary(["a", "b"])(images, maps)["gram"]
     assert gram.shape == (2, 4 * 5 // 2 + 3 * 4 // 2)
     assert torch.allclose(gram[:, :10].norm(dim=1), torch.ones(2))
+
+
+def test_peaks_can_be_limited_to_inside_units() -> None:
+    maps = torch.zeros(1, 1, 6, 6)
+    maps[0, 0, 0, 0] = 9.0  # a border unit
+    maps[0, 0, 3, 2] = 5.0
+    stats = activation_summary("x", inside=(1, 4))(torch.rand(1, 3, 8, 8), {"x": maps})
+    assert float(stats["peak"][0, 0]) == 5.0 and int(stats["where"][0, 0]) == 3 * 6 + 2
+    assert float(stats["mean"][0, 0]) == 14.0 / 36

@@ -118,3 +118,14 @@ def test_a_branching_network_is_refused() -> None:
         feature = nn.Sequential(*list(net.children())[:6])(torch.zeros(1, 3, 64, 64))
     with pytest.raises(ConfigError, match="branches"):
         check_ops(ops, 64, feature.shape[-1], "layer2")
+
+
+def test_inside_units_are_exactly_those_that_see_no_padding() -> None:
+    from stylenet.methods.receptive_field import inside_units
+
+    vgg = VGGFeatures(["relu4_1"], weights="random")
+    field = receptive_field(vgg_ops(vgg, "relu4_1"))
+    first, last = inside_units(field, 160)
+    assert field.box(first, first)[0] >= 0 and field.box(first - 1, first - 1)[0] < 0
+    assert field.box(last, last)[2] <= 160 and field.box(last + 1, last + 1)[2] > 160
+    assert inside_units(field, 40) is None  # a 68-px field never fits in 40 px
