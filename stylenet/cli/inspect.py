@@ -69,6 +69,11 @@ def grid(tiles: list[torch.Tensor], captions: list[str] | None = None) -> Image.
     return captioned_grid(rows)
 
 
+def save(page: Image.Image, path: Path, cfg: DictConfig) -> Path:
+    """Write ``page`` (JPEG/WebP at ``cfg.quality``)."""
+    return save_image(page, path, quality=int(cfg.quality))
+
+
 def chosen_channels(cfg: DictConfig, count: int, what: str) -> list[int] | None:
     if cfg.channels is None:
         return None
@@ -116,7 +121,7 @@ def run_filters(cfg: DictConfig, device: torch.device) -> list[Path]:
             [FigureRow([enlarge(t, side) for t in row], [f"{c}"] + [""] * (len(row) - 1))
              for c, row in zip(channels, rows, strict=True)]
         )  # fmt: skip
-    target = save_image(page, output_path(cfg.output, "filters.png"))
+    target = save(page, output_path(cfg.output, "filters.png"), cfg)
     print(f"filters: {name} of {source}, {tuple(weight.shape)} → {target}")
     return [target]
 
@@ -151,7 +156,7 @@ def run_activations(cfg: DictConfig, device: torch.device) -> list[Path]:
             target = folder / f"{layer}.png"
         else:
             target = Path(str(cfg.output)).expanduser()
-        written.append(save_image(page, target))
+        written.append(save(page, target, cfg))
         print(f"activations: {layer} {tuple(m.shape)}, scale {low:.3g} … {high:.3g} → {target}")
     return written
 
@@ -184,7 +189,7 @@ def run_patches(cfg: DictConfig, device: torch.device) -> list[Path]:
             unit_patch(load_square(files[u.image], size), u, field, int(cfg.tile)) for u in units
         ]
         rows.append(FigureRow(tiles, [f"{channel}: {u.value:.3g}" for u in units]))
-    target = save_image(captioned_grid(rows, font_size=12), output_path(cfg.output, "patches.png"))
+    target = save(captioned_grid(rows, font_size=12), output_path(cfg.output, "patches.png"), cfg)
     print(f"patches: {layer}, receptive field {field.size} px (stride {field.jump}) → {target}")
     return [target]
 
@@ -220,7 +225,7 @@ def run_neighbors(cfg: DictConfig, device: torch.device) -> list[Path]:
         for what, (index, dist) in ((layer, by_features), ("pixels", by_pixels)):
             tiles = [thumb] + [load_square(files[i], tile) for i in index[q]]
             rows.append(FigureRow(tiles, [what] + [f"{d:.3g}" for d in dist[q]]))
-    target = save_image(captioned_grid(rows), output_path(cfg.output, "neighbors.png"))
+    target = save(captioned_grid(rows), output_path(cfg.output, "neighbors.png"), cfg)
     print(
         f"neighbors: {len(query_files)} queries, {k} by {layer} ({cfg.metric}) and by pixels → {target}"
     )
@@ -262,7 +267,7 @@ def run_embed(cfg: DictConfig, device: torch.device) -> list[Path]:
     points = embed_2d(vectors, method=str(e.method), seed=int(cfg.seed or 0),
                       perplexity=float(e.perplexity))  # fmt: skip
     page = thumbnail_map(points, thumbs, canvas=int(e.canvas), labels=labels)
-    target = save_image(page, output_path(cfg.output, "embed.png"))
+    target = save(page, output_path(cfg.output, "embed.png"), cfg)
     print(f"embed: {len(points)} {e.of} by {what}, {e.method} → {target}")
     return [target]
 
