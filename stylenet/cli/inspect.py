@@ -91,7 +91,10 @@ def run_filters(cfg: DictConfig, device: torch.device) -> list[Path]:
         names = layer_names(VGGWeights.parse(str(cfg.classifier)).arch)
         layer = str(cfg.layer or "relu1_1").replace("conv", "relu", 1)
         if layer not in names:
-            raise ConfigError(f"unknown VGG layer {cfg.layer!r}; use conv1_1 … {names[-1]}")
+            raise ConfigError(
+                f"unknown VGG layer {cfg.layer!r}; use conv1_1 … conv{names[-1][4:]} "
+                f"(or the relu names)"
+            )
         vgg = network_from_cfg(cfg, [layer], device).module
         weights = {f"conv{layer[4:]}": vgg.convs[names.index(layer)].weight}
         order, source = vgg.channel_order, str(cfg.classifier)
@@ -128,7 +131,10 @@ def run_filters(cfg: DictConfig, device: torch.device) -> list[Path]:
 
 def run_activations(cfg: DictConfig, device: torch.device) -> list[Path]:
     """Feature maps of each of ``layers`` for ``image=`` on one colour scale per layer."""
-    layers = [str(x) for x in (cfg.layers or ([cfg.layer] if cfg.layer else ACTIVATION_LAYERS))]
+    layers = [
+        str(x)
+        for x in (cfg.layers or ([cfg.layer] if cfg.layer is not None else ACTIVATION_LAYERS))
+    ]
     image = one_image(cfg, device)
     with torch.no_grad():
         maps = network_from_cfg(cfg, layers, device).features(image)

@@ -66,7 +66,7 @@ def network_from_cfg(cfg: DictConfig, layers: list[str], device: torch.device) -
 
 def layer_or_default(cfg: DictConfig, default: str) -> str:
     """``cfg.layer``, or ``default`` for a VGG (other networks need ``layer=``)."""
-    if cfg.layer:
+    if cfg.layer is not None:
         return str(cfg.layer)
     if is_vgg(cfg):
         return default
@@ -78,6 +78,8 @@ def folder_files(cfg: DictConfig) -> tuple[Path, list[Path]]:
     if not cfg.images:
         raise ConfigError(f"method={cfg.method} needs images= (a folder of photos)")
     root = Path(str(cfg.images)).expanduser()
+    if root.is_file():
+        raise ImageError(f"images= must be a folder, got the file {root}; use image= for one photo")
     if not root.is_dir():
         raise ImageError(f"images= folder not found: {root} (give a folder of photos)")
     files = list_images(root)

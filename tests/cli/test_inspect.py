@@ -116,6 +116,15 @@ def test_embed_styles_of_a_multi_style_checkpoint(tmp_path: Path) -> None:
     assert filters.is_file()
 
 
+def test_patches_of_a_saved_chain_network(
+    tmp_path: Path, image_folder: Path, saved_classifier: Path, capsys
+) -> None:
+    [out] = run(config(tmp_path, "method=patches", f"classifier={saved_classifier}", "layer=0",
+                       f"images={image_folder}", f"output={tmp_path / 'c.png'}"))  # fmt: skip
+    assert out.is_file()
+    assert "receptive field 3 px (stride 1)" in capsys.readouterr().out
+
+
 def test_bad_values_are_config_errors(tmp_path: Path, image_folder: Path) -> None:
     with pytest.raises(ConfigError, match="method must be one of"):
         run(config(tmp_path, "method=saliency"))
@@ -123,6 +132,10 @@ def test_bad_values_are_config_errors(tmp_path: Path, image_folder: Path) -> Non
         run(config(tmp_path, "method=patches", f"images={image_folder}", "layer=relu9_9"))
     with pytest.raises(ImageError, match="folder not found"):
         run(config(tmp_path, "method=embed", f"images={tmp_path / 'nope'}"))
+    with pytest.raises(ImageError, match="must be a folder"):
+        run(config(tmp_path, "method=embed", f"images={next(image_folder.glob('*.png'))}"))
+    with pytest.raises(ConfigError, match="unknown VGG layer"):
+        run(config(tmp_path, "method=filters", "layer=conv9_1"))
     with pytest.raises(ConfigError, match="out of range"):
         run(config(tmp_path, "method=filters", "channels=[99]"))
 
