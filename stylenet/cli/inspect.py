@@ -15,8 +15,8 @@ from stylenet.cli.errors import exit_on_error
 from stylenet.cli.inspect_args import device_from_cfg
 from stylenet.cli.inspect_network import (
     cached_folder_features,
+    conv_weight_from_cfg,
     folder_files,
-    is_vgg,
     layer_or_default,
     network_from_cfg,
     one_image,
@@ -31,7 +31,6 @@ from stylenet.methods.embed import embed_2d, thumbnail_map
 from stylenet.methods.filters import (
     check_channels,
     colour_filters,
-    conv_weights,
     enlarge,
     rgb_order,
     strongest_inputs,
@@ -47,8 +46,6 @@ from stylenet.methods.patches import strongest_channels, top_units, unit_patch
 from stylenet.methods.receptive_field import check_ops, inside_units, receptive_field
 from stylenet.methods.style_codes import style_codes
 from stylenet.nn.checkpoint import load_transformer
-from stylenet.nn.vgg import layer_names
-from stylenet.nn.vgg_weights import VGGWeights
 from stylenet.serve.figure import FigureRow, captioned_grid
 
 METHODS = ("filters", "activations", "patches", "neighbors", "embed")
@@ -83,32 +80,7 @@ def chosen_channels(cfg: DictConfig, count: int, what: str) -> list[int] | None:
 
 def run_filters(cfg: DictConfig, device: torch.device) -> list[Path]:
     """The weights of one convolution layer as a picture."""
-    order = None
-    if cfg.model:
-        weights = conv_weights(load_transformer(str(cfg.model))[0])
-        source = str(cfg.model)
-    elif is_vgg(cfg):
-        names = layer_names(VGGWeights.parse(str(cfg.classifier)).arch)
-        layer = str(cfg.layer or "relu1_1").replace("conv", "relu", 1)
-        if layer not in names:
-            raise ConfigError(
-                f"unknown VGG layer {cfg.layer!r}; use conv1_1 … conv{names[-1][4:]} "
-                f"(or the relu names)"
-            )
-        vgg = network_from_cfg(cfg, [layer], device).module
-        weights = {f"conv{layer[4:]}": vgg.convs[names.index(layer)].weight}
-        order, source = vgg.channel_order, str(cfg.classifier)
-    else:
-        model = network_from_cfg(cfg, [], device).module
-        weights = {k.removeprefix("model."): w for k, w in conv_weights(model).items()}
-        source = str(cfg.classifier)
-    if not weights:
-        raise ConfigError(f"{source} has no 2-D convolutions")
-    single = cfg.layer is None or (is_vgg(cfg) and not cfg.model)  # VGG: the one asked for
-    name = next(iter(weights)) if single else str(cfg.layer)
-    if name not in weights:
-        raise ConfigError(f"{source} has no convolution {name!r}; use one of {', '.join(weights)}")
-    weight = weights[name].detach().cpu().float()
+    name, weight, order, source = conv_weight_from_cfg(cfg, device)
     channels = chosen_channels(cfg, weight.shape[0], name)
     side = int(cfg.tile) // 2
     if weight.shape[1] == 3:

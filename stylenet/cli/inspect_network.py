@@ -20,11 +20,13 @@ from stylenet.methods.feature_cache import (
     default_cache_dir,
     files_fingerprint,
 )
+from stylenet.methods.filters import conv_weights
 from stylenet.methods.folder_features import FeatureFn, Summary, folder_features
 from stylenet.methods.receptive_field import SpatialOp, module_ops, vgg_ops
+from stylenet.nn.checkpoint import load_transformer
 from stylenet.nn.classifiers import load_classifier
 from stylenet.nn.hooks import layers_function
-from stylenet.nn.vgg import VGGFeatures
+from stylenet.nn.vgg import VGGFeatures, layer_names
 from stylenet.nn.vgg_weights import VGGWeights
 
 CACHE_FORMAT = 1  # bump when the cached arrays change meaning
@@ -128,3 +130,36 @@ def cached_folder_features(
     where = f"from the cache {cache.path(key)}" if hit else "computed"
     print(f"inspect: {what} features of {len(files)} photos {where}")
     return arrays
+
+
+def conv_weight_from_cfg(
+    cfg: DictConfig, device: torch.device
+) -> tuple[str, torch.Tensor, list[int] | None, str]:
+    """The convolution ``layer=`` of ``model=`` (a checkpoint's transformer) or of the
+    ``classifier=``: ``(name, O×I×k×k weight on the CPU, input channel order or None, source)``."""
+    order = None
+    if cfg.model:
+        weights = conv_weights(load_transformer(str(cfg.model))[0])
+        source = str(cfg.model)
+    elif is_vgg(cfg):
+        names = layer_names(VGGWeights.parse(str(cfg.classifier)).arch)
+        layer = str(cfg.layer or "relu1_1").replace("conv", "relu", 1)
+        if layer not in names:
+            raise ConfigError(
+                f"unknown VGG layer {cfg.layer!r}; use conv1_1 … conv{names[-1][4:]} "
+                f"(or the relu names)"
+            )
+        vgg = network_from_cfg(cfg, [layer], device).module
+        weights = {f"conv{layer[4:]}": vgg.convs[names.index(layer)].weight}
+        order, source = vgg.channel_order, str(cfg.classifier)
+    else:
+        model = network_from_cfg(cfg, [], device).module
+        weights = {k.removeprefix("model."): w for k, w in conv_weights(model).items()}
+        source = str(cfg.classifier)
+    if not weights:
+        raise ConfigError(f"{source} has no 2-D convolutions")
+    single = cfg.layer is None or (is_vgg(cfg) and not cfg.model)  # VGG: the one asked for
+    name = next(iter(weights)) if single else str(cfg.layer)
+    if name not in weights:
+        raise ConfigError(f"{source} has no convolution {name!r}; use one of {', '.join(weights)}")
+    return name, weights[name].detach().cpu().float(), order, source
