@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import hydra
 import numpy as np
 import torch
 from omegaconf import DictConfig
 from PIL import Image
 
+from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.inspect_args import device_from_cfg
 from stylenet.cli.inspect_network import (
@@ -274,7 +274,7 @@ def run(cfg: DictConfig) -> list[Path]:
     return RUNNERS[str(cfg.method)](cfg, device_from_cfg(cfg))
 
 
-@hydra.main(version_base="1.3", config_path=config_dir(), config_name="inspect")
+@command(config_path=config_dir(), config_name="inspect")
 def main(cfg: DictConfig) -> None:
     exit_on_error(run, cfg)
 
