@@ -1,4 +1,5 @@
-"""Config → objects shared by the "looking inside" commands (dream, saliency, visualize, fool).
+"""Config → objects shared by the "looking inside" commands (dream, saliency, visualize, fool,
+inspect).
 
 Every one of them names its model with the same keys: ``classifier`` (a torchvision name, a
 saved model file or a VGG weight key), ``weights``, ``layer`` and ``normalize``. (The key is

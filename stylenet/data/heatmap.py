@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from PIL import Image, ImageDraw, ImageFont
+
+from stylenet.data.images import tensor_to_pil
 
 INFERNO_STOPS = torch.tensor(
     [
@@ -69,3 +72,20 @@ def overlay(image: torch.Tensor, heat: torch.Tensor, alpha: float = 0.5) -> torc
 def heat_image(heat: torch.Tensor, signed: bool = False, clip_pct: float = 100.0) -> torch.Tensor:
     """Raw ``H×W`` map → colour-mapped ``3×H×W`` picture (see :func:`normalize_map`)."""
     return colormap(normalize_map(heat.cpu(), signed=signed, clip_pct=clip_pct))
+
+
+def with_color_bar(page: Image.Image, low: float, high: float, height: int = 16) -> Image.Image:
+    """``page`` with the colour ramp from ``low`` to ``high`` (labelled) added underneath."""
+    width = page.width
+    bar_width = max(width - 160, 32)
+    ramp = colormap(torch.linspace(0, 1, bar_width)[None].expand(height, bar_width))
+    out = Image.new("RGB", (width, page.height + height + 12), "white")
+    out.paste(page, (0, 0))
+    left, top = (width - bar_width) // 2, page.height + 4
+    out.paste(tensor_to_pil(ramp), (left, top))
+    draw = ImageDraw.Draw(out)
+    font = ImageFont.load_default(size=12)
+    middle = top + height // 2
+    draw.text((left - 6, middle), f"{low:.3g}", fill="black", font=font, anchor="rm")
+    draw.text((left + bar_width + 6, middle), f"{high:.3g}", fill="black", font=font, anchor="lm")
+    return out

@@ -46,3 +46,18 @@ def layer_function(model: nn.Module, layer: str) -> Callable[[torch.Tensor], tor
         return seen[-1]
 
     return features
+
+
+def layers_function(
+    model: nn.Module, layers: list[str]
+) -> Callable[[torch.Tensor], dict[str, torch.Tensor]]:
+    """``x -> {layer: activations}`` for several ``layers`` of ``model`` in one forward pass."""
+    modules = {layer: find_module(model, layer) for layer in layers}
+
+    def features(x: torch.Tensor) -> dict[str, torch.Tensor]:
+        with contextlib.ExitStack() as stack:
+            seen = {layer: stack.enter_context(capture_output(m)) for layer, m in modules.items()}
+            model(x)
+        return {layer: outputs[-1] for layer, outputs in seen.items()}
+
+    return features

@@ -24,8 +24,13 @@ def layer_names(arch: str) -> list[str]:
     ]
 
 
+POOL_SIZE = 2  # 2×2 pooling, stride 2, between blocks
+
+
 class FrozenConv3x3(nn.Module):
     """3×3 convolution, padding 1, with fixed weights held as non-persistent buffers."""
+
+    padding = 1
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
         super().__init__()
@@ -33,7 +38,7 @@ class FrozenConv3x3(nn.Module):
         self.register_buffer("bias", bias.detach().clone(), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.weight, self.bias, padding=1)
+        return F.conv2d(x, self.weight, self.bias, padding=self.padding)
 
 
 class VGGFeatures(nn.Module):
@@ -119,5 +124,5 @@ class VGGFeatures(nn.Module):
 
     def _pool(self, h: torch.Tensor) -> torch.Tensor:
         if self.pooling == "avg":
-            return F.avg_pool2d(h, kernel_size=2, stride=2)
-        return F.max_pool2d(h, kernel_size=2, stride=2)
+            return F.avg_pool2d(h, kernel_size=POOL_SIZE, stride=POOL_SIZE)
+        return F.max_pool2d(h, kernel_size=POOL_SIZE, stride=POOL_SIZE)

@@ -39,3 +39,17 @@ def test_overlay_keeps_cold_regions_and_resizes() -> None:
     assert torch.allclose(blended[:, 7, 7], image[:, 7, 7])
     assert not torch.allclose(blended[:, 0, 0], image[:, 0, 0])
     assert heat_image(torch.randn(6, 7)).shape == (3, 6, 7)
+
+
+def test_color_bar_is_added_under_the_page() -> None:
+    import numpy as np
+    from PIL import Image
+
+    from stylenet.data.heatmap import with_color_bar
+
+    page = Image.new("RGB", (300, 100), "white")
+    out = with_color_bar(page, 0.0, 4.5)
+    assert out.width == 300 and out.height > 100
+    strip = np.asarray(out)[110, 90:210].astype(float)
+    assert strip.std(axis=0).sum() > 0  # a ramp, not a flat line
+    assert strip[-1].sum() > strip[0].sum()  # dark to bright

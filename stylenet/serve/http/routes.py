@@ -1,0 +1,197 @@
+"""HTTP routes: health, metrics, models, their ONNX files, and ``POST /v1/stylize``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from python_multipart.multipart import parse_options_header
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from stylenet.serve.http import inference
+from stylenet.serve.http.errors import HTTPProblem, bad_request, not_found, too_large
+from stylenet.serve.http.images import (
+    body_limit_message,
+    check_pixels,
+    decode_image,
+    encode_image,
+    image_size,
+    read_limited,
+    resize_longest,
+)
+from stylenet.serve.http.metrics import CONTENT_TYPE
+from stylenet.serve.http.models import ServedModel
+from stylenet.serve.http.params import StyleOptions, style_options
+from stylenet.serve.http.settings import MEDIA_TYPES, ServerSettings
+from stylenet.serve.http.state import ServerState
+
+router = APIRouter()
+
+IMAGE_BODY = {
+    "requestBody": {
+        "description": "The photo: multipart field `image`, or the raw image as the body.",
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"image": {"type": "string", "format": "binary"}},
+                    "required": ["image"],
+                }
+            },
+            "image/*": {"schema": {"type": "string", "format": "binary"}},
+        },
+    },
+    "responses": {
+        "200": {"content": {m: {} for m in MEDIA_TYPES.values()}, "description": "Stylized"},
+        "400": {"description": 'Bad input: `{"error": "..."}`'},
+        "413": {"description": "Body or image too large"},
+        "503": {"description": "Busy (see Retry-After) or models still loading"},
+    },
+}
+
+
+def server(request: Request) -> ServerState:
+    return request.app.state.stylenet
+
+
+@router.get("/healthz", tags=["health"])
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["health"])
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: 200 once the models are loaded, else 503."""
+    state = server(request)
+    if not state.ready.is_set():
+        detail = state.load_error or "loading models"
+        return JSONResponse({"status": "not ready", "error": detail}, status_code=503)
+    return JSONResponse({"status": "ready", "models": list(state.models)})
+
+
+@router.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+async def metrics(request: Request) -> PlainTextResponse:
+    """Prometheus metrics (text format)."""
+    return PlainTextResponse(server(request).metrics.render(), media_type=CONTENT_TYPE)
+
+
+@router.get("/v1/models", tags=["models"])
+async def list_models(request: Request) -> dict[str, Any]:
+    """Every served model: name, styles and model card."""
+    state = server(request)
+    state.require_ready()
+    return {"models": [m.summary() for m in state.models.values()]}
+
+
+@router.get("/v1/models/{name}", tags=["models"])
+async def describe_model(request: Request, name: str) -> dict[str, Any]:
+    """One model's name, styles and card."""
+    return server(request).model(name).summary()
+
+
+@router.get("/v1/models/{name}/onnx", tags=["models"], response_model=None)
+async def model_onnx(request: Request, name: str) -> Response:
+    """The ONNX file itself, for client-side apps; ``ETag`` is its sha256."""
+    served = server(request).model(name)
+    if not served.is_onnx:
+        raise not_found(f"model {name!r} is a checkpoint; export it with stylenet-export")
+    etag = f'"{served.sha256}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    wanted = request.headers.get("if-none-match", "")
+    if etag in [tag.strip() for tag in wanted.split(",")] or wanted.strip() == "*":
+        return Response(status_code=304, headers=headers)
+    return FileResponse(
+        served.path,
+        media_type="application/octet-stream",
+        filename=f"{served.name}.onnx",
+        headers=headers,
+    )
+
+
+@router.post("/v1/stylize", tags=["stylize"], openapi_extra=IMAGE_BODY, response_model=None)
+async def stylize(
+    request: Request,
+    model: str | None = Query(None, description="Model name (see /v1/models)"),
+    style: str | None = Query(None, description="Multi-style models: one style"),
+    blend: str | None = Query(None, description="starry_night:0.7,wave:0.3 or a JSON object"),
+    strength: float = Query(1.0, description="0 = the photo, 1 = fully stylized"),
+    preserve_color: bool = Query(False, description="Keep the photo's colours"),
+    size: int | None = Query(None, description="Longest side to stylize at (px)"),
+    format: str = Query("jpeg", description="jpeg | png | webp"),
+) -> Response:
+    """Stylize one image (multipart field ``image`` or the raw body)."""
+    state = server(request)
+    served = state.model(model)
+    options = style_options(
+        served.styles,
+        style=style,
+        blend=blend,
+        strength=strength,
+        preserve_color=preserve_color,
+        size=size,
+        fmt=format,
+    )
+    settings = state.settings
+    with state.pool.admit():
+        data = await read_image_bytes(request, settings.max_body_bytes)
+        width, height = image_size(data)
+        check_pixels(width, height, settings.max_pixels)
+        if options.size is not None:
+            scale = options.size / max(width, height)
+            check_pixels(round(width * scale), round(height * scale), settings.max_pixels, "size=")
+        body = await state.pool.run(stylize_bytes, served, data, options, settings)
+    return Response(
+        body, media_type=MEDIA_TYPES[options.fmt], headers={"X-Stylenet-Model": served.name}
+    )
+
+
+def stylize_bytes(
+    served: ServedModel, data: bytes, options: StyleOptions, settings: ServerSettings
+) -> bytes:
+    """Decode, resize, stylize and encode one image (on a worker thread)."""
+    image = decode_image(data, settings.max_pixels)
+    if options.size is not None:
+        image = resize_longest(image, options.size)
+    result = inference.stylize_array(
+        served.stylizer,
+        image,
+        style_weights=options.weights,
+        preserve_color=options.preserve_color,
+        strength=options.strength,
+    )
+    return encode_image(result, options.fmt, settings.quality)
+
+
+async def read_image_bytes(request: Request, limit: int) -> bytes:
+    """The image from multipart field ``image`` or the raw body, at most ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large(body_limit_message(limit))
+    stream = read_chunks(request, limit)
+    content_type, _ = parse_options_header(request.headers.get("content-type", ""))
+    if content_type != b"multipart/form-data":
+        return await read_limited(stream, limit)
+    parser = MultiPartParser(request.headers, stream, max_files=1, max_fields=16)
+    try:
+        form = await parser.parse()
+    except MultiPartException as error:
+        raise bad_request(f"bad multipart body: {error.message}") from None
+    upload = form.get("image")
+    if upload is None or isinstance(upload, str):
+        raise bad_request("multipart body has no file field 'image'; send -F image=@photo.jpg")
+    try:
+        return await upload.read()
+    finally:
+        await form.close()
+
+
+async def read_chunks(request: Request, limit: int):
+    """The body's chunks; 413 as soon as more than ``limit`` bytes arrived."""
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise HTTPProblem(413, body_limit_message(limit))
+        yield chunk

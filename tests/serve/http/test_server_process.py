@@ -1,0 +1,123 @@
+"""The real ``stylenet-serve`` process on a free loopback port: bounded concurrent load with
+mixed and corrupt images, replicas giving identical answers, graceful shutdown."""
+
+from __future__ import annotations
+
+import io
+import re
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from PIL import Image
+
+from tests.serve.http.helpers import SINGLE, Server, encoded, have_models, picture, png_claiming
+
+pytestmark = pytest.mark.skipif(not have_models(), reason="shipped models are not installed")
+
+REQUESTS = 24
+CLIENTS = 6
+
+
+@pytest.fixture
+def server(tmp_path):
+    running = Server(tmp_path, f"models=[{SINGLE}]", "workers=1", "queue=2", "max_megapixels=1")
+    yield running
+    running.stop()
+
+
+def load_body(index: int) -> tuple[bytes, tuple[int, int] | None]:
+    """Request ``index``'s image and the size a 200 must have (``None``: must be refused)."""
+    if index % 6 == 5:
+        return encoded(picture(64, 64), "JPEG")[:200], None  # truncated
+    if index % 6 == 4:
+        return b"\x00garbage" * 20, None
+    if index % 12 == 3:
+        return png_claiming(4000, 4000), None  # over max_megapixels
+    height, width = 32 + 16 * (index % 5), 48 + 24 * (index % 7)
+    return encoded(picture(height, width, seed=index)), (height, width)
+
+
+def check_answer(response: httpx.Response, expected: tuple[int, int] | None) -> str:
+    code = response.status_code
+    if code == 200:
+        assert expected is not None, "a broken image was stylized"
+        with Image.open(io.BytesIO(response.content)) as img:
+            img.load()
+            assert (img.height, img.width) == expected
+        return "ok"
+    if code == 503:
+        assert response.headers["retry-after"] == "1"
+        return "busy"
+    assert 400 <= code < 500, (code, response.text)
+    assert expected is None, response.text
+    assert response.json()["error"]
+    return "refused"
+
+
+def test_bounded_concurrent_load_stays_healthy(server):
+    def one(index: int) -> str:
+        body, expected = load_body(index)
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            response = client.post(
+                "/v1/stylize", params={"model": SINGLE}, files={"image": ("p.png", body)}
+            )
+        return check_answer(response, expected)
+
+    with ThreadPoolExecutor(max_workers=CLIENTS) as clients:
+        results = list(clients.map(one, range(REQUESTS)))
+    assert results.count("ok") >= 1 and results.count("refused") >= 1, results
+    assert server.process.poll() is None
+    assert httpx.get(f"{server.url}/healthz").status_code == 200
+    metrics = httpx.get(f"{server.url}/metrics").text
+    counted = re.findall(
+        r'stylenet_http_requests_total\{route="/v1/stylize",code="\d+"\} (\d+)', metrics
+    )
+    assert sum(map(int, counted)) == REQUESTS
+    assert "stylenet_queue_depth 0" in metrics and "stylenet_workers_busy 0" in metrics
+
+
+def test_shutdown_finishes_the_request_in_flight(server):
+    body = encoded(picture(720, 960))
+    answer: dict[str, httpx.Response] = {}
+
+    def post() -> None:
+        answer["r"] = httpx.post(
+            f"{server.url}/v1/stylize?model={SINGLE}&format=png", content=body, timeout=120
+        )
+
+    thread = threading.Thread(target=post)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while "stylenet_workers_busy 1" not in httpx.get(f"{server.url}/metrics").text:
+        assert time.monotonic() < deadline, "the request never reached a worker"
+        time.sleep(0.005)
+    # uvicorn re-raises the signal once done; stylenet's handler then exits 128 + SIGTERM
+    assert server.stop() in (0, -signal.SIGTERM, 128 + signal.SIGTERM)
+    thread.join(60)
+    assert "Application shutdown complete" in server.log.read_text()
+    assert answer["r"].status_code == 200
+    with Image.open(io.BytesIO(answer["r"].content)) as img:
+        assert img.size == (960, 720)
+
+
+def test_replicas_are_stateless_and_give_identical_answers(server, tmp_path):
+    """Replicas behind a reverse proxy: any of them gives the same bytes and ETags."""
+    other = Server(tmp_path)
+    try:
+        photo = encoded(picture(48, 64, seed=3))
+        answers = [
+            httpx.post(f"{s.url}/v1/stylize?model={SINGLE}&format=png", content=photo, timeout=60)
+            for s in (server, other, server)
+        ]
+        assert all(a.status_code == 200 for a in answers)
+        assert answers[0].content == answers[1].content == answers[2].content
+        etags = {
+            httpx.get(f"{s.url}/v1/models/{SINGLE}/onnx").headers["etag"] for s in (server, other)
+        }
+        assert len(etags) == 1
+    finally:
+        other.stop()
