@@ -202,6 +202,13 @@ CASES = [
         absent=("{marker}",),
     ),
     Case(
+        "add_style without base=",
+        "train",
+        TRAIN.replace("experiment=smoke", "experiment=add_style") + " trainer.max_steps=1",
+        2,
+        "base= is required: experiment=add_style",
+    ),
+    Case(
         "crafted resume=",
         "train",
         TRAIN + " resume={crafted}",
