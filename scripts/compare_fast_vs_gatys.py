@@ -9,15 +9,15 @@ the speedup (Johnson, Alahi and Fei-Fei 2016 report ~50–100 iterations and ~10
         --style ../shared/data/styles/starry_night.jpg --photos ../shared/data/coco/val2017
 
 ``--model``: a shipped model name, a training checkpoint (``.ckpt``), an exported ``.onnx``,
-a TorchScript file or a ``torch.save``d ``nn.Module`` with the transformer contract
-``N×3×H×W`` RGB 0–255 → same (see :func:`load_fast_model`). Both methods are scored on the
+or a ``torch.save``d module made only of ``torch.nn`` layers, with the transformer contract
+``N×3×H×W`` RGB 0–255 → same (see :func:`load_fast_model`). Files are read without running
+code from them: TorchScript, ``torch.export`` and modules of custom classes are refused. Both methods are scored on the
 training loss (``--perceptual vgg19_caffe_fast``, style at 512 px) unless told otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
-import warnings
 from pathlib import Path
 
 import torch
@@ -29,15 +29,21 @@ from stylenet.data.images import list_images, read_image
 from stylenet.errors import ModelFileError
 from stylenet.losses import PerceptualLoss
 from stylenet.methods.fast_vs_gatys import Comparison, FastStylizer, compare
+from stylenet.nn.model_files import read_module
 from stylenet.serve.loader import load_stylizer
+
+FAST_INSTEAD = (
+    "give the training checkpoint (.ckpt), the exported .onnx, a shipped model name, or a "
+    "module made only of torch.nn layers saved with torch.save(module, path)"
+)
 
 
 def load_fast_model(path: str | Path) -> FastStylizer:
-    """A stylizer ``N×3×H×W`` RGB 0–255 → same from a TorchScript file, a ``torch.export``
-    archive (``.pt2``) or a ``torch.save``d ``nn.Module``.
+    """A stylizer ``N×3×H×W`` RGB 0–255 → same from a file read without running its code.
 
     Training checkpoints (``.ckpt``), exported ONNX models and shipped model names go through
-    :func:`stylenet.serve.loader.load_stylizer`.
+    :func:`stylenet.serve.loader.load_stylizer`; other files must hold a whole module of
+    ``torch.nn`` layers (:func:`stylenet.nn.model_files.read_module`).
     """
     if Path(path).suffix.lower() in (".ckpt", ".onnx") or not Path(path).suffix:
         stylizer = load_stylizer(str(path), device="cpu")
@@ -45,24 +51,9 @@ def load_fast_model(path: str | Path) -> FastStylizer:
     file = Path(path)
     if not file.is_file():
         raise ModelFileError(f"fast model not found: {file} (give --model PATH)")
-    try:
-        if file.suffix == ".pt2":  # torch.export archive
-            module = torch.export.load(str(file)).module()
-        else:
-            with warnings.catch_warnings():  # TorchScript is deprecated but still loads
-                warnings.simplefilter("ignore", FutureWarning)
-                module = torch.jit.load(str(file), map_location="cpu")
-    except RuntimeError:
-        try:
-            module = torch.load(file, map_location="cpu", weights_only=False)
-        except Exception as error:
-            raise ModelFileError(
-                f"cannot load {file} as TorchScript or a saved nn.Module ({type(error).__name__})"
-            ) from None
+    module = read_module(file, instead=FAST_INSTEAD)
     if not isinstance(module, torch.nn.Module):
-        raise ModelFileError(
-            f"{file} holds a {type(module).__name__}, not an nn.Module; save the whole module"
-        )
+        raise ModelFileError(f"{file} holds a state_dict, not an nn.Module; {FAST_INSTEAD}")
     module.eval()
 
     def stylize(batch: torch.Tensor) -> torch.Tensor:
@@ -95,7 +86,9 @@ def report(result: Comparison) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--model", required=True, help=".ckpt, .onnx, shipped name, TorchScript or saved module"
+        "--model",
+        required=True,
+        help=".ckpt, .onnx, shipped name or a saved module of torch.nn layers",
     )
     parser.add_argument("--style", required=True, help="the style image the model was trained on")
     parser.add_argument("--photos", required=True, help="folder of held-out photos")

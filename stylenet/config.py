@@ -53,13 +53,48 @@ def require_positive(name: str, value: float, allow_zero: bool = True) -> float:
     return number
 
 
+# What ``build`` may call. A config can come from a file (a resumed checkpoint carries its
+# run's config), and ``_target_`` names any callable: ``os.system`` or ``torch.load`` would run.
+BUILD_TARGETS = frozenset(
+    {
+        "stylenet.losses.PerceptualLoss",
+        "stylenet.nn.transformer.TransformerNet",
+        "stylenet.data.datamodule.PhotoDataModule",
+        "lightning.Trainer",
+        "lightning.pytorch.strategies.DDPStrategy",
+        "datetime.timedelta",
+    }
+)
+
+
+def check_targets(node: Any, where: str = "config") -> None:
+    """Refuse any ``_target_`` in ``node`` (searched recursively) outside :data:`BUILD_TARGETS`."""
+    if OmegaConf.is_config(node):
+        node = OmegaConf.to_container(node, resolve=False)
+    if isinstance(node, dict):
+        target = node.get("_target_")
+        if target is not None and str(target) not in BUILD_TARGETS:
+            raise ConfigError(
+                f"refusing _target_ {target!r} in {where}: stylenet builds only "
+                f"{', '.join(sorted(BUILD_TARGETS))}"
+            )
+        for key, value in node.items():
+            check_targets(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            check_targets(value, f"{where}[{index}]")
+
+
 def build(node: Any, **kwargs: Any) -> Any:
-    """``hydra.utils.instantiate`` that lets stylenet's one-line errors through unwrapped.
+    """``hydra.utils.instantiate`` of an allowed target (:func:`check_targets`) that lets
+    stylenet's one-line errors through unwrapped.
 
     Hydra wraps every exception raised by a ``_target_`` in ``InstantiationException``; a
     :class:`~stylenet.errors.StylenetError` cause is re-raised as is, anything else becomes a
     :class:`ConfigError` naming the target.
     """
+    check_targets(node)
+    check_targets(kwargs, "arguments")
     try:
         return instantiate(node, **kwargs)
     except InstantiationException as error:

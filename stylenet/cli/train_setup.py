@@ -11,6 +11,7 @@ from typing import Any
 
 import lightning as L
 import torch
+from hydra.core.hydra_config import HydraConfig
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint, OnExceptionCheckpoint
 from lightning.pytorch.loggers import CSVLogger, Logger
 from omegaconf import DictConfig, ListConfig, OmegaConf
@@ -76,6 +77,18 @@ def _spec(style: DictConfig, default_weight: float) -> StyleSpec:
     return StyleSpec(str(style.name), str(style.image), size, scale)
 
 
+def experiment_choice() -> str | None:
+    """The ``experiment=`` group option of the running Hydra app (None outside one).
+
+    ``experiment=add_style`` sets ``base: ???``, but merging a missing value keeps
+    ``train.yaml``'s ``base: null``, so the choice itself is what tells a base is required.
+    """
+    if not HydraConfig.initialized():
+        return None
+    choice = HydraConfig.get().runtime.choices.get("experiment")
+    return None if choice is None else str(choice)
+
+
 def validate_train_config(cfg: DictConfig) -> None:
     """Check values Lightning would only trip over later (one-line ConfigError each)."""
     if int(cfg.data.image_size) < MIN_SIDE:
@@ -94,6 +107,11 @@ def validate_train_config(cfg: DictConfig) -> None:
         require_positive(f"perceptual.{name}", cfg.perceptual[name])
     if cfg.logger not in ("csv", "tensorboard"):
         raise ConfigError(f"logger must be csv or tensorboard, got {cfg.logger!r}")
+    if experiment_choice() == "add_style" and not cfg.get("base"):
+        raise ConfigError(
+            "base= is required: experiment=add_style adds styles to a trained network; give "
+            "base=PATH of its checkpoint (e.g. <run>/checkpoints/last.ckpt)"
+        )
     for key in ("resume", "base"):
         path = cfg.get(key)
         if path is not None and not Path(str(path)).is_file():

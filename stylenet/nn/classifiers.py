@@ -4,17 +4,21 @@ A score model takes ``N×3×H×W`` RGB in [0, 1] and returns ``N×K`` scores (lo
 classifier; the spatial mean of each channel for a VGG layer), owns its input normalisation
 and is in eval mode. :func:`load_classifier` builds one from
 
-- a torchvision classifier name (``resnet18``; weights from the torch hub cache, or
-  ``weights=none`` for a random initialisation),
-- a saved model file (``torch.save(module)`` or TorchScript),
+- a torchvision classifier name (``resnet18``; weights from the torch hub cache,
+  ``weights=none`` for a random initialisation, or ``weights=FILE``: a state dict saved with
+  ``torch.save(model.state_dict(), FILE)``, e.g. a fine-tuned copy with its own class count),
+- a model file holding a whole module made only of ``torch.nn`` layers
+  (``torch.save(nn.Sequential(...), FILE)``),
 - a :class:`~stylenet.nn.vgg.VGGFeatures` weight key (``vgg19_caffe``): the channels of one
   layer act as the "classes".
+
+Files are read weights-only (:mod:`stylenet.nn.model_files`): nothing in them runs. Modules of
+custom classes, TorchScript and ``torch.export`` files are refused with what to give instead.
 """
 
 from __future__ import annotations
 
-import warnings
-import zipfile
+import contextlib
 from pathlib import Path
 
 import torch
@@ -22,12 +26,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from stylenet.errors import ConfigError, ModelFileError, WeightsError
+from stylenet.nn.model_files import load_weights, read_module, read_state_dict
 from stylenet.nn.vgg import VGGFeatures
 from stylenet.nn.vgg_weights import VGGWeights
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-MODEL_FILE_SUFFIXES = (".pt", ".pth", ".ts", ".jit")
+MODEL_FILE_SUFFIXES = (".pt", ".pth", ".ts", ".jit", ".pt2", ".ptl", ".bin")
+INSTEAD = (
+    "give classifier=<torchvision name> weights=<file saved with "
+    "torch.save(model.state_dict(), file)>, or a module made only of torch.nn layers"
+)
 
 
 class ImageClassifier(nn.Module):
@@ -146,40 +155,18 @@ def _normalization(name: str) -> tuple[tuple[float, ...] | None, tuple[float, ..
 
 
 def load_model_file(path: Path) -> nn.Module:
-    """A module saved with ``torch.save(module, path)`` or ``torch.jit.save`` (TorchScript)."""
-    if not path.is_file():
-        raise ModelFileError(f"model file not found: {path}")
-    if is_torchscript(path):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # TorchScript is deprecated, still loads
-            try:
-                return torch.jit.load(str(path), map_location="cpu")
-            except Exception as error:
-                raise ModelFileError(
-                    f"cannot load TorchScript {path} ({type(error).__name__})"
-                ) from error
-    try:
-        loaded = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:
-        raise ModelFileError(
-            f"cannot read {path} as a torch model ({type(error).__name__}); save it with "
-            f"torch.save(model, path) or torch.jit.save(torch.jit.script(model), path)"
-        ) from error
+    """A whole module of ``torch.nn`` layers saved with ``torch.save(module, path)``.
+
+    Read weights-only; state dicts, custom classes, TorchScript and ``torch.export`` files
+    raise :class:`ModelFileError` saying what to give instead.
+    """
+    loaded = read_module(path, instead=INSTEAD)
     if not isinstance(loaded, nn.Module):
         raise ModelFileError(
-            f"{path} holds a {type(loaded).__name__}, not a model; save the module itself "
-            f"with torch.save(model, path), not its state_dict"
+            f"{path} holds a state_dict, not a model; give classifier=<torchvision name> "
+            f"weights={path} (the architecture it was saved from)"
         )
     return loaded
-
-
-def is_torchscript(path: Path) -> bool:
-    """True for a TorchScript archive (a zip with a ``code/`` folder), False otherwise."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return any("/code/" in name for name in archive.namelist())
-    except (zipfile.BadZipFile, OSError):
-        return False
 
 
 def _torchvision_classifier(name: str, weights: str) -> nn.Module:
@@ -189,10 +176,12 @@ def _torchvision_classifier(name: str, weights: str) -> nn.Module:
     if name not in known:
         raise ConfigError(
             f"unknown classifier {name!r}; use a torchvision name (e.g. resnet18, "
-            f"mobilenet_v3_small), a saved model file (.pt/.pth/.ts) or vgg19_caffe"
+            f"mobilenet_v3_small), a torch.nn module file (.pt/.pth) or vgg19_caffe"
         )
     if weights in ("none", "random", None):
         return ImageClassifier(tvm.get_model(name, weights=None))
+    if is_weights_file(weights):
+        return _torchvision_from_file(name, Path(weights))
     enum_cls = tvm.get_model_weights(name)
     try:
         chosen = enum_cls.DEFAULT if weights == "default" else enum_cls[weights]
@@ -215,6 +204,34 @@ def _torchvision_classifier(name: str, weights: str) -> nn.Module:
             f"cannot load {cache} ({type(error).__name__}); delete it and re-fetch"
         ) from error
     return ImageClassifier(model, labels=list(chosen.meta.get("categories", [])) or None)
+
+
+def is_weights_file(weights: str) -> bool:
+    """True when ``weights=`` names a state-dict file rather than a torchvision enum member."""
+    return Path(weights).suffix in MODEL_FILE_SUFFIXES or Path(weights).is_file()
+
+
+def _torchvision_from_file(name: str, file: Path) -> nn.Module:
+    """torchvision ``name`` with the state dict in ``file``; the class count follows the file."""
+    import torchvision.models as tvm
+
+    state = read_state_dict(
+        file,
+        instead=f"save the weights with torch.save(model.state_dict(), file) from a {name}",
+    )
+    model = tvm.get_model(name, weights=None)
+    expected = model.state_dict()
+    # A fine-tuned copy differs only in its last layer's rows: rebuild with that class count.
+    differing = {
+        int(state[key].shape[0])
+        for key in expected
+        if key in state and state[key].dim() > 0 and state[key].shape != expected[key].shape
+    }
+    if len(differing) == 1:
+        with contextlib.suppress(TypeError, ValueError):  # else load_weights names it
+            model = tvm.get_model(name, weights=None, num_classes=differing.pop())
+    load_weights(model, state, file)
+    return ImageClassifier(model)
 
 
 def label_of(model: nn.Module, index: int) -> str:

@@ -22,7 +22,7 @@ import torch
 from onnx import TensorProto, helper
 from PIL import Image
 
-from stylenet.cli import export, gatys, invert, stylize, train, webcam
+from stylenet.cli import export, gatys, invert, saliency, stylize, train, webcam
 from stylenet.errors import CheckpointError
 from stylenet.nn.checkpoint import CHECKSUM_FACT, weights_checksum
 from stylenet.nn.transformer import TransformerNet
@@ -30,6 +30,7 @@ from tests.conftest import REPO, synthetic_rgb
 
 COMMANDS = {
     "stylize": stylize.main,
+    "saliency": saliency.main,
     "export": export.main,
     "train": train.main,
     "webcam": webcam.main,
@@ -120,6 +121,10 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         root / "crafted.ckpt",
         lambda d: d["hyper_parameters"]["facts"].update(hook=Payload(made["marker"])),
     )
+    hostile = torch.nn.Sequential(torch.nn.Conv2d(3, 2, 3), torch.nn.Flatten())
+    hostile.hook = Payload(made["marker"])
+    made["crafted_classifier"] = root / "classifier.pt"
+    torch.save(hostile, made["crafted_classifier"])
     made["foreign"] = root / "foreign.ckpt"
     torch.save({"state_dict": {"conv.weight": torch.zeros(2, 3, 3, 3)}}, made["foreign"])
     made["unknown_hparam"] = save_checkpoint(
@@ -202,12 +207,27 @@ CASES = [
         absent=("{marker}",),
     ),
     Case(
+        "add_style without base=",
+        "train",
+        TRAIN.replace("experiment=smoke", "experiment=add_style") + " trainer.max_steps=1",
+        2,
+        "base= is required: experiment=add_style",
+    ),
+    Case(
         "crafted resume=",
         "train",
         TRAIN + " resume={crafted}",
         2,
         "refusing to load",
         absent=("{marker}",),
+    ),
+    Case(
+        "crafted classifier=",
+        "saliency",
+        "image={photo} classifier={crafted_classifier} method=vanilla output={tmp}/maps",
+        2,
+        "refusing to load",
+        absent=("{marker}", "{tmp}/maps"),
     ),
     Case(
         "foreign state_dict",

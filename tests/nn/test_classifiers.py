@@ -79,18 +79,66 @@ def test_torchvision_weights_from_the_hub_cache(tmp_path, monkeypatch) -> None:
     assert label_of(model, 207) == "207 (golden retriever)"
 
 
-def test_saved_module_and_torchscript_files(tmp_path: Path) -> None:
+def test_saved_modules_of_torch_nn_layers(tmp_path: Path) -> None:
     net = tiny()
     x = torch.rand(1, 3, 16, 16)
-    pickled, scripted = tmp_path / "net.pt", tmp_path / "net.ts"
+    pickled = tmp_path / "net.pt"
     torch.save(net, pickled)
-    with pytest.warns(FutureWarning):
-        torch.jit.save(torch.jit.script(net), str(scripted))
-    for path in (pickled, scripted):
-        model = load_classifier(str(path), normalize="none")
-        assert torch.allclose(model(x), net(x), atol=1e-6)
+    model = load_classifier(str(pickled), normalize="none")
+    assert torch.allclose(model(x), net(x), atol=1e-6)
     imagenet = load_classifier(str(pickled))
     assert not torch.allclose(imagenet(x), net(x))
+
+
+def test_torchvision_architecture_with_a_state_dict_file(tmp_path: Path) -> None:
+    import torchvision
+
+    x = torch.rand(1, 3, 64, 64)
+    for classes in (1000, 5):  # as shipped, and fine-tuned to 5 classes
+        reference = torchvision.models.squeezenet1_1(weights=None, num_classes=classes).eval()
+        file = tmp_path / f"squeeze{classes}.pth"
+        torch.save(reference.state_dict(), file)
+        model = load_classifier("squeezenet1_1", weights=str(file))
+        assert model(x).shape == (1, classes)
+        assert torch.allclose(model(x), ImageClassifier(reference)(x), atol=1e-5)
+    with pytest.raises(ModelFileError, match="does not fit the architecture"):
+        load_classifier("resnet18", weights=str(tmp_path / "squeeze5.pth"))
+    with pytest.raises(ModelFileError, match="model file not found"):
+        load_classifier("squeezenet1_1", weights=str(tmp_path / "missing.pth"))
+
+
+def test_files_that_could_run_code_are_refused(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    hostile = tiny()
+    hostile.hook = _Payload(marker)
+    torch.save(hostile, tmp_path / "hostile.pt")
+    torch.save({"fc.weight": _Payload(marker)}, tmp_path / "hostile_state.pth")
+    scripted = tmp_path / "net.ts"
+    with pytest.warns(FutureWarning):
+        torch.jit.save(torch.jit.script(tiny()), str(scripted))
+    cases = [
+        (lambda: load_classifier(str(tmp_path / "hostile.pt")), "refusing to load"),
+        (
+            lambda: load_classifier("resnet18", weights=str(tmp_path / "hostile_state.pth")),
+            "refusing to load",
+        ),
+        (lambda: load_classifier(str(scripted)), "TorchScript file is a program"),
+    ]
+    for load, message in cases:
+        with pytest.raises(ModelFileError, match=message) as error:
+            load()
+        assert "\n" not in str(error.value)
+    assert not marker.exists()
+
+
+class _Payload:
+    """Unpickling this calls ``Path.touch(marker)``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
 
 
 def test_bad_model_files(tmp_path: Path) -> None:
@@ -98,11 +146,11 @@ def test_bad_model_files(tmp_path: Path) -> None:
         load_classifier(str(tmp_path / "missing.pt"))
     state = tmp_path / "state.pt"
     torch.save(tiny().state_dict(), state)
-    with pytest.raises(ModelFileError, match="state_dict"):
+    with pytest.raises(ModelFileError, match=r"state_dict.*classifier=<torchvision name>"):
         load_classifier(str(state))
     junk = tmp_path / "junk.pth"
     junk.write_bytes(b"not a model")
-    with pytest.raises(ModelFileError, match="cannot read"):
+    with pytest.raises(ModelFileError, match="not a weights-only torch file"):
         load_classifier(str(junk))
     with pytest.raises(ConfigError, match="normalize"):
         load_classifier(str(state), normalize="zscore")

@@ -1,0 +1,40 @@
+"""``stylenet.config.build``: only the project's own targets are built from a config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from stylenet.config import build, check_targets, train_config_dir
+from stylenet.errors import ConfigError
+
+
+def test_a_config_cannot_make_build_call_anything(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    hostile = [
+        {"_target_": "pathlib.Path.touch", "_args_": [str(marker)]},
+        {  # nested inside an allowed target
+            "_target_": "stylenet.nn.transformer.TransformerNet",
+            "width": {"_target_": "pathlib.Path.touch", "_args_": [str(marker)]},
+        },
+        {"_target_": "stylenet.data.datamodule.PhotoDataModule", "x": [{"_target_": "os.system"}]},
+    ]
+    for node in hostile:
+        with pytest.raises(ConfigError, match="refusing _target_") as error:
+            build(OmegaConf.create(node))
+        assert "\n" not in str(error.value)
+    assert not marker.exists()
+    with pytest.raises(ConfigError, match=r"in arguments\.extra"):
+        build(OmegaConf.create({"_target_": "datetime.timedelta"}), extra={"_target_": "os.system"})
+
+
+def test_the_shipped_training_config_builds() -> None:
+    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
+        cfg = compose(config_name="train", overrides=["experiment=smoke"])
+    check_targets(cfg)  # every target the project ships is allowed
+    net = build(cfg.model)
+    assert type(net).__name__ == "TransformerNet"
+    assert build(OmegaConf.create({"_target_": "datetime.timedelta", "seconds": 3})).seconds == 3
