@@ -20,11 +20,11 @@ import torch
 
 from stylenet.config import shared_data_dir
 from stylenet.data.images import read_image, resize, save_image
-from stylenet.serve.blend import blend_weights
 from stylenet.serve.figure import FigureRow, captioned_grid
 from stylenet.serve.loader import load_stylizer, shipped_models
 from stylenet.serve.pipeline import stylize_image
 from stylenet.serve.stylizer import Stylizer
+from stylenet.styles import weights_from_blend
 
 MULTI_STYLE = "multi_style"
 REAL_TIME_SUFFIX = "_fast"  # starry_night_fast: a smaller network for a style that has a column
@@ -61,7 +61,7 @@ def blend_row(photo: torch.Tensor, multi: Stylizer, start: str, end: str, count:
     tiles, captions = [photo], ["blend:"]
     for step in range(count):
         t = step / (count - 1)
-        weights = blend_weights(multi.styles, {start: 1 - t, end: t})
+        weights = weights_from_blend(multi.styles, {start: 1 - t, end: t})
         tiles.append(stylize_image(multi, photo, weights))
         captions.append(f"{start} {1 - t:.0%}" if t < 0.5 else f"{end} {t:.0%}")
     return FigureRow(tiles, captions)

@@ -36,9 +36,9 @@ from stylenet.config import config_dir, shared_data_dir
 from stylenet.data.images import is_image_file, list_images, read_image
 from stylenet.losses import PerceptualLoss
 from stylenet.methods.fast_vs_gatys import STARTS, Comparison, compare, loss_terms
-from stylenet.serve.blend import one_hot
 from stylenet.serve.loader import load_stylizer, shipped_models
 from stylenet.serve.stylizer import Stylizer
+from stylenet.styles import one_hot
 
 TRAINING_STYLE_SIZE = 512  # conf/train/style/*.yaml: size
 # Finer than the benchmark's curve below 25: trained models often match within 10 iterations
@@ -93,7 +93,11 @@ def evaluate(
             [read_image(painting_for(stylizer, style, styles_dir), TRAINING_STYLE_SIZE)],
             style_scales=[weight / loss.style_weight],
         )
-        weights = one_hot(stylizer.styles, style)[None] if len(stylizer.styles) > 1 else None
+        weights = (
+            torch.from_numpy(one_hot(stylizer.styles, style))[None]
+            if len(stylizer.styles) > 1
+            else None
+        )
 
         def fast(batch: torch.Tensor, weights: torch.Tensor | None = weights) -> torch.Tensor:
             return stylizer(batch, None if weights is None else weights.expand(len(batch), -1))

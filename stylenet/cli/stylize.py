@@ -15,6 +15,7 @@ from stylenet.cli.app import command
 from stylenet.cli.errors import EXIT_PARTIAL, exit_on_error
 from stylenet.cli.inputs import Job, find_inputs, plan_jobs
 from stylenet.cli.paths import run_dir
+from stylenet.cli.values import plain
 from stylenet.config import serve_config_dir
 from stylenet.data.images import read_image, resize, save_image
 from stylenet.errors import ConfigError, StylenetError
@@ -62,7 +63,7 @@ def run(cfg: DictConfig) -> list[Path]:
     if cfg.list:
         print("\n".join(stylizer.styles))
         return []
-    weights = choose_weights(stylizer.styles, cfg.style, parse_blend(cfg.blend))
+    weights = choose_weights(stylizer.styles, cfg.style, parse_blend(plain(cfg.blend)))
     sources, root = find_inputs(str(cfg.input))
     if cfg.grid is not None:
         return [write_grid(cfg, stylizer, sources[0])]

@@ -13,16 +13,17 @@ from omegaconf import DictConfig
 from stylenet import options
 from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
+from stylenet.cli.values import plain
 from stylenet.config import require_positive, serve_config_dir
 from stylenet.errors import ConfigError, VideoError
 from stylenet.serve.blend import choose_weights, parse_blend
-from stylenet.serve.camera import camera_id, is_video_file, open_camera, paced
+from stylenet.serve.camera import camera_id, open_camera, paced
 from stylenet.serve.frames import FrameStylizer
 from stylenet.serve.live import LiveStats, run_live
 from stylenet.serve.loader import load_stylizer
 from stylenet.serve.sinks import PreviewWindow, VideoFileSink, fan_out, window_available
 from stylenet.serve.temporal import TemporalStabilizer
-from stylenet.serve.video import read_frames, video_fourcc
+from stylenet.serve.video import is_video_file, read_frames, video_fourcc
 
 
 @dataclass
@@ -66,7 +67,7 @@ def build_frame_stylizer(cfg: DictConfig) -> Callable[[np.ndarray], np.ndarray]:
     frames = FrameStylizer(
         stylizer,
         size=None if cfg.size is None else int(require_positive("size", cfg.size, False)),
-        style_weights=choose_weights(stylizer.styles, cfg.style, parse_blend(cfg.blend)),
+        style_weights=choose_weights(stylizer.styles, cfg.style, parse_blend(plain(cfg.blend))),
         preserve_color=bool(cfg.preserve_color),
         strength=float(cfg.strength),
         temporal=stabilizer,
@@ -104,7 +105,7 @@ def run(cfg: DictConfig) -> WebcamRun:
         recorder = VideoFileSink(cfg.output, cfg.output_fps) if cfg.output else None
         sink = fan_out(*(s for s in (preview, recorder) if s is not None))
         frames = read_frames(capture)
-        if is_video_file(cfg.camera):  # played at its own frame rate, like a camera
+        if is_video_file(camera_id(cfg.camera)):  # played at its own frame rate, like a camera
             frames = paced(frames, capture.get(cv2.CAP_PROP_FPS) or 0.0)
         stats = run_live(
             stylize,

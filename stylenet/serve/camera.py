@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -55,12 +54,6 @@ def open_camera(
             f"(try camera=1, or a video file or stream URL)"
         )
     return capture
-
-
-def is_video_file(camera: int | str) -> bool:
-    """True when ``camera`` names a local file (played live), not a device or a stream URL."""
-    source = camera_id(camera)
-    return isinstance(source, str) and Path(source).expanduser().is_file()
 
 
 def paced(

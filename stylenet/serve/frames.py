@@ -18,6 +18,7 @@ from stylenet.nn.transformer import MIN_SIDE
 from stylenet.serve.pipeline import stylize_image
 from stylenet.serve.stylizer import Stylizer
 from stylenet.serve.temporal import DEFAULT_STRENGTH, TemporalStabilizer
+from stylenet.styles import normalize_weights
 
 
 def processing_size(height: int, width: int, size: int | None) -> tuple[int, int]:
@@ -32,21 +33,6 @@ def processing_size(height: int, width: int, size: int | None) -> tuple[int, int
             f"side must be at least {MIN_SIDE} px (use a larger size= or a larger video)"
         )
     return new_h, new_w
-
-
-def blend_weights(
-    style_weights: Sequence[float] | torch.Tensor | None, styles: Sequence[str]
-) -> torch.Tensor | None:
-    """``S`` non-negative weights (one per style) → a normalised ``S`` tensor, or ``None``."""
-    if style_weights is None:
-        return None
-    weights = torch.as_tensor(style_weights, dtype=torch.float32).flatten()
-    if weights.numel() != len(styles) or bool((weights < 0).any()) or float(weights.sum()) <= 0:
-        raise ConfigError(
-            f"style_weights needs {len(styles)} non-negative weights (one per style: "
-            f"{', '.join(styles)}), got {weights.tolist()}"
-        )
-    return weights / weights.sum()
 
 
 def make_stabilizer(temporal: float | TemporalStabilizer) -> TemporalStabilizer:
@@ -70,7 +56,7 @@ class FrameStylizer:
         stylizer: Stylizer,
         *,
         size: int | None = None,
-        style_weights: Sequence[float] | torch.Tensor | None = None,
+        style_weights: Sequence[float] | np.ndarray | None = None,
         preserve_color: bool = False,
         strength: float = 1.0,
         temporal: float | TemporalStabilizer = DEFAULT_STRENGTH,
@@ -79,7 +65,13 @@ class FrameStylizer:
             raise ConfigError(f"strength must be in [0, 1], got {strength}")
         self.stylizer = stylizer
         self.size = None if size is None else int(size)
-        self.style_weights = blend_weights(style_weights, stylizer.styles)
+        self.style_weights = (
+            None
+            if style_weights is None
+            else normalize_weights(
+                style_weights, num_styles=len(stylizer.styles), what="style_weights"
+            )
+        )
         self.preserve_color = bool(preserve_color)
         self.strength = float(strength)
         self.stabilizer = make_stabilizer(temporal)
@@ -105,7 +97,9 @@ class FrameStylizer:
         out = stylize_image(
             self.stylizer,
             image,
-            style_weights=self.style_weights,
+            style_weights=None
+            if self.style_weights is None
+            else torch.from_numpy(self.style_weights),
             preserve_color=self.preserve_color,
             strength=self.strength,
         )

@@ -55,7 +55,9 @@ def stylize_image(
         raise ConfigError(f"strength must be in [0, 1], got {strength}")
     require_min_size(image, MIN_SIDE)
     tile = tile_size_for(image.shape[-2], image.shape[-1], tile_size, tile_overlap)
-    weights = None if style_weights is None else style_weights.reshape(1, -1).float()
+    weights = (
+        None if style_weights is None else torch.as_tensor(style_weights).reshape(1, -1).float()
+    )
     batch = image.unsqueeze(0) * 255.0
     if tile:
         out = stylize_tiled(stylizer, batch, weights, tile=tile, overlap=tile_overlap)

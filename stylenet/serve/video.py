@@ -41,8 +41,14 @@ WRITE_FOURCC = {
 DEFAULT_FPS = 30.0
 
 
-def is_video_file(path: str | os.PathLike[str]) -> bool:
-    """True if ``path``'s extension is a video container (``.mp4``, ``.mov``, ``.avi``, …)."""
+def is_video_file(path: int | str | os.PathLike[str]) -> bool:
+    """True if ``path``'s extension is a video container (``.mp4``, ``.mov``, ``.avi``, …).
+
+    The one test for "a video" everywhere: inputs of ``stylenet-stylize``, and camera sources
+    played at their own frame rate (a camera index such as ``0`` is not a video file).
+    """
+    if isinstance(path, int):
+        return False
     return Path(path).suffix.lower() in VIDEO_SUFFIXES
 
 

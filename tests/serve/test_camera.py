@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stylenet.serve.camera import camera_id, is_video_file, paced
+from stylenet.serve.camera import camera_id, paced
+from stylenet.serve.video import is_video_file
 
 
 class FakeClock:
@@ -31,9 +32,8 @@ def test_device_indices_streams_and_files(tmp_path: Path) -> None:
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"\0")
     assert camera_id("1") == 1 and camera_id(0) == 0 and camera_id(" rtsp://cam ") == "rtsp://cam"
-    assert is_video_file(str(clip))
-    assert not is_video_file(0) and not is_video_file("rtsp://cam/stream")
-    assert not is_video_file(str(tmp_path / "missing.mp4"))
+    assert is_video_file(camera_id(str(clip)))
+    assert not is_video_file(camera_id("0")) and not is_video_file("rtsp://cam/stream")
 
 
 def test_files_are_released_at_their_frame_rate() -> None:
