@@ -108,10 +108,12 @@ def backends(net: nn.Module, scratch: Path, args: argparse.Namespace) -> dict:
         with torch.inference_mode():
             return net(images)
 
+    ort_fp32 = OnnxStylizer(fp32, ["CPUExecutionProvider"], **options)
+    ort_int8 = OnnxStylizer(int8, ["CPUExecutionProvider"], **options)
     return {
         "eager fp32": eager,
-        "ORT fp32": OnnxStylizer(fp32, ["CPUExecutionProvider"], **options),
-        "ORT int8": OnnxStylizer(int8, ["CPUExecutionProvider"], **options),
+        "ORT fp32": lambda images: torch.from_numpy(ort_fp32(images.numpy())),
+        "ORT int8": lambda images: torch.from_numpy(ort_int8(images.numpy())),
     }
 
 

@@ -47,7 +47,7 @@ def load_fast_model(path: str | Path) -> FastStylizer:
     """
     if Path(path).suffix.lower() in (".ckpt", ".onnx") or not Path(path).suffix:
         stylizer = load_stylizer(str(path), device="cpu")
-        return lambda batch: stylizer(batch)
+        return lambda batch: torch.from_numpy(stylizer(batch.detach().cpu().numpy()))
     file = Path(path)
     if not file.is_file():
         raise ModelFileError(f"fast model not found: {file} (give --model PATH)")

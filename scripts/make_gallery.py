@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
+import numpy as np
 
 from stylenet.config import shared_data_dir
-from stylenet.data.images import read_image, resize, save_image
+from stylenet.data.image_files import read_array, resize_array, write_image
 from stylenet.serve.figure import FigureRow, captioned_grid
 from stylenet.serve.loader import load_stylizer, shipped_models
-from stylenet.serve.pipeline import stylize_image
+from stylenet.serve.pipeline import stylize_array
 from stylenet.serve.stylizer import Stylizer
 from stylenet.styles import weights_from_blend
 
@@ -32,19 +32,20 @@ REAL_TIME_SUFFIX = "_fast"  # starry_night_fast: a smaller network for a style t
 DEFAULT_PHOTOS = ("000000000285.jpg", "000000001296.jpg", "000000001584.jpg", "000000002532.jpg")
 
 
-def square(image: torch.Tensor, size: int) -> torch.Tensor:
-    """Centre square crop of a ``3×H×W`` image, resized to ``size×size``."""
-    height, width = image.shape[-2:]
+def square(image: np.ndarray, size: int) -> np.ndarray:
+    """Centre square crop of an ``H×W×3`` uint8 image, resized to ``size×size``."""
+    height, width = image.shape[:2]
     side = min(height, width)
     top, left = (height - side) // 2, (width - side) // 2
-    return resize(image[:, top : top + side, left : left + side], size=(size, size))
+    crop = np.ascontiguousarray(image[top : top + side, left : left + side])
+    return resize_array(crop, size=(size, size))
 
 
-def style_rows(photos: list[torch.Tensor], models: dict[str, Stylizer]) -> list[FigureRow]:
+def style_rows(photos: list[np.ndarray], models: dict[str, Stylizer]) -> list[FigureRow]:
     """A row per photo: the photo, then each model's stylization; titles on the first row."""
     rows = []
     for index, photo in enumerate(photos):
-        tiles = [photo, *(stylize_image(stylizer, photo) for stylizer in models.values())]
+        tiles = [photo, *(stylize_array(stylizer, photo) for stylizer in models.values())]
         rows.append(FigureRow(tiles, ["photo", *models] if index == 0 else None))
     return rows
 
@@ -56,13 +57,13 @@ def ordered_like(names: list[str], order: list[str]) -> list[str]:
     return sorted(names, key=lambda name: rank.get(Path(name).stem, len(order)))
 
 
-def blend_row(photo: torch.Tensor, multi: Stylizer, start: str, end: str, count: int) -> FigureRow:
+def blend_row(photo: np.ndarray, multi: Stylizer, start: str, end: str, count: int) -> FigureRow:
     """``photo`` then ``count`` blends from style ``start`` to ``end`` (multi-style model)."""
     tiles, captions = [photo], ["blend:"]
     for step in range(count):
         t = step / (count - 1)
         weights = weights_from_blend(multi.styles, {start: 1 - t, end: t})
-        tiles.append(stylize_image(multi, photo, weights))
+        tiles.append(stylize_array(multi, photo, style_weights=weights))
         captions.append(f"{start} {1 - t:.0%}" if t < 0.5 else f"{end} {t:.0%}")
     return FigureRow(tiles, captions)
 
@@ -89,14 +90,14 @@ def main() -> None:
         names = ordered_like(names, multi.styles)
     models = {Path(name).stem: load_stylizer(name, device="cpu") for name in names}
     paths = args.photos or [Path(shared_data_dir("coco/val2017")) / name for name in DEFAULT_PHOTOS]
-    photos = [square(read_image(path), args.size) for path in paths]
+    photos = [square(read_array(path), args.size) for path in paths]
     rows = style_rows(photos, models)
     if multi is not None and len(models) >= 2:
         start, end = args.blend or multi.styles[:2]
         rows.append(blend_row(photos[0], multi, start, end, len(models)))
     else:
         print(f"no multi-style model {args.multi!r} or < 2 columns: the gallery has no blend row")
-    print(save_image(captioned_grid(rows), args.out, quality=90))
+    print(write_image(captioned_grid(rows), args.out, quality=90))
 
 
 if __name__ == "__main__":

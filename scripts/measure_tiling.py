@@ -8,7 +8,7 @@ for a trained one), run with ONNX Runtime fp32 (``--backend torch`` for PyTorch 
 Agreement mode prints, per tile size and overlap, the mean and 99th-percentile
 ``|tiled - single pass|`` (0–255) and the seam ratio at tile edges for the tiled output next
 to the same ratio for the single pass (~equal = no visible seam). ``--big`` stylizes one
-synthetic photo of that size through ``stylize_image`` (automatic tiling) and prints the wall
+synthetic photo of that size through ``stylize_array`` (automatic tiling) and prints the wall
 time and the process's peak resident memory.
 """
 
@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
@@ -30,7 +31,7 @@ from stylenet.export.calibration import synthetic_photo
 from stylenet.export.onnx import export_onnx
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.serve.loader import load_stylizer
-from stylenet.serve.pipeline import stylize_image
+from stylenet.serve.pipeline import stylize_array
 from stylenet.serve.stylizer import Stylizer
 from stylenet.serve.tiling import seam_ratio, stylize_tiled
 from stylenet.serve.torch_backend import TorchStylizer
@@ -53,11 +54,11 @@ def make_stylizer(args: argparse.Namespace, scratch: Path) -> Stylizer:
     return load_stylizer(export_onnx(net, ModelInfo(["random"]), scratch / "model.onnx"))
 
 
-def photo(height: int, width: int, seed: int = 5) -> torch.Tensor:
-    """A photo-like ``1×3×H×W`` image in [0, 255] (smooth regions, edges, grain)."""
+def photo(height: int, width: int, seed: int = 5) -> np.ndarray:
+    """A photo-like ``1×3×H×W`` float32 image in [0, 255] (smooth regions, edges, grain)."""
     base = synthetic_photo(seed, 256).unsqueeze(0)
     image = F.interpolate(base, size=(height, width), mode="bicubic", align_corners=False)
-    return (image + torch.randn_like(image) * 6).clamp(0, 255)
+    return (image + torch.randn_like(image) * 6).clamp(0, 255).numpy()
 
 
 def agreement(stylizer: Stylizer, size: tuple[int, int], tiles: list[int], overlaps: list[int]):
@@ -68,21 +69,22 @@ def agreement(stylizer: Stylizer, size: tuple[int, int], tiles: list[int], overl
     for tile in tiles:
         for overlap in (o for o in overlaps if 2 * o < tile):
             tiled = stylize_tiled(stylizer, image, tile=tile, overlap=overlap)
-            diff = (tiled - single).abs().flatten()
-            p99 = diff[torch.randperm(diff.numel())[:1_000_000]].quantile(0.99)
+            diff = np.abs(tiled - single).ravel()
+            sample = np.random.default_rng(0).permutation(diff.size)[:1_000_000]
+            p99 = np.quantile(diff[sample], 0.99)
             print(
                 f"| {tile} | {overlap} | {diff.mean():.2f} | {p99:.1f} | "
-                f"{seam_ratio(tiled[0], tile, overlap):.2f} / "
-                f"{seam_ratio(single[0], tile, overlap):.2f} |",
+                f"{seam_ratio(tiled[0].transpose(1, 2, 0), tile, overlap):.2f} / "
+                f"{seam_ratio(single[0].transpose(1, 2, 0), tile, overlap):.2f} |",
                 flush=True,
             )
 
 
 def big(stylizer: Stylizer, size: tuple[int, int]) -> None:
     width, height = size
-    image = photo(height, width).div_(255.0)[0]
+    image = np.rint(photo(height, width)[0].transpose(1, 2, 0)).astype(np.uint8)
     start = time.perf_counter()
-    out = stylize_image(stylizer, image)
+    out = stylize_array(stylizer, image)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"{width}×{height}: {tuple(out.shape)} in {seconds:.1f} s, peak RSS {peak:.2f} GiB")

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
@@ -93,14 +94,10 @@ def evaluate(
             [read_image(painting_for(stylizer, style, styles_dir), TRAINING_STYLE_SIZE)],
             style_scales=[weight / loss.style_weight],
         )
-        weights = (
-            torch.from_numpy(one_hot(stylizer.styles, style))[None]
-            if len(stylizer.styles) > 1
-            else None
-        )
+        weights = one_hot(stylizer.styles, style)[None] if len(stylizer.styles) > 1 else None
 
-        def fast(batch: torch.Tensor, weights: torch.Tensor | None = weights) -> torch.Tensor:
-            return stylizer(batch, None if weights is None else weights.expand(len(batch), -1))
+        def fast(batch: torch.Tensor, weights: np.ndarray | None = weights) -> torch.Tensor:
+            return torch.from_numpy(stylizer(batch.detach().cpu().numpy(), weights))
 
         photo_style = statistics.mean(loss_terms(loss, p[None], p[None])[1] for p in photos)
         results = {

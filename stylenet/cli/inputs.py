@@ -6,7 +6,7 @@ import glob
 from dataclasses import dataclass
 from pathlib import Path
 
-from stylenet.data.images import SAVE_FORMATS, is_image_file, list_images
+from stylenet.data.image_files import SAVE_FORMATS, is_image_file, list_images
 from stylenet.errors import ConfigError, ImageError
 
 

@@ -6,8 +6,8 @@ import logging
 import sys
 from pathlib import Path
 
-import torch
-from omegaconf import DictConfig, ListConfig
+import numpy as np
+from omegaconf import DictConfig
 from tqdm import tqdm
 
 from stylenet import options
@@ -17,13 +17,14 @@ from stylenet.cli.inputs import Job, find_inputs, plan_jobs
 from stylenet.cli.paths import run_dir
 from stylenet.cli.values import plain
 from stylenet.config import serve_config_dir
-from stylenet.data.images import read_image, resize, save_image
+from stylenet.data.image_files import read_array, write_image
 from stylenet.errors import ConfigError, StylenetError
 from stylenet.serve.blend import choose_weights, interpolation_grid, parse_blend
 from stylenet.serve.figure import blend_grid_figure
 from stylenet.serve.loader import describe_shipped, load_stylizer, shipped_models
-from stylenet.serve.pipeline import stylize_image
+from stylenet.serve.pipeline import stylize_array
 from stylenet.serve.stylizer import Stylizer
+from stylenet.serve.video import is_video_file
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +73,8 @@ def run(cfg: DictConfig) -> list[Path]:
     return stylize_all(cfg, stylizer, weights, jobs)
 
 
-def _is_video(path: Path) -> bool:
-    from stylenet.serve.video import is_video_file
-
-    return is_video_file(path)
-
-
 def stylize_all(
-    cfg: DictConfig, stylizer: Stylizer, weights: torch.Tensor | None, jobs: list[Job]
+    cfg: DictConfig, stylizer: Stylizer, weights: np.ndarray | None, jobs: list[Job]
 ) -> list[Path]:
     """Run every job; a failing file in a batch is reported and skipped, never fatal."""
     written, failures = [], []
@@ -117,11 +112,11 @@ class Written(list):
 
 
 def stylize_one(
-    cfg: DictConfig, stylizer: Stylizer, weights: torch.Tensor | None, job: Job
+    cfg: DictConfig, stylizer: Stylizer, weights: np.ndarray | None, job: Job
 ) -> Path:
     """One image or video → its destination."""
-    if _is_video(job.source):
-        from stylenet.serve.video import stylize_video
+    if is_video_file(job.source):
+        from stylenet.serve.video import stylize_video  # OpenCV: only for videos
 
         return stylize_video(
             stylizer,
@@ -133,29 +128,28 @@ def stylize_one(
             strength=float(cfg.strength),
             temporal=float(cfg.temporal),
         )
-    image = read_image(job.source)
-    if cfg.size is not None:
-        image = resize(image, max_side=int(cfg.size))
-    result = stylize_image(
+    image = read_array(job.source, max_side=None if cfg.size is None else int(cfg.size))
+    result = stylize_array(
         stylizer,
         image,
-        weights,
+        style_weights=weights,
         preserve_color=bool(cfg.preserve_color),
         strength=float(cfg.strength),
         tile_size=int(cfg.tile_size),
         tile_overlap=int(cfg.tile_overlap),
     )
-    return save_image(result, job.destination, quality=int(cfg.quality))
+    return write_image(result, job.destination, quality=int(cfg.quality))
 
 
 def write_grid(cfg: DictConfig, stylizer: Stylizer, source: Path) -> Path:
     """The interpolation figure of Dumoulin et al. (2017) for one photo, corners captioned."""
-    corners = list(cfg.grid) if isinstance(cfg.grid, (ListConfig, list)) else [cfg.grid]
+    grid = plain(cfg.grid)
+    corners = grid if isinstance(grid, list) else [grid]
     weights = interpolation_grid(stylizer.styles, [str(c) for c in corners], int(cfg.grid_size))
-    image = read_image(source, max_side=int(cfg.size) if cfg.size is not None else 256)
+    image = read_array(source, max_side=int(cfg.size) if cfg.size is not None else 256)
     figure = blend_grid_figure(stylizer, image, weights, preserve_color=bool(cfg.preserve_color))
     target = Path(cfg.output).expanduser() if cfg.output else run_dir() / "blend_grid.jpg"
-    return save_image(figure, target, quality=int(cfg.quality))
+    return write_image(figure, target, quality=int(cfg.quality))
 
 
 @command(config_path=serve_config_dir(), config_name="stylize")

@@ -1,117 +1,53 @@
-"""Read, convert, resize and atomically write images.
+"""Image tensors for training and the optimisation methods: read, convert, resize, write.
 
 Tensors are ``3×H×W`` float32, RGB, values in [0, 1] unless a function says otherwise.
-Every failure raises :class:`~stylenet.errors.ImageError` with a one-line message.
+Files are read and written by :mod:`stylenet.data.image_files` (NumPy, no torch; the
+serving path uses it directly); its names are re-exported here. Every failure raises
+:class:`~stylenet.errors.ImageError` with a one-line message.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
-from stylenet.data.atomic import atomic_path
+from stylenet.data.image_files import (
+    IMAGE_SUFFIXES,
+    MAX_PIXELS,
+    SAVE_FORMATS,
+    check_pixels,
+    is_image_file,
+    list_images,
+    open_image,
+    require_min_side,
+    target_size,
+    to_rgb,
+    write_image,
+)
 from stylenet.errors import ImageError
-from stylenet.options import MAX_PIXELS
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif")
-SAVE_FORMATS = {
-    ".gif": "GIF",
-    ".jpg": "JPEG",
-    ".jpeg": "JPEG",
-    ".png": "PNG",
-    ".webp": "WEBP",
-    ".tif": "TIFF",
-    ".tiff": "TIFF",
-    ".bmp": "BMP",
-}
-# Pillow warns above its limit and refuses above twice it; ours is the one limit that counts.
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-_HIGH_BIT_DEPTH_MODES = {"I;16": 65535.0, "I;16B": 65535.0, "I;16L": 65535.0, "I": 65535.0}
-
-
-def is_image_file(path: str | os.PathLike[str]) -> bool:
-    """True if ``path``'s extension is one of the readable image formats."""
-    return Path(path).suffix.lower() in IMAGE_SUFFIXES
-
-
-def open_image(path: str | os.PathLike[str]) -> Image.Image:
-    """Open an image file as an upright 8-bit RGB PIL image.
-
-    Honours the EXIF orientation tag and converts grayscale, RGBA/LA (composited on white),
-    palette, CMYK and 16-bit images to RGB.
-    """
-    file = Path(path)
-    if not file.exists():
-        raise ImageError(f"image not found: {file} (check the path)")
-    if file.is_dir():
-        raise ImageError(f"expected an image file but {file} is a folder")
-    if file.stat().st_size == 0:
-        raise ImageError(f"image file is empty: {file} (re-export or re-download it)")
-    try:
-        with warnings.catch_warnings():
-            # above MAX_PIXELS check_pixels refuses the image in its own words
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(file) as img:
-                check_pixels(img.width, img.height, file)
-                img.load()  # the first frame of an animated GIF/WebP/TIFF
-                return to_rgb(ImageOps.exif_transpose(img))
-    except ImageError:
-        raise
-    except UnidentifiedImageError as error:
-        raise ImageError(
-            f"not a readable image: {file} (supported: JPEG, PNG, WebP, TIFF, BMP, GIF)"
-        ) from error
-    except Image.DecompressionBombError as error:
-        pixels = re.search(r"\((\d+) pixels\)", str(error))
-        size = f"{int(pixels.group(1)) // 1_000_000} megapixels" if pixels else "larger"
-        raise _too_large(file, size) from error
-    except (OSError, SyntaxError, ValueError) as error:
-        raise ImageError(f"corrupt or truncated image: {file} ({error})") from error
-
-
-def check_pixels(width: int, height: int, what: object = "image") -> None:
-    """Raise :class:`ImageError` when ``width × height`` exceeds :data:`MAX_PIXELS`."""
-    if width * height > MAX_PIXELS:
-        raise _too_large(what, f"{width}×{height}")
-
-
-def _too_large(what: object, size: str) -> ImageError:
-    return ImageError(
-        f"image is too large: {what} is {size}, over the pixel limit of "
-        f"{MAX_PIXELS // 1_000_000} megapixels; downscale it first"
-    )
-
-
-def to_rgb(img: Image.Image) -> Image.Image:
-    """Convert any PIL mode to 8-bit RGB (alpha composited on white, 16-bit rescaled)."""
-    if img.mode == "RGB":
-        return img
-    if img.mode in _HIGH_BIT_DEPTH_MODES:
-        scale = _HIGH_BIT_DEPTH_MODES[img.mode]
-        values = np.asarray(img, dtype=np.float64)
-        if img.mode == "I" and values.max(initial=0) <= 255:
-            scale = 255.0
-        gray = np.clip(np.rint(values / scale * 255.0), 0, 255).astype(np.uint8)
-        return Image.fromarray(gray, mode="L").convert("RGB")
-    if img.mode == "F":
-        values = np.asarray(img, dtype=np.float64)
-        scale = 1.0 if values.max(initial=0) <= 1.0 else 255.0
-        gray = np.clip(np.rint(values / scale * 255.0), 0, 255).astype(np.uint8)
-        return Image.fromarray(gray, mode="L").convert("RGB")
-    if img.mode == "P":
-        img = img.convert("RGBA")
-    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        rgba = img.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return img.convert("RGB")
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "MAX_PIXELS",
+    "SAVE_FORMATS",
+    "check_pixels",
+    "is_image_file",
+    "list_images",
+    "open_image",
+    "pil_to_tensor",
+    "read_image",
+    "require_min_size",
+    "resize",
+    "save_image",
+    "target_size",
+    "tensor_to_pil",
+    "to_rgb",
+]
 
 
 def pil_to_tensor(img: Image.Image) -> torch.Tensor:
@@ -143,33 +79,6 @@ def read_image(
     return resize(image, max_side=max_side, size=size, scale=scale)
 
 
-def target_size(
-    height: int,
-    width: int,
-    max_side: int | None = None,
-    size: tuple[int, int] | None = None,
-    scale: float | None = None,
-) -> tuple[int, int]:
-    """The ``(H, W)`` that :func:`resize` would produce (exactly one option must be given)."""
-    given = [option is not None for option in (max_side, size, scale)]
-    if sum(given) != 1:
-        raise ImageError("resize takes exactly one of max_side, size or scale")
-    if size is not None:
-        new_h, new_w = int(size[0]), int(size[1])
-    elif max_side is not None:
-        if max_side < 1:
-            raise ImageError(f"max_side must be a positive number of pixels, got {max_side}")
-        factor = max_side / max(height, width)
-        new_h, new_w = round(height * factor), round(width * factor)
-    else:
-        if scale is None or scale <= 0:
-            raise ImageError(f"scale must be > 0, got {scale}")
-        new_h, new_w = round(height * scale), round(width * scale)
-    if new_h < 1 or new_w < 1:
-        raise ImageError(f"resizing {height}×{width} would give an empty {new_h}×{new_w} image")
-    return new_h, new_w
-
-
 def resize(
     image: torch.Tensor,
     max_side: int | None = None,
@@ -194,11 +103,7 @@ def resize(
 def require_min_size(image: torch.Tensor, min_side: int, what: str = "image") -> None:
     """Raise :class:`ImageError` if the image's shorter side is below ``min_side`` pixels."""
     height, width = image.shape[-2:]
-    if min(height, width) < min_side:
-        raise ImageError(
-            f"{what} is too small: {height}×{width}; the shorter side must be at least "
-            f"{min_side} px (use a larger image or a larger size=)"
-        )
+    require_min_side(int(height), int(width), min_side, what)
 
 
 def save_image(
@@ -206,28 +111,7 @@ def save_image(
     path: str | os.PathLike[str],
     quality: int = 95,
 ) -> Path:
-    """Write an image atomically; the format comes from the extension. Returns the path."""
-    target = Path(path)
-    file_format = SAVE_FORMATS.get(target.suffix.lower())
-    if file_format is None:
-        raise ImageError(
-            f"cannot tell the image format from {target.name!r}; "
-            f"use one of {', '.join(sorted(SAVE_FORMATS))}"
-        )
+    """Write a ``3×H×W`` tensor in [0, 1] (or a PIL image) atomically; the format comes from
+    the extension. Returns the path."""
     img = image if isinstance(image, Image.Image) else tensor_to_pil(image)
-    options = {"quality": quality} if file_format in ("JPEG", "WEBP") else {}
-    try:
-        with atomic_path(target) as tmp:
-            img.save(tmp, format=file_format, **options)
-    except OSError as error:
-        raise ImageError(f"cannot write {target}: {error.strerror or error}") from error
-    return target
-
-
-def list_images(root: str | os.PathLike[str], recursive: bool = True) -> list[Path]:
-    """All image files under ``root`` (sorted), by extension."""
-    folder = Path(root)
-    if not folder.is_dir():
-        raise ImageError(f"image folder not found: {folder}")
-    pattern = "**/*" if recursive else "*"
-    return sorted(p for p in folder.glob(pattern) if p.is_file() and is_image_file(p))
+    return write_image(img, path, quality=quality)

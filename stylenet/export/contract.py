@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stylenet.nn.transformer import MIN_SIDE
+from stylenet.nn.limits import MIN_SIDE
 
 # Pinned opset: the torch.export-based exporter's native opset (no version conversion step);
 # ONNX Runtime >= 1.14 runs it with every execution provider.

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from stylenet.config import require_positive
-from stylenet.data.color import transfer_luminance
+from stylenet.data import color
 from stylenet.data.images import resize
 from stylenet.errors import ConfigError
 from stylenet.losses import PerceptualLoss, content_loss, mix_grams, style_loss, total_variation
@@ -208,7 +208,7 @@ def gatys_transfer(
         image = result.image
         history.extend(result.history)
     if original_colors and content is not None:
-        image = transfer_luminance(image, resize(content, size=sizes[-1])[None])
+        image = _keep_colours(image, resize(content, size=sizes[-1])[None])
     return OptimizeResult(image=image, history=history, loss=result.loss)
 
 
@@ -220,12 +220,20 @@ def _scale_grams(
     return blended_grams(loss, [resize(s, max_side=side) for s in style.images], blend)
 
 
+def _keep_colours(image: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """``N×3×H×W`` in [0, 1]: ``image``'s luminance with ``content``'s colours (a new tensor)."""
+    kept = color.transfer_luminance(
+        image.detach().float().cpu().numpy(), content.float().cpu().numpy(), channel_axis=-3
+    )
+    return torch.from_numpy(kept).to(device=image.device, dtype=image.dtype)
+
+
 def _colour_callback(
     on_step: ScaleCallback, index: int, content: torch.Tensor | None, original_colors: bool
 ) -> StepCallback:
     def callback(step: int, image: torch.Tensor) -> None:
         if original_colors and content is not None:
-            image = transfer_luminance(image, content[None])
+            image = _keep_colours(image, content[None])
         on_step(index, step, image)
 
     return callback

@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from stylenet.errors import ConfigError
+from stylenet.nn.limits import MIN_SIDE as MIN_SIDE  # re-exported
 from stylenet.nn.norms import ConditionalInstanceNorm2d, NormFactory, norm_factory
 
-MIN_SIDE = 32
 SIZE_MULTIPLE = 4  # two stride-2 downsamplings
 
 

@@ -6,20 +6,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from stylenet.data.images import tensor_to_pil
-from stylenet.serve.pipeline import stylize_image
+from stylenet.data.image_files import array_to_pil
+from stylenet.serve.pipeline import stylize_array
 from stylenet.serve.stylizer import Stylizer
 
 
 @dataclass
 class FigureRow:
-    """One row of a captioned figure: equally sized ``3×H×W`` tiles in [0, 1], and optionally
+    """One row of a captioned figure: equally sized ``H×W×3`` uint8 RGB tiles, and optionally
     a caption above each tile (a row of column titles, or labels of a blend row)."""
 
-    tiles: list[torch.Tensor]
+    tiles: list[np.ndarray]
     captions: list[str] | None = None
 
 
@@ -32,10 +32,10 @@ def captioned_grid(
     """
     if not rows or not rows[0].tiles:
         raise ValueError("a figure needs at least one row with one tile")
-    height, width = rows[0].tiles[0].shape[-2:]
+    height, width = rows[0].tiles[0].shape[:2]
     columns = len(rows[0].tiles)
     for row in rows:
-        if len(row.tiles) != columns or any(t.shape[-2:] != (height, width) for t in row.tiles):
+        if len(row.tiles) != columns or any(t.shape[:2] != (height, width) for t in row.tiles):
             raise ValueError(f"every row needs {columns} tiles of {height}×{width} px")
         if row.captions is not None and len(row.captions) != columns:
             raise ValueError(f"a row with captions needs {columns} of them")
@@ -55,19 +55,19 @@ def captioned_grid(
                 )
             y += caption_height
         for column, tile in enumerate(row.tiles):
-            page.paste(tensor_to_pil(tile), (padding + column * (width + padding), y))
+            page.paste(array_to_pil(tile), (padding + column * (width + padding), y))
         y += height + padding
     return page
 
 
-def blend_caption(styles: Sequence[str], weights: torch.Tensor) -> str:
+def blend_caption(styles: Sequence[str], weights: np.ndarray) -> str:
     """``S`` blend weights → "wave" for a pure style, else its main style: "wave 75%"."""
     index = int(weights.argmax())
     share = float(weights[index])
     return styles[index] if share > 0.999 else f"{styles[index]} {share:.0%}"
 
 
-def blend_grid_captions(styles: Sequence[str], weights: torch.Tensor) -> list[list[str] | None]:
+def blend_grid_captions(styles: Sequence[str], weights: np.ndarray) -> list[list[str] | None]:
     """Captions for an ``n×m×S`` blend grid: every tile of a one-row grid, else the corner
     tiles of the first and last rows (the styles being mixed)."""
     rows, cols = weights.shape[:2]
@@ -83,16 +83,19 @@ def blend_grid_captions(styles: Sequence[str], weights: torch.Tensor) -> list[li
 
 def blend_grid_figure(
     stylizer: Stylizer,
-    image: torch.Tensor,
-    weights: torch.Tensor,
+    image: np.ndarray,
+    weights: np.ndarray,
     preserve_color: bool = False,
 ) -> Image.Image:
-    """``3×H×W`` photo and ``n×m×S`` blend weights → the photo stylized by each blend, laid
+    """``H×W×3`` uint8 RGB photo and ``n×m×S`` blend weights → the photo stylized by each blend, laid
     out as the ``n×m`` grid (Dumoulin et al. 2017, Fig. 7), the styles named at the corners."""
     captions = blend_grid_captions(stylizer.styles, weights)
     rows = [
         FigureRow(
-            [stylize_image(stylizer, image, w, preserve_color=preserve_color) for w in weights[r]],
+            [
+                stylize_array(stylizer, image, style_weights=w, preserve_color=preserve_color)
+                for w in weights[r]
+            ],
             captions[r],
         )
         for r in range(weights.shape[0])

@@ -1,7 +1,7 @@
 """Stylize a stream of video frames (OpenCV's ``H×W×3`` uint8 BGR) one at a time.
 
 Shared by video files and the webcam: resize to the processing size, stylize with
-:func:`~stylenet.serve.pipeline.stylize_image` (so colour preservation and strength behave
+:func:`~stylenet.serve.pipeline.stylize_array` (so colour preservation and strength behave
 exactly as for still images), stabilise over time, and resize back to the frame's size.
 """
 
@@ -11,11 +11,10 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
-import torch
 
 from stylenet.errors import ConfigError, VideoError
-from stylenet.nn.transformer import MIN_SIDE
-from stylenet.serve.pipeline import stylize_image
+from stylenet.nn.limits import MIN_SIDE
+from stylenet.serve.pipeline import stylize_array
 from stylenet.serve.stylizer import Stylizer
 from stylenet.serve.temporal import DEFAULT_STRENGTH, TemporalStabilizer
 from stylenet.styles import normalize_weights
@@ -87,23 +86,18 @@ class FrameStylizer:
         small = _resize(frame, processing_size(height, width, self.size))
         stylized = self._stylize(small)
         stable = self.stabilizer(stylized, small)
-        out = _resize(stable, (height, width))
-        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+        return _resize(stable, (height, width))
 
     def _stylize(self, frame: np.ndarray) -> np.ndarray:
-        """``h×w×3`` uint8 BGR → ``h×w×3`` float32 BGR in [0, 255]."""
-        rgb = torch.from_numpy(np.ascontiguousarray(frame[..., ::-1])).permute(2, 0, 1)
-        image = rgb.float().div(255.0)
-        out = stylize_image(
+        """``h×w×3`` uint8 BGR → ``h×w×3`` uint8 BGR."""
+        out = stylize_array(
             self.stylizer,
-            image,
-            style_weights=None
-            if self.style_weights is None
-            else torch.from_numpy(self.style_weights),
+            np.ascontiguousarray(frame[..., ::-1]),
+            style_weights=self.style_weights,
             preserve_color=self.preserve_color,
             strength=self.strength,
         )
-        return np.ascontiguousarray(out.permute(1, 2, 0).numpy()[..., ::-1] * 255.0)
+        return np.ascontiguousarray(out[..., ::-1])
 
 
 def _resize(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -1,14 +1,15 @@
 """Stylize one picture with any :class:`~stylenet.serve.stylizer.Stylizer`: size limits,
-colour preservation and style strength applied the same way for every backend."""
+colour preservation, style strength and tiling, written once for NumPy arrays and used by
+every backend, still images, video frames and the live loop alike (no torch)."""
 
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 from stylenet.data.color import blend_strength, transfer_luminance
-from stylenet.data.images import require_min_size
+from stylenet.data.image_files import check_rgb_array, require_min_side
 from stylenet.errors import ConfigError
-from stylenet.nn.transformer import MIN_SIDE
+from stylenet.nn.limits import MIN_SIDE
 from stylenet.serve.stylizer import Stylizer
 from stylenet.serve.tiling import DEFAULT_OVERLAP, DEFAULT_TILE, check_tiling, stylize_tiled
 
@@ -33,39 +34,50 @@ def tile_size_for(height: int, width: int, tile_size: int, overlap: int) -> int:
     return tile if max(height, width) > tile else 0
 
 
-def stylize_image(
+def stylize_array(
     stylizer: Stylizer,
-    image: torch.Tensor,
-    style_weights: torch.Tensor | None = None,
+    image: np.ndarray,
+    *,
+    style_weights: np.ndarray | None = None,
     preserve_color: bool = False,
     strength: float = 1.0,
     tile_size: int = 0,
     tile_overlap: int = DEFAULT_OVERLAP,
-) -> torch.Tensor:
-    """``3×H×W`` RGB in [0, 1] → stylized ``3×H×W`` in [0, 1].
+) -> np.ndarray:
+    """Stylize one picture: ``H×W×3`` uint8 RGB (values 0–255, ``H, W >= 32``) → a new
+    ``H×W×3`` uint8 RGB array of the same size. The input is not modified.
 
-    ``style_weights``: ``S`` (or ``1×S``) blend over the model's styles, ``None`` for the only
-    or first style. ``preserve_color`` keeps the photo's colours (luminance-only transfer,
-    Gatys et al. 2016); ``strength`` in [0, 1] interpolates photo → full style.
-    ``tile_size``: 0 = tile (1024 px tiles) only images above ``AUTO_TILE_PIXELS`` (1536² px),
-    ``N > 0`` = tiles of N px whenever a side exceeds N, ``-1`` = never tile;
-    ``tile_overlap``: feathered overlap in px (see :mod:`stylenet.serve.tiling`).
+    ``style_weights``: ``S`` (or ``1×S``) float32 blend over the model's styles, normalised
+    (see :mod:`stylenet.styles`); ``None`` for the only or first style. ``preserve_color``
+    keeps the photo's colours (luminance-only transfer, Gatys et al. 2016); ``strength`` in
+    [0, 1] interpolates photo → full style. ``tile_size``: 0 = tile (1024 px tiles) only
+    images above :data:`AUTO_TILE_PIXELS`, ``N > 0`` = tiles of N px whenever a side exceeds
+    N, ``-1`` = never tile; ``tile_overlap``: feathered overlap in px
+    (:mod:`stylenet.serve.tiling`).
     """
-    if not 0.0 <= strength <= 1.0:
+    if not 0.0 <= float(strength) <= 1.0:
         raise ConfigError(f"strength must be in [0, 1], got {strength}")
-    require_min_size(image, MIN_SIDE)
-    tile = tile_size_for(image.shape[-2], image.shape[-1], tile_size, tile_overlap)
-    weights = (
-        None if style_weights is None else torch.as_tensor(style_weights).reshape(1, -1).float()
-    )
-    batch = image.unsqueeze(0) * 255.0
+    check_rgb_array(image)
+    height, width = image.shape[:2]
+    require_min_side(height, width, MIN_SIDE)
+    tile = tile_size_for(height, width, tile_size, tile_overlap)
+    weights = None if style_weights is None else np.asarray(style_weights, np.float32)
+    weights = None if weights is None else weights.reshape(1, -1)
+    batch = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
     if tile:
         out = stylize_tiled(stylizer, batch, weights, tile=tile, overlap=tile_overlap)
     else:
         out = stylizer(batch, weights)
-    stylized = out[0].div(255.0).clamp(0, 1)
-    if preserve_color:
-        stylized = transfer_luminance(stylized, image)
-    if strength < 1.0:
-        stylized = blend_strength(stylized, image, strength)
-    return stylized
+    stylized = np.clip(np.asarray(out[0], dtype=np.float32).transpose(1, 2, 0) / 255.0, 0, 1)
+    if preserve_color or strength < 1.0:
+        photo = image.astype(np.float32) / 255.0
+        if preserve_color:
+            stylized = transfer_luminance(stylized, photo)
+        if strength < 1.0:
+            stylized = blend_strength(stylized, photo, float(strength))
+    return to_uint8(stylized)
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Float ``…`` array in [0, 1] → uint8 0–255 (rounded, clipped)."""
+    return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)

@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort
-import torch
 
-from stylenet.errors import ConfigError, ImageError, ModelFileError
+from stylenet.errors import ConfigError, ModelFileError
 from stylenet.export.contract import (
     FORMAT_KEY,
     FORMAT_VERSION,
@@ -30,6 +29,7 @@ from stylenet.export.contract import (
     WEIGHTS_INPUT,
     facts_from_metadata,
 )
+from stylenet.serve.stylizer import check_batch, weight_rows
 
 log = logging.getLogger(__name__)
 
@@ -189,39 +189,13 @@ class OnnxStylizer:
         self.provider = self.session.get_providers()[0]
         log.info("ONNX Runtime runs %s on %s", self.path.name, self.provider)
 
-    def __call__(
-        self, images: torch.Tensor, style_weights: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """``N×3×H×W`` [0, 255] (+ ``N×S`` or ``1×S`` blend rows) → ``N×3×H×W`` [0, 255] float32."""
-        feed = {IMAGE_INPUT: self._image_array(images)}
-        weights = self._weights_array(style_weights, images.shape[0])
+    def __call__(self, images: np.ndarray, style_weights: np.ndarray | None = None) -> np.ndarray:
+        """``N×3×H×W`` float32 [0, 255] (+ ``N×S`` or ``1×S`` blend rows) → ``N×3×H×W``
+        float32 [0, 255]."""
+        batch = check_batch(images, MIN_IMAGE_SIDE)
+        feed = {IMAGE_INPUT: batch}
+        weights = weight_rows(style_weights, self.styles, batch.shape[0])
         if self.takes_weights:
             feed[WEIGHTS_INPUT] = weights
         (out,) = self.session.run([OUTPUT], feed)
-        return torch.from_numpy(out)
-
-    def _image_array(self, images: torch.Tensor) -> np.ndarray:
-        if images.dim() != 4 or images.shape[1] != 3:
-            raise ImageError(f"expected N×3×H×W RGB images, got shape {tuple(images.shape)}")
-        if min(images.shape[-2:]) < MIN_IMAGE_SIDE:
-            raise ImageError(
-                f"image is too small: {tuple(images.shape[-2:])}; both sides must be "
-                f">= {MIN_IMAGE_SIDE} pixels (upscale it first)"
-            )
-        return np.ascontiguousarray(images.detach().to("cpu", torch.float32).numpy())
-
-    def _weights_array(self, style_weights: torch.Tensor | None, batch: int) -> np.ndarray:
-        """``N×S`` float32 blend rows; ``None`` = one-hot on the first style."""
-        count = len(self.styles)
-        if style_weights is None:
-            weights = np.zeros((batch, count), dtype=np.float32)
-            weights[:, 0] = 1.0
-            return weights
-        rows = style_weights.numel() // count
-        if style_weights.numel() % count or rows not in (1, batch):
-            raise ConfigError(
-                f"style_weights of shape {tuple(style_weights.shape)} do not fit {batch} "
-                f"image(s) and {count} style(s) {self.styles}; give one weight per style"
-            )
-        weights = style_weights.detach().to("cpu", torch.float32).reshape(rows, count)
-        return np.ascontiguousarray(weights.expand(batch, count).numpy())
+        return out

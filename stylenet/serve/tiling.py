@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import torch
+import numpy as np
 
 from stylenet.errors import ConfigError
-from stylenet.nn.transformer import MIN_SIDE
+from stylenet.nn.limits import MIN_SIDE
 from stylenet.serve.stylizer import Stylizer
 
 DEFAULT_TILE = 1024
@@ -48,16 +48,16 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     return [*starts, length - tile]
 
 
-def ramp(size: int, overlap: int, start_open: bool, end_open: bool) -> torch.Tensor:
-    """1-D feather weights (``size``): rising over ``overlap`` px on each open side, else 1."""
-    weights = torch.ones(size)
+def ramp(size: int, overlap: int, start_open: bool, end_open: bool) -> np.ndarray:
+    """1-D float32 feather weights (``size``): rising over ``overlap`` px on each open side, else 1."""
+    weights = np.ones(size, dtype=np.float32)
     if overlap == 0:
         return weights
-    rise = (torch.arange(overlap, dtype=torch.float32) + 0.5) / overlap
+    rise = ((np.arange(overlap, dtype=np.float32) + 0.5) / overlap).astype(np.float32)
     if start_open:
         weights[:overlap] = rise
     if end_open:
-        weights[size - overlap :] = rise.flip(0)
+        weights[size - overlap :] = rise[::-1]
     return weights
 
 
@@ -70,30 +70,33 @@ def tile_boxes(height: int, width: int, tile: int, overlap: int) -> Iterator[tup
 
 def stylize_tiled(
     stylizer: Stylizer,
-    images: torch.Tensor,
-    style_weights: torch.Tensor | None = None,
+    images: np.ndarray,
+    style_weights: np.ndarray | None = None,
+    *,
     tile: int = DEFAULT_TILE,
     overlap: int = DEFAULT_OVERLAP,
-) -> torch.Tensor:
-    """``N×3×H×W`` in [0, 255] (+ ``N×S`` blend) → stylized ``N×3×H×W`` float32 in [0, 255].
+) -> np.ndarray:
+    """``N×3×H×W`` float32 in [0, 255] (+ ``N×S`` blend) → stylized ``N×3×H×W`` float32 in
+    [0, 255] (a new array).
 
     Each tile position is stylized for all N images in one call.
     """
     check_tiling(tile, overlap)
     height, width = images.shape[-2:]
     tile_h, tile_w = min(tile, height), min(tile, width)
-    out = torch.zeros(images.shape[0], 3, height, width)
-    total = torch.zeros(height, width)
+    out = np.zeros((images.shape[0], 3, height, width), dtype=np.float32)
+    total = np.zeros((height, width), dtype=np.float32)
     for y, x in tile_boxes(height, width, tile, overlap):
-        crop = images[..., y : y + tile_h, x : x + tile_w]
-        stylized = stylizer(crop, style_weights).to("cpu", torch.float32)
-        weight = torch.outer(
+        crop = np.ascontiguousarray(images[..., y : y + tile_h, x : x + tile_w])
+        stylized = np.asarray(stylizer(crop, style_weights), dtype=np.float32)
+        weight = np.outer(
             ramp(tile_h, overlap, y > 0, y + tile_h < height),
             ramp(tile_w, overlap, x > 0, x + tile_w < width),
         )
         out[..., y : y + tile_h, x : x + tile_w] += stylized * weight
         total[y : y + tile_h, x : x + tile_w] += weight
-    return out.div_(total)
+    out /= total
+    return out
 
 
 def tile_edges(length: int, tile: int, overlap: int) -> list[int]:
@@ -103,13 +106,15 @@ def tile_edges(length: int, tile: int, overlap: int) -> list[int]:
     return sorted(e for e in edges if 0 < e < length)
 
 
-def seam_ratio(image: torch.Tensor, tile: int, overlap: int, band: int = 16) -> float:
+def seam_ratio(image: np.ndarray, tile: int, overlap: int, band: int = 16) -> float:
     """Largest ratio, over tile edges, of the mean |pixel step| across the edge to the mean
-    |step| within ``band`` px of it (``C×H×W``): ~1 = invisible edge, a seam gives several."""
+    |step| within ``band`` px of it (``H×W×C`` array): ~1 = invisible edge, a seam gives
+    several."""
+    values = np.asarray(image, dtype=np.float32)
     worst = 0.0
-    for axis, reduce in ((2, (0, 1)), (1, (0, 2))):  # steps between columns, then rows
-        profile = image.diff(dim=axis).abs().mean(dim=reduce)
-        for edge in tile_edges(image.shape[axis], tile, overlap):
+    for axis, reduce in ((1, (0, 2)), (0, (1, 2))):  # steps between columns, then rows
+        profile = np.abs(np.diff(values, axis=axis)).mean(axis=reduce)
+        for edge in tile_edges(values.shape[axis], tile, overlap):
             near = profile[max(0, edge - band) : edge + band]
-            worst = max(worst, float(profile[edge - 1] / near.mean().clamp_min(1e-8)))
+            worst = max(worst, float(profile[edge - 1] / max(float(near.mean()), 1e-8)))
     return worst

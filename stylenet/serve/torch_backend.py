@@ -1,14 +1,22 @@
-"""A :class:`~stylenet.serve.stylizer.Stylizer` running a PyTorch transformer network."""
+"""A :class:`~stylenet.serve.stylizer.Stylizer` running a PyTorch transformer network.
+
+The only serving module that imports torch; :func:`~stylenet.serve.loader.load_stylizer`
+imports it lazily, for checkpoints only. It takes and returns NumPy arrays like every
+other stylizer.
+"""
 
 from __future__ import annotations
 
 import os
 
+import numpy as np
 import torch
 
 from stylenet.devices import autocast_dtype, resolve_device
 from stylenet.nn.checkpoint import ModelInfo, load_transformer
+from stylenet.nn.limits import MIN_SIDE
 from stylenet.nn.transformer import TransformerNet
+from stylenet.serve.stylizer import check_batch, weight_rows
 
 
 class TorchStylizer:
@@ -35,18 +43,17 @@ class TorchStylizer:
         net, info = load_transformer(path)
         return cls(net, info, device=device, precision=precision)
 
-    def __call__(
-        self, images: torch.Tensor, style_weights: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """``N×3×H×W`` [0, 255] (+ ``N×S``) → ``N×3×H×W`` [0, 255] float32 on the CPU."""
-        x = images.to(self.device, torch.float32)
-        weights = None if style_weights is None else style_weights.to(self.device, torch.float32)
-        if weights is None and self.net.is_multi_style:
-            weights = x.new_zeros(x.shape[0], len(self.styles))
-            weights[:, 0] = 1.0
+    def __call__(self, images: np.ndarray, style_weights: np.ndarray | None = None) -> np.ndarray:
+        """``N×3×H×W`` float32 [0, 255] (+ ``N×S`` or ``1×S``) → ``N×3×H×W`` float32 [0, 255]."""
+        batch = check_batch(images, MIN_SIDE)
+        x = torch.from_numpy(batch).to(self.device)
+        weights = None
+        if self.net.is_multi_style:
+            rows = weight_rows(style_weights, self.styles, batch.shape[0])
+            weights = torch.from_numpy(rows).to(self.device)
         with (
             torch.inference_mode(),
             torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None),
         ):
             out = self.net(x, weights)
-        return out.float().cpu()
+        return out.float().cpu().numpy()

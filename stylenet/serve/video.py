@@ -13,7 +13,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from stylenet.data.atomic import atomic_path
@@ -150,7 +149,7 @@ def stylize_video(
     input_path: str | os.PathLike[str],
     output_path: str | os.PathLike[str],
     *,
-    style_weights: Sequence[float] | torch.Tensor | None = None,
+    style_weights: Sequence[float] | np.ndarray | None = None,
     size: int | None = None,
     preserve_color: bool = False,
     strength: float = 1.0,

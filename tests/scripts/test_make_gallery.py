@@ -16,9 +16,13 @@ make_gallery = load_script("make_gallery")
 
 def write_checkpoint(path: Path, styles: list[str], seed: int) -> str:
     torch.manual_seed(seed)
-    # (width, num_res_blocks, ...): a multi-style net needs conditional instance norm
     norm = "conditional_instance" if len(styles) > 1 else "instance"
     net = TransformerNet(width=0.125, num_res_blocks=1, norm=norm, num_styles=len(styles))
+    if len(styles) > 1:  # distinct (γ, β) per style, so that blends differ
+        for module in net.modules():
+            if hasattr(module, "gamma"):
+                torch.nn.init.uniform_(module.gamma, 0.5, 1.5)
+                torch.nn.init.uniform_(module.beta, -0.5, 0.5)
     torch.save(
         {
             "state_dict": {f"net.{k}": v for k, v in net.state_dict().items()},
@@ -56,11 +60,12 @@ def test_blend_row_walks_from_one_style_to_the_other(tmp_path: Path) -> None:
     from stylenet.serve.loader import load_stylizer
 
     multi = load_stylizer(write_checkpoint(tmp_path / "m.ckpt", ["a", "b"], 3), device="cpu")
-    photo = torch.rand(3, 40, 40)
+    photo = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)
     row = make_gallery.blend_row(photo, multi, "a", "b", 3)
     assert row.captions == ["blend:", "a 100%", "b 50%", "b 100%"]
-    only_a = make_gallery.stylize_image(multi, photo, torch.tensor([1.0, 0.0]))
-    assert torch.allclose(row.tiles[1], only_a, atol=1e-5)
+    only_a = make_gallery.stylize_array(multi, photo, style_weights=np.array([1.0, 0.0]))
+    np.testing.assert_array_equal(row.tiles[1], only_a)
+    assert not np.array_equal(row.tiles[1], row.tiles[3])
 
 
 def test_columns_follow_the_multi_style_order_then_the_rest() -> None:

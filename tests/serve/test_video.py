@@ -82,7 +82,7 @@ def test_multi_style_weights_and_colour_preservation(tmp_path: Path, clip: Path)
         progress=False,
     )
     assert len(read_clip(out)[0]) == 12
-    with pytest.raises(ConfigError, match="style_weights needs 2 non-negative weights"):
+    with pytest.raises(ConfigError, match="style_weights has 1 weight"):
         stylize_video(stylizer, clip, tmp_path / "bad.mp4", style_weights=[1.0], progress=False)
 
 
