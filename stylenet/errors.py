@@ -50,3 +50,7 @@ class OutputError(StylenetError):
 
 class VideoError(StylenetError):
     """A video file or camera cannot be opened, read or written."""
+
+
+class MissingExtraError(StylenetError):
+    """A command or model needs an optional part of stylenet that is not installed."""

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from stylenet.errors import ModelFileError
+from stylenet.extras import require_training_extra
 from stylenet.resources import shipped_models_dir
 from stylenet.serve.stylizer import Stylizer
 
@@ -29,7 +30,10 @@ def load_stylizer(
     path = resolve_model(model)
     suffix = path.suffix.lower()
     if suffix in CHECKPOINT_SUFFIXES:
-        from stylenet.serve.torch_backend import TorchStylizer
+        require_training_extra(
+            f"the PyTorch checkpoint {path.name}", alternative="use an exported .onnx model"
+        )
+        from stylenet.serve.torch_backend import TorchStylizer  # torch: only for checkpoints
 
         return TorchStylizer.from_checkpoint(path, device=device, precision=precision)
     if suffix in ONNX_SUFFIXES:

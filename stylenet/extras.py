@@ -1,0 +1,41 @@
+"""The optional training extra (``pip install "stylenet[train]"``) and how to ask for it.
+
+The base install stylizes and serves ONNX models with ONNX Runtime, NumPy and Pillow; the
+training extra adds PyTorch, torchvision, Lightning and ONNX for training, export,
+checkpoints, the optimisation methods and the inspection tools. Checked without importing
+anything heavy (``importlib.util.find_spec``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from stylenet.errors import MissingExtraError
+
+TRAINING_EXTRA = "train"
+TRAINING_MODULES = ("torch", "torchvision", "lightning", "onnx")
+INSTALL_HINT = f'pip install "stylenet[{TRAINING_EXTRA}]"'
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a broken or blocked install counts as missing
+        return False
+
+
+def missing_training_modules() -> list[str]:
+    """The training extra's top-level modules that cannot be imported here."""
+    return [module for module in TRAINING_MODULES if not _installed(module)]
+
+
+def require_training_extra(what: str, *, alternative: str | None = None) -> None:
+    """Raise :class:`MissingExtraError` (``<what> needs the training extra: pip install
+    "stylenet[train]"``, then ``; or <alternative>``) unless the training extra is installed."""
+    missing = missing_training_modules()
+    if missing:
+        other = f"; or {alternative}" if alternative else ""
+        raise MissingExtraError(
+            f"{what} needs the training extra: {INSTALL_HINT} "
+            f"(missing: {', '.join(missing)}){other}"
+        )
