@@ -201,7 +201,7 @@ def _write_with_audio(
     ffmpeg = find_ffmpeg()
     if ffmpeg is None:
         log.warning(
-            "ffmpeg not found: writing video without audio (pip install \"stylenet[audio]\", or put "
+            'ffmpeg not found: writing video without audio (pip install "stylenet[audio]", or put '
             "ffmpeg on PATH)"
         )
     if ffmpeg is None or not has_audio(ffmpeg, source):
