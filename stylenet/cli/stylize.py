@@ -111,9 +111,7 @@ class Written(list):
         self.failures = failures
 
 
-def stylize_one(
-    cfg: DictConfig, stylizer: Stylizer, weights: np.ndarray | None, job: Job
-) -> Path:
+def stylize_one(cfg: DictConfig, stylizer: Stylizer, weights: np.ndarray | None, job: Job) -> Path:
     """One image or video → its destination."""
     if is_video_file(job.source):
         from stylenet.serve.video import stylize_video  # OpenCV: only for videos
