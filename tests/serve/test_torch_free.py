@@ -30,6 +30,11 @@ TORCH_FREE = [
     "stylenet.cli.stylize",
     "stylenet.cli.webcam",
     "stylenet.cli.launch",
+    "stylenet.cli.serve",
+    "stylenet.serve.http.app",
+    "stylenet.serve.http.inference",
+    "stylenet.serve.http.live",
+    "stylenet.serve.http.routes",
 ]
 
 

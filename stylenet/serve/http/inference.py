@@ -2,7 +2,7 @@
 
 Every inference of the HTTP and live routes calls :func:`stylize_array` here, and models are
 opened by :func:`open_model`; nothing else in :mod:`stylenet.serve.http` touches the
-pipeline or imports torch, so this is the one file to change when the backend API changes.
+pipeline, so this is the one file to change when the backend API changes.
 Images are NumPy ``H×W×3`` uint8 RGB in and out.
 """
 
@@ -49,22 +49,16 @@ def stylize_array(
     """``H×W×3`` uint8 RGB → stylized ``H×W×3`` uint8 RGB (a new array).
 
     ``style_weights``: ``S`` float32 over the model's styles (``None``: the first style);
-    the rest as :func:`stylenet.serve.pipeline.stylize_image` (``tile_size`` 0 = tile only
-    very large images, -1 = never).
+    the rest as :func:`stylenet.serve.pipeline.stylize_array` (``tile_size`` 0 = tile only
+    very large images, -1 = never). NumPy throughout: no torch for ONNX models.
     """
-    import torch
+    from stylenet.serve.pipeline import stylize_array as pipeline_stylize
 
-    from stylenet.serve.pipeline import stylize_image
-
-    with torch.inference_mode():
-        tensor = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1).float() / 255.0
-        weights = None if style_weights is None else torch.from_numpy(style_weights.copy())
-        out = stylize_image(
-            stylizer,
-            tensor,
-            weights,
-            preserve_color=preserve_color,
-            strength=strength,
-            tile_size=tile_size,
-        )
-        return out.mul(255.0).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+    return pipeline_stylize(
+        stylizer,
+        np.asarray(image, dtype=np.uint8),
+        style_weights=style_weights,
+        preserve_color=preserve_color,
+        strength=strength,
+        tile_size=tile_size,
+    )
