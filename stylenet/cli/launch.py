@@ -14,7 +14,17 @@ from stylenet.cli.errors import EXIT_USER_ERROR
 from stylenet.errors import StylenetError
 from stylenet.extras import require_training_extra
 
-TRAINING_COMMANDS = ("train", "export", "gatys", "invert", "dream", "saliency", "visualize", "fool")
+TRAINING_COMMANDS = (
+    "train",
+    "export",
+    "gatys",
+    "invert",
+    "dream",
+    "saliency",
+    "visualize",
+    "fool",
+    "inspect",
+)
 
 
 def launch(verb: str) -> None:
@@ -57,6 +67,10 @@ def visualize() -> None:
 
 def fool() -> None:
     launch("fool")
+
+
+def inspect() -> None:
+    launch("inspect")
 
 
 if __name__ == "__main__":  # python -m stylenet.cli.launch VERB [overrides...]
