@@ -24,7 +24,7 @@ from stylenet.cli.inspect_network import (
 from stylenet.cli.paths import output_path, run_dir
 from stylenet.config import config_dir, require_positive
 from stylenet.data.heatmap import with_color_bar
-from stylenet.data.images import save_image
+from stylenet.data.images import save_image, tensor_to_pil
 from stylenet.errors import ConfigError
 from stylenet.methods.activations import activation_tiles, busiest_channels
 from stylenet.methods.embed import embed_2d, thumbnail_map
@@ -54,6 +54,11 @@ MAPS_PER_LAYER = 32
 COLUMNS = 8
 
 
+def figure_row(tiles: list[torch.Tensor], captions: list[str] | None = None) -> FigureRow:
+    """A figure row of ``3×H×W`` tensors in [0, 1] (figures take ``H×W×3`` uint8 tiles)."""
+    return FigureRow([np.asarray(tensor_to_pil(tile)) for tile in tiles], captions)
+
+
 def grid(tiles: list[torch.Tensor], captions: list[str] | None = None) -> Image.Image:
     """Tiles in rows of :data:`COLUMNS` (the last row padded with white)."""
     rows = []
@@ -62,7 +67,7 @@ def grid(tiles: list[torch.Tensor], captions: list[str] | None = None) -> Image.
         caps = captions[first : first + COLUMNS] if captions else None
         missing = COLUMNS - len(chunk) if len(tiles) > COLUMNS else 0
         chunk = chunk + [torch.ones_like(tiles[0])] * missing
-        rows.append(FigureRow(chunk, caps + [""] * missing if caps else None))
+        rows.append(figure_row(chunk, caps + [""] * missing if caps else None))
     return captioned_grid(rows)
 
 
@@ -93,7 +98,7 @@ def run_filters(cfg: DictConfig, device: torch.device) -> list[Path]:
             channels = norms.argsort(descending=True)[: int(cfg.rows)].tolist()
         rows = strongest_inputs(weight, channels, inputs=int(cfg.filters.inputs))
         page = captioned_grid(
-            [FigureRow([enlarge(t, side) for t in row], [f"{c}"] + [""] * (len(row) - 1))
+            [figure_row([enlarge(t, side) for t in row], [f"{c}"] + [""] * (len(row) - 1))
              for c, row in zip(channels, rows, strict=True)]
         )  # fmt: skip
     target = save(page, output_path(cfg.output, "filters.png"), cfg)
@@ -166,7 +171,7 @@ def run_patches(cfg: DictConfig, device: torch.device) -> list[Path]:
         tiles = [
             unit_patch(load_square(files[u.image], size), u, field, int(cfg.tile)) for u in units
         ]
-        rows.append(FigureRow(tiles, [f"{channel}: {u.value:.3g}" for u in units]))
+        rows.append(figure_row(tiles, [f"{channel}: {u.value:.3g}" for u in units]))
     target = save(captioned_grid(rows, font_size=12), output_path(cfg.output, "patches.png"), cfg)
     print(f"patches: {layer}, receptive field {field.size} px (stride {field.jump}) → {target}")
     return [target]
@@ -202,7 +207,7 @@ def run_neighbors(cfg: DictConfig, device: torch.device) -> list[Path]:
         thumb = load_square(path, tile)
         for what, (index, dist) in ((layer, by_features), ("pixels", by_pixels)):
             tiles = [thumb] + [load_square(files[i], tile) for i in index[q]]
-            rows.append(FigureRow(tiles, [what] + [f"{d:.3g}" for d in dist[q]]))
+            rows.append(figure_row(tiles, [what] + [f"{d:.3g}" for d in dist[q]]))
     target = save(captioned_grid(rows), output_path(cfg.output, "neighbors.png"), cfg)
     print(
         f"neighbors: {len(query_files)} queries, {k} by {layer} ({cfg.metric}) and by pixels → {target}"
