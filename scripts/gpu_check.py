@@ -207,7 +207,7 @@ def check_onnx(
                     image = (
                         torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(3))
                         * 255
-                    )
+                    ).numpy()
                     ms = median_ms(lambda s=stylizer, i=image: s(i), args.repeats)
                     note = ""
                     if size == "640x480":
@@ -215,7 +215,7 @@ def check_onnx(
                         if provider == "CPUExecutionProvider":
                             reference = out
                         else:
-                            note = f", max |Δ| vs CPU {float((out - reference).abs().max()):.3g}"
+                            note = f", max |Δ| vs CPU {float(np.abs(out - reference).max()):.3g}"
                     name = provider.removesuffix("ExecutionProvider")
                     rows.append(
                         [
