@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from stylenet.config import require_positive
 from stylenet.errors import ConfigError
 from stylenet.losses.gram import gram_matrix
 from stylenet.losses.tv import total_variation
 from stylenet.nn.vgg import VGGFeatures
+from stylenet.options import require_positive
 
 
 @dataclass

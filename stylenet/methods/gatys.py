@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from stylenet.config import require_positive
 from stylenet.data.color import transfer_luminance
 from stylenet.data.images import resize
 from stylenet.errors import ConfigError
@@ -32,6 +31,7 @@ from stylenet.methods.optimize import (
     optimize_image,
 )
 from stylenet.nn.vgg import VGGFeatures
+from stylenet.options import require_positive
 
 
 def dream_loss(features: Mapping[str, torch.Tensor], layer: str) -> torch.Tensor:

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 import torch
 from tqdm import tqdm
 
-from stylenet.config import require_positive
 from stylenet.errors import ConfigError, StylenetError
 from stylenet.losses.range import range_penalty
+from stylenet.options import require_positive
 
 Objective = Callable[[torch.Tensor], dict[str, torch.Tensor]]
 StepCallback = Callable[[int, torch.Tensor], bool | None]
