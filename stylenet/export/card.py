@@ -16,6 +16,7 @@ import torch
 from stylenet.data.atomic import atomic_path
 from stylenet.export.contract import FORMAT_VERSION, OPSET, io_contract
 from stylenet.nn.checkpoint import ModelInfo
+from stylenet.styles import is_multi_style
 
 
 @dataclass
@@ -52,7 +53,7 @@ def model_card(
 ) -> dict[str, Any]:
     """The card of the exported file at ``model_path``."""
     file = Path(model_path)
-    multi_style = model_config.get("norm") == "conditional_instance"
+    multi_style = is_multi_style(norm=model_config.get("norm"), num_styles=len(info.styles))
     return {
         "name": file.stem,
         "file": file.name,

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import torch
 
+from stylenet.styles import normalize_weights
+
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """``N×C×H×W`` feature maps → ``N×C×C`` Gram matrices, ``G = F Fᵀ / (C·H·W)``.
@@ -25,15 +27,10 @@ def mix_grams(
 ) -> dict[str, torch.Tensor]:
     """Weighted mix of several styles' Gram targets: ``Σ_k w_k G_k`` per layer.
 
-    ``grams[k][layer]`` is ``C×C`` (or ``1×C×C``); ``weights`` are normalised to sum to 1.
+    ``grams[k][layer]`` is ``C×C`` (or ``1×C×C``); ``weights`` (one per style, >= 0) are
+    normalised to sum to 1 by :func:`stylenet.styles.normalize_weights`.
     """
-    w = torch.as_tensor(weights, dtype=torch.float32)
-    if len(grams) == 0 or w.numel() != len(grams):
-        raise ValueError(f"need one weight per style: {len(grams)} styles, {w.numel()} weights")
-    if (w < 0).any() or w.sum() <= 0:
-        raise ValueError(f"style weights must be >= 0 and not all zero, got {w.tolist()}")
-    w = w / w.sum()
-    return {
-        layer: sum(wk * g[layer] for wk, g in zip(w.tolist(), grams, strict=True))
-        for layer in grams[0]
-    }
+    if isinstance(weights, torch.Tensor):
+        weights = weights.detach().cpu().double().reshape(-1).tolist()
+    w = normalize_weights(weights, num_styles=len(grams)).tolist()
+    return {layer: sum(wk * g[layer] for wk, g in zip(w, grams, strict=True)) for layer in grams[0]}

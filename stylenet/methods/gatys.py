@@ -32,28 +32,12 @@ from stylenet.methods.optimize import (
 )
 from stylenet.nn.vgg import VGGFeatures
 from stylenet.options import require_positive
+from stylenet.styles import normalize_weights
 
 
 def dream_loss(features: Mapping[str, torch.Tensor], layer: str) -> torch.Tensor:
     """DeepDream objective as a loss: ``−mean(F_layer²)`` per image → ``N`` (minimise it)."""
     return -features[layer].float().pow(2).flatten(1).mean(dim=1)
-
-
-def validate_blend(num_styles: int, blend: Sequence[float] | None) -> list[float]:
-    """Style mixing weights, normalised to sum to 1; ``None`` = equal weights."""
-    if num_styles < 1:
-        raise ConfigError("at least one style image is needed: style=PATH or style=[a.jpg,b.jpg]")
-    if blend is None:
-        return [1.0 / num_styles] * num_styles
-    weights = [float(w) for w in blend]
-    if len(weights) != num_styles:
-        raise ConfigError(
-            f"style_blend has {len(weights)} weight(s) for {num_styles} style(s); give one each"
-        )
-    if any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise ConfigError(f"style_blend weights must be >= 0 and not all zero, got {weights}")
-    total = sum(weights)
-    return [w / total for w in weights]
 
 
 def blended_grams(
@@ -129,7 +113,7 @@ class StyleTargets:
     """The style images, their mix weights and their size relative to the output."""
 
     images: Sequence[torch.Tensor]  # each 3×H×W in [0, 1]
-    blend: Sequence[float]
+    blend: Sequence[float] | None = None  # one weight >= 0 per image; None = equal weights
     scale: float = 1.0  # style longest side = scale × output longest side
 
 
@@ -187,7 +171,7 @@ def gatys_transfer(
     """
     sizes = scale_sizes(size[0], size[1], num_scales)
     counts = iterations_per_scale(iterations, len(sizes))
-    blend = validate_blend(len(style.images), style.blend)
+    blend = style_blend(style)
     require_positive("style_scale", style.scale, allow_zero=False)
     image = initial_image(init, content, sizes[0], seed)
     history: list[float] = []
@@ -210,6 +194,16 @@ def gatys_transfer(
     if original_colors and content is not None:
         image = transfer_luminance(image, resize(content, size=sizes[-1])[None])
     return OptimizeResult(image=image, history=history, loss=result.loss)
+
+
+def style_blend(style: StyleTargets) -> list[float]:
+    """``style.blend`` normalised to sum to 1 (:func:`stylenet.styles.normalize_weights`);
+    ``None`` = equal weights."""
+    count = len(style.images)
+    if count < 1:
+        raise ConfigError("at least one style image is needed: style=PATH or style=[a.jpg,b.jpg]")
+    weights = [1.0] * count if style.blend is None else style.blend
+    return normalize_weights(weights, num_styles=count, what="style_blend").tolist()
 
 
 def _scale_grams(

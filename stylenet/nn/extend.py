@@ -11,6 +11,7 @@ from torch import nn
 from stylenet.errors import ConfigError
 from stylenet.nn.norms import ConditionalInstanceNorm2d, InstanceNorm
 from stylenet.nn.transformer import TransformerNet
+from stylenet.styles import MULTI_STYLE_NORM
 
 
 def _norm_rows(module: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
@@ -36,7 +37,7 @@ def add_styles(net: TransformerNet, count: int = 1) -> TransformerNet:
             f"styles can be added only to instance-norm networks, not norm={net.config['norm']}"
         )
     old_styles = _norm_rows(old_norms[0])[0].shape[0]
-    config = dict(net.config, norm="conditional_instance", num_styles=old_styles + count)
+    config = dict(net.config, norm=MULTI_STYLE_NORM, num_styles=old_styles + count)
     extended = TransformerNet(**config)
     conv_weights = {k: v for k, v in net.state_dict().items() if ".norm." not in f".{k}"}
     missing, _ = extended.load_state_dict(conv_weights, strict=False)

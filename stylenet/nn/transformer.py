@@ -18,7 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from stylenet.errors import ConfigError
-from stylenet.nn.norms import ConditionalInstanceNorm2d, NormFactory, norm_factory
+from stylenet.nn.norms import NormFactory, norm_factory
+from stylenet.styles import is_multi_style
 
 MIN_SIDE = 32
 SIZE_MULTIPLE = 4  # two stride-2 downsamplings
@@ -104,7 +105,7 @@ class TransformerNet(nn.Module):
             "upsample": upsample,
             "outer_kernel": int(outer_kernel),
         }
-        self.num_styles = int(num_styles) if norm == "conditional_instance" else 1
+        self.num_styles = int(num_styles) if is_multi_style(norm=norm) else 1
         make_norm = norm_factory(norm, self.num_styles)
         c1, c2, c3 = (max(1, round(c * width)) for c in (32, 64, 128))
         self.encoder = nn.ModuleList(
@@ -125,7 +126,8 @@ class TransformerNet(nn.Module):
 
     @property
     def is_multi_style(self) -> bool:
-        return any(isinstance(m, ConditionalInstanceNorm2d) for m in self.modules())
+        """Whether ``forward`` takes ``style_weights`` (:func:`stylenet.styles.is_multi_style`)."""
+        return is_multi_style(norm=self.config["norm"])
 
     def forward(
         self, image: torch.Tensor, style_weights: torch.Tensor | None = None

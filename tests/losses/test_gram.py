@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from stylenet.errors import ConfigError
 from stylenet.losses.gram import gram_matrix, mix_grams
 
 
@@ -34,9 +35,9 @@ def test_mix_grams_is_normalised_weighted_sum() -> None:
     b = {"relu1_1": torch.zeros(3, 3)}
     mixed = mix_grams([a, b], [3.0, 1.0])
     assert torch.allclose(mixed["relu1_1"], 0.75 * torch.eye(3))
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError):
         mix_grams([a, b], [1.0])
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError):
         mix_grams([a, b], [-1.0, 2.0])
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError):
         mix_grams([a, b], [0.0, 0.0])

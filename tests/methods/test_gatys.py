@@ -13,7 +13,7 @@ from stylenet.methods.gatys import (
     build_loss_network,
     dream_loss,
     gatys_transfer,
-    validate_blend,
+    style_blend,
 )
 from tests.conftest import synthetic_rgb
 
@@ -86,14 +86,17 @@ def test_coarse_to_fine_runs_every_scale_and_reports_steps() -> None:
 
 
 def test_blend_weights_are_validated_and_normalised() -> None:
-    assert validate_blend(2, [3, 1]) == [0.75, 0.25]
-    assert validate_blend(3, None) == pytest.approx([1 / 3] * 3)
+    two, three = [image(), image()], [image()] * 3
+    assert style_blend(StyleTargets(two, [3, 1])) == [0.75, 0.25]
+    assert style_blend(StyleTargets(three)) == pytest.approx([1 / 3] * 3)
     with pytest.raises(ConfigError, match="style_blend has 1 weight"):
-        validate_blend(2, [1.0])
+        style_blend(StyleTargets(two, [1.0]))
     with pytest.raises(ConfigError, match=">= 0 and not all zero"):
-        validate_blend(2, [1.0, -0.5])
+        style_blend(StyleTargets(two, [1.0, -0.5]))
     with pytest.raises(ConfigError, match="not all zero"):
-        validate_blend(2, [0, 0])
+        style_blend(StyleTargets(two, [0, 0]))
+    with pytest.raises(ConfigError, match="at least one style image"):
+        style_blend(StyleTargets([]))
 
 
 def test_blended_grams_are_the_weighted_mix() -> None:
