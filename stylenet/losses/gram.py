@@ -14,10 +14,12 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
 
     Normalising by ``C·H·W`` (as Johnson et al. 2016) makes the value independent of the
     image size, so one style weight works at every resolution and layer width. The product is
-    computed in float32 even under autocast (bf16 Grams lose too much precision).
+    computed in at least float32, also under autocast (bf16 Grams lose too much precision);
+    float64 features give float64 Grams.
     """
     n, c, h, w = features.shape
-    flat = features.reshape(n, c, h * w).float()
+    flat = features.reshape(n, c, h * w)
+    flat = flat.to(torch.promote_types(flat.dtype, torch.float32))
     with torch.autocast(device_type=features.device.type, enabled=False):
         return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)
 

@@ -15,7 +15,7 @@ from stylenet.methods.gatys import (
     gatys_transfer,
     style_blend,
 )
-from tests.conftest import synthetic_rgb
+from tests.helpers.images import synthetic_rgb
 
 CONTENT_LAYERS = {"relu2_1": 1.0}
 STYLE_LAYERS = {"relu1_1": 1.0, "relu2_1": 1.0}
@@ -106,7 +106,7 @@ def test_blended_grams_are_the_weighted_mix() -> None:
     feats_a, feats_b = loss.vgg(a[None]), loss.vgg(b[None])
     for layer in STYLE_LAYERS:
         expected = 0.7 * gram_matrix(feats_a[layer])[0] + 0.3 * gram_matrix(feats_b[layer])[0]
-        assert torch.allclose(mixed[layer], expected, rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(mixed[layer], expected, rtol=1e-4, atol=1e-6)
 
 
 def test_original_colors_keeps_the_photo_chroma() -> None:

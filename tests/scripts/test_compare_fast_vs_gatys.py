@@ -9,7 +9,7 @@ from torch import nn
 
 from stylenet.errors import ModelFileError
 from stylenet.losses import PerceptualLoss
-from tests.conftest import load_script
+from tests.helpers.scripts import load_script
 
 compare_script = load_script("compare_fast_vs_gatys")
 

@@ -8,7 +8,7 @@ from PIL import Image
 
 from stylenet.losses import PerceptualLoss
 from stylenet.nn.transformer import TransformerNet
-from tests.conftest import load_script
+from tests.helpers.scripts import load_script
 
 quality_report = load_script("quality_report")
 

@@ -12,7 +12,7 @@ from stylenet.config import shipped_models_dir
 from stylenet.export.card import card_path, sha256
 from stylenet.serve.loader import load_stylizer, shipped_models
 from stylenet.serve.pipeline import stylize_image
-from tests.conftest import synthetic_rgb
+from tests.helpers.images import synthetic_rgb
 
 SIZE_BUDGET = 60 * 2**20
 CARD_FACTS = {"style_images", "steps", "image_size", "content_weight", "style_weight", "tv_weight"}
