@@ -104,7 +104,7 @@ def run(cfg: DictConfig) -> Path:
         loss,
         None if content is None else content.to(device),
         StyleTargets([s.to(device) for s in styles], blend, float(cfg.style_scale)),
-        size,
+        size=size,
         iterations=_iterations(cfg.iterations),
         num_scales=int(cfg.num_scales),
         init=init.to(device) if isinstance(init, torch.Tensor) else init,

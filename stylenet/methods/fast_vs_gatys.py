@@ -110,13 +110,12 @@ def gatys_curve(
     optimize_image(
         objective,
         content if init is None else init,
-        max(iterations),
-        "lbfgs",
-        None,
-        record,
-        "gatys",
-        False,
-        DEFAULT_RANGE_WEIGHT,
+        iterations=max(iterations),
+        optimizer="lbfgs",
+        on_step=record,
+        desc="gatys",
+        progress=False,
+        range_weight=DEFAULT_RANGE_WEIGHT,
     )
     return losses, seconds
 

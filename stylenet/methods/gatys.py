@@ -143,6 +143,7 @@ def gatys_transfer(
     loss: PerceptualLoss,
     content: torch.Tensor | None,
     style: StyleTargets,
+    *,
     size: tuple[int, int],
     iterations: int | Sequence[int] = 500,
     num_scales: int = 1,
@@ -187,7 +188,15 @@ def gatys_transfer(
             callback = _colour_callback(on_step, index, scaled_content, original_colors)
         desc = f"scale {index + 1}/{len(sizes)} {hw[0]}×{hw[1]}"
         result = optimize_image(
-            objective, start, count, optimizer, lr, callback, desc, progress, range_weight
+            objective,
+            start,
+            iterations=count,
+            optimizer=optimizer,
+            lr=lr,
+            on_step=callback,
+            desc=desc,
+            progress=progress,
+            range_weight=range_weight,
         )
         image = result.image
         history.extend(result.history)

@@ -46,6 +46,7 @@ def invert_layer(
     vgg: VGGFeatures,
     image: torch.Tensor,
     layer: str,
+    *,
     iterations: int = 200,
     tv_weight: float = 1.0,
     tv_beta: float = 2.0,
@@ -71,13 +72,13 @@ def invert_layer(
     return optimize_image(
         objective,
         start,
-        iterations,
-        optimizer,
-        lr,
-        on_step,
-        f"inverting {layer}",
-        progress,
-        range_weight,
+        iterations=iterations,
+        optimizer=optimizer,
+        lr=lr,
+        on_step=on_step,
+        desc=f"inverting {layer}",
+        progress=progress,
+        range_weight=range_weight,
     )
 
 

@@ -72,6 +72,7 @@ def make_optimizer(
 def optimize_image(
     objective: Objective,
     init: torch.Tensor,
+    *,
     iterations: int,
     optimizer: str = "lbfgs",
     lr: float | None = None,

@@ -40,7 +40,13 @@ def style() -> StyleTargets:
 def test_loss_falls_below_half_in_a_few_iterations(optimizer: str) -> None:
     iterations = 8 if optimizer == "lbfgs" else 25
     result = gatys_transfer(
-        make_loss(), image(), style(), (40, 48), iterations, optimizer=optimizer, progress=False
+        make_loss(),
+        image(),
+        style(),
+        size=(40, 48),
+        iterations=iterations,
+        optimizer=optimizer,
+        progress=False,
     )
     assert result.image.shape == (1, 3, 40, 48)
     assert len(result.history) == iterations
@@ -51,21 +57,31 @@ def test_loss_falls_below_half_in_a_few_iterations(optimizer: str) -> None:
 
 def test_bf16_autocast_still_optimises() -> None:
     result = gatys_transfer(
-        make_loss(), image(), style(), (40, 48), 8, dtype=torch.bfloat16, progress=False
+        make_loss(),
+        image(),
+        style(),
+        size=(40, 48),
+        iterations=8,
+        dtype=torch.bfloat16,
+        progress=False,
     )
     assert result.image.dtype == torch.float32
     assert result.history[-1] < 0.5 * result.history[0]
 
 
 def test_texture_synthesis_from_noise_any_size() -> None:
-    result = gatys_transfer(make_loss(), None, style(), (36, 60), 8, init="noise", progress=False)
+    result = gatys_transfer(
+        make_loss(), None, style(), size=(36, 60), iterations=8, init="noise", progress=False
+    )
     assert result.image.shape == (1, 3, 36, 60)
     assert result.history[-1] < 0.5 * result.history[0]
 
 
 def test_texture_needs_noise_or_an_image_to_start() -> None:
     with pytest.raises(ConfigError, match="init=content needs a content image"):
-        gatys_transfer(make_loss(), None, style(), (32, 32), 1, init="content", progress=False)
+        gatys_transfer(
+            make_loss(), None, style(), size=(32, 32), iterations=1, init="content", progress=False
+        )
 
 
 def test_coarse_to_fine_runs_every_scale_and_reports_steps() -> None:
@@ -74,7 +90,7 @@ def test_coarse_to_fine_runs_every_scale_and_reports_steps() -> None:
         make_loss(),
         image(64, 96),
         style(),
-        (64, 96),
+        size=(64, 96),
         iterations=[3, 2],
         num_scales=2,
         on_step=lambda s, i, im: seen.append((s, i, tuple(im.shape))),
@@ -113,7 +129,13 @@ def test_original_colors_keeps_the_photo_chroma() -> None:
     content = image()
     runs = {
         keep: gatys_transfer(
-            make_loss(), content, style(), (40, 48), 6, original_colors=keep, progress=False
+            make_loss(),
+            content,
+            style(),
+            size=(40, 48),
+            iterations=6,
+            original_colors=keep,
+            progress=False,
         ).image
         for keep in (False, True)
     }
@@ -132,8 +154,8 @@ def test_dream_term_raises_the_layer_energy() -> None:
             loss,
             content,
             style(),
-            (40, 48),
-            6,
+            size=(40, 48),
+            iterations=6,
             dream_layer="relu3_1",
             dream_weight=weight,
             progress=False,
@@ -157,4 +179,4 @@ def test_objective_reports_each_term_once() -> None:
 def test_style_scale_must_be_positive() -> None:
     bad = StyleTargets(style().images, [1.0], scale=0.0)
     with pytest.raises(ConfigError, match="style_scale must be > 0"):
-        gatys_transfer(make_loss(), image(), bad, (40, 48), 1, progress=False)
+        gatys_transfer(make_loss(), image(), bad, size=(40, 48), iterations=1, progress=False)
