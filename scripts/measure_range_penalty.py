@@ -25,8 +25,8 @@ from omegaconf import OmegaConf
 
 from stylenet.config import config_dir, shared_data_dir
 from stylenet.data.images import list_images, read_image
+from stylenet.eval.fast_vs_gatys import loss_terms
 from stylenet.losses import PerceptualLoss
-from stylenet.methods.fast_vs_gatys import loss_terms
 from stylenet.methods.gatys import GatysObjective
 from stylenet.methods.invert import feature_objective, invert_layer
 from stylenet.methods.optimize import optimize_image

@@ -13,7 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 FORBIDDEN = ("hydra", "omegaconf", "lightning", "pytorch_lightning", "lightning_fabric")
-LIBRARY = ["serve", "export", "methods", "losses", "nn", "data"]
+LIBRARY = ["serve", "export", "eval", "methods", "losses", "nn", "data"]
 TOP_LEVEL = [
     "stylenet.errors",
     "stylenet.model_card",
