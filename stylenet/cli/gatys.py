@@ -67,7 +67,8 @@ def output_size(size: object, reference: torch.Tensor | None) -> tuple[int, int]
     side = int(options.side("size", size) or 0)
     if reference is None:
         return side, side
-    return target_size(*reference.shape[-2:], max_side=side)
+    height, width = reference.shape[-2:]
+    return target_size(height, width, max_side=side)
 
 
 def validate(cfg: DictConfig) -> None:

@@ -85,6 +85,8 @@ class PerceptualLoss(nn.Module):
     (``N×S`` rows that sum to 1; ``None`` means style 0, or the only style).
     """
 
+    style_scales: torch.Tensor
+
     def __init__(
         self,
         content_layers: Mapping[str, float] | Sequence[str],
@@ -158,7 +160,7 @@ class PerceptualLoss(nn.Module):
             raise RuntimeError("PerceptualLoss.set_styles() must be called before computing style")
         targets = {}
         for layer in self.style_layers:
-            stacked = getattr(self, _buffer_name(layer))
+            stacked: torch.Tensor = getattr(self, _buffer_name(layer))
             if style_weights is None:
                 targets[layer] = stacked[0].expand(batch, -1, -1)
             else:

@@ -111,7 +111,7 @@ def optimize_image(
 
     bar = tqdm(range(1, int(iterations) + 1), desc=desc, disable=not progress, leave=False)
     for step in bar:
-        opt.step(closure)
+        opt.step(closure)  # type: ignore[arg-type]  # torch types closures as -> float
         history.append(last_terms["total"])
         if optimizer == "adam":
             with torch.no_grad():

@@ -41,7 +41,7 @@ def add_styles(net: TransformerNet, count: int = 1) -> TransformerNet:
     extended = TransformerNet(**config)
     conv_weights = {k: v for k, v in net.state_dict().items() if ".norm." not in f".{k}"}
     missing, _ = extended.load_state_dict(conv_weights, strict=False)
-    new_norms = _norm_layers(extended)
+    new_norms = _conditional_norms(extended)
     with torch.no_grad():
         for old, new in zip(old_norms, new_norms, strict=True):
             gamma, beta = _norm_rows(old)
@@ -56,9 +56,14 @@ def add_styles(net: TransformerNet, count: int = 1) -> TransformerNet:
 def train_only_styles(net: TransformerNet, styles: list[int]) -> None:
     """Freeze everything but the (γ, β) rows of ``styles``; other rows get zero gradients."""
     net.requires_grad_(False)
+    norms = _conditional_norms(net)
+    if not norms:
+        raise ConfigError(
+            "only the styles of a multi-style (conditional instance norm) network train"
+        )
     keep = torch.zeros(net.num_styles, 1)
     keep[styles] = 1.0
-    for norm in _norm_layers(net):
+    for norm in norms:
         for parameter in (norm.gamma, norm.beta):
             parameter.requires_grad_(True)
             parameter.register_hook(lambda grad, keep=keep: grad * keep.to(grad))
@@ -66,3 +71,7 @@ def train_only_styles(net: TransformerNet, styles: list[int]) -> None:
 
 def _norm_layers(net: TransformerNet) -> list[nn.Module]:
     return [m for m in net.modules() if isinstance(m, (ConditionalInstanceNorm2d, InstanceNorm))]
+
+
+def _conditional_norms(net: TransformerNet) -> list[ConditionalInstanceNorm2d]:
+    return [m for m in net.modules() if isinstance(m, ConditionalInstanceNorm2d)]

@@ -13,6 +13,8 @@ Input and output: ``N×3×H×W`` RGB float in [0, 255]; ``style_weights``: ``N×
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -97,7 +99,7 @@ class TransformerNet(nn.Module):
             raise ConfigError(f"model.upsample must be nearest or bilinear, got {upsample!r}")
         if outer_kernel < 1 or outer_kernel % 2 == 0:
             raise ConfigError(f"model.outer_kernel must be odd and >= 1, got {outer_kernel}")
-        self.config = {
+        self.config: dict[str, Any] = {
             "width": float(width),
             "num_res_blocks": int(num_res_blocks),
             "norm": norm,
@@ -127,7 +129,7 @@ class TransformerNet(nn.Module):
     @property
     def is_multi_style(self) -> bool:
         """Whether ``forward`` takes ``style_weights`` (:func:`stylenet.styles.is_multi_style`)."""
-        return is_multi_style(norm=self.config["norm"])
+        return is_multi_style(norm=str(self.config["norm"]))
 
     def forward(
         self, image: torch.Tensor, style_weights: torch.Tensor | None = None
