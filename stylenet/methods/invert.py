@@ -62,7 +62,8 @@ def invert_layer(
     ``vgg`` must compute ``layer``. The noise start is uniform in [0, 1] with ``seed``.
     ``range_weight``: L-BFGS's penalty on pixels outside [0, 1] (relative, see
     :func:`~stylenet.methods.optimize.optimize_image`); it plays the part of Mahendran and
-    Vedaldi's bounded-range prior and cuts the deep layers' feature error 2–2.5× (BENCHMARKS).
+    Vedaldi's bounded-range prior and lowers the deep layers' feature error (docs/BENCHMARKS.md,
+    "L-BFGS range penalty").
     """
     with torch.no_grad():
         target = vgg(image)[layer].float()
