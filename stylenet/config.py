@@ -11,6 +11,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from stylenet.cli.help import help_template
 from stylenet.errors import ConfigError, StylenetError
 from stylenet.options import require_positive
 from stylenet.resources import config_dir, shared_data_dir, shipped_models_dir
@@ -101,3 +102,5 @@ if not OmegaConf.has_resolver("shared_data"):
     OmegaConf.register_new_resolver("shared_data", shared_data_dir)
 if not OmegaConf.has_resolver("stylenet_conf"):
     OmegaConf.register_new_resolver("stylenet_conf", config_dir)
+if not OmegaConf.has_resolver("stylenet_help"):
+    OmegaConf.register_new_resolver("stylenet_help", help_template)

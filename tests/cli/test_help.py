@@ -1,0 +1,81 @@
+"""``--help`` is written from each command's config: a summary, usage, the command's own
+groups and one documented line per option."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+import stylenet.config  # noqa: F401  (registers the resolvers)
+from stylenet.cli.help import CONFIG_FILES, command_help, config_file
+from tests.helpers.paths import REPO
+
+HOOKED = sorted(set(CONFIG_FILES) - {"train"})  # the commands whose config uses the template
+
+
+@pytest.mark.parametrize("command", sorted(CONFIG_FILES))
+def test_every_option_of_the_config_has_a_documented_line(command: str) -> None:
+    text = command_help(command)
+    assert text.startswith(f"stylenet-{command}: ") and "Options (key=value" in text
+    lines = {
+        line.split()[0].split("=")[0]: line
+        for line in text.splitlines()
+        if "=" in line[:40] and line.startswith("  ")
+    }
+    path = config_file(command)
+    with initialize_config_dir(str(path.parent), version_base="1.3"):
+        cfg = compose(path.stem, return_hydra_config=False)
+    groups = {
+        line.split()[0]
+        for line in text.split("Config groups")[-1].splitlines()[1:]
+        if line.startswith("  ")
+    }
+    for key, value in OmegaConf.to_container(cfg, resolve=False).items():
+        if key in groups:
+            continue
+        if isinstance(value, dict) and not any(k.startswith(f"{key}.") for k in lines):
+            assert key in lines, f"{command}: no help line for {key}"
+            continue
+        names = (
+            [f"{key}.{sub}" for sub in value]
+            if isinstance(value, dict) and any(k.startswith(f"{key}.") for k in lines)
+            else [key]
+        )
+        for name in names:
+            assert name in lines, f"{command}: no help line for {name}"
+            assert len(lines[name].split(None, 1)) == 2, f"{command}: {name} is not described"
+
+
+def test_groups_listed_are_the_commands_own() -> None:
+    text = command_help("gatys")
+    assert "  perceptual " in text and "vgg19_caffe_fast" in text
+    assert "train/" not in text and "serve" not in text.split("Options")[0].split("Usage")[0]
+    assert "Config groups" not in command_help("stylize")
+
+
+@pytest.mark.parametrize("command", HOOKED)
+def test_the_configs_hydra_help_template_is_this_text(command: str) -> None:
+    path = config_file(command)
+    with initialize_config_dir(str(path.parent), version_base="1.3"):
+        cfg = compose(path.stem, return_hydra_config=True)
+    assert cfg.hydra.help.template == command_help(command).replace("$", "$$")
+    assert cfg.hydra.run.dir.startswith(f"outputs/{command}/")
+
+
+def test_help_from_the_command_line() -> None:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "stylenet.cli.invert", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    assert proc.stdout == command_help("invert") + "\n"  # printed
