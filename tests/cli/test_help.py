@@ -18,37 +18,35 @@ from tests.helpers.paths import REPO
 HOOKED = sorted(set(CONFIG_FILES) - {"train"})  # the commands whose config uses the template
 
 
+def listed(text: str, title: str) -> dict[str, str]:
+    """The indented lines under the line starting with ``title``, by their first word's key."""
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith(title)]
+    block: dict[str, str] = {}
+    for line in lines[starts[0] + 1 :] if starts else []:
+        if not line.startswith("  "):
+            break
+        block[line.split()[0].split("=")[0]] = line
+    return block
+
+
 @pytest.mark.parametrize("command", sorted(CONFIG_FILES))
 def test_every_option_of_the_config_has_a_documented_line(command: str) -> None:
     text = command_help(command)
-    assert text.startswith(f"stylenet-{command}: ") and "Options (key=value" in text
-    lines = {
-        line.split()[0].split("=")[0]: line
-        for line in text.splitlines()
-        if "=" in line[:40] and line.startswith("  ")
-    }
+    assert text.startswith(f"stylenet-{command}: ")
+    options, groups = listed(text, "Options"), listed(text, "Config groups")
+    assert options, "no options listed"
     path = config_file(command)
     with initialize_config_dir(str(path.parent), version_base="1.3"):
-        cfg = compose(path.stem, return_hydra_config=False)
-    groups = {
-        line.split()[0]
-        for line in text.split("Config groups")[-1].splitlines()[1:]
-        if line.startswith("  ")
-    }
-    for key, value in OmegaConf.to_container(cfg, resolve=False).items():
+        cfg = OmegaConf.to_container(compose(path.stem), resolve=False)
+    assert isinstance(cfg, dict)
+    for key, value in cfg.items():
         if key in groups:
             continue
-        if isinstance(value, dict) and not any(k.startswith(f"{key}.") for k in lines):
-            assert key in lines, f"{command}: no help line for {key}"
-            continue
-        names = (
-            [f"{key}.{sub}" for sub in value]
-            if isinstance(value, dict) and any(k.startswith(f"{key}.") for k in lines)
-            else [key]
-        )
-        for name in names:
-            assert name in lines, f"{command}: no help line for {name}"
-            assert len(lines[name].split(None, 1)) == 2, f"{command}: {name} is not described"
+        nested = isinstance(value, dict) and key not in options
+        for name in [f"{key}.{sub}" for sub in value] if nested else [key]:
+            assert name in options, f"{command}: no help line for {name}"
+            assert len(options[name].split(None, 1)) == 2, f"{command}: {name} is not described"
 
 
 def test_groups_listed_are_the_commands_own() -> None:
