@@ -1,5 +1,6 @@
 """Short fine-tune of the shipped multi-style network, with and without a spike penalty, judged
-by the blob score (scripts/measure_blobs.py) before and after.
+by the normalised-activation peak and the blob score (scripts/measure_blobs.py) before and
+after.
 
 The penalty: at every norm layer, ``mean(relu(|x - μ| / σ - K)²)`` of the layer's input, i.e.
 normalised values beyond ``K`` standard deviations cost, so the network cannot keep the
@@ -54,19 +55,20 @@ def spike_penalty_hooks(net: nn.Module, limit: float, store: list[torch.Tensor])
 
 def score(
     net: nn.Module, styles: list[str], inputs: list[torch.Tensor]
-) -> tuple[float, float, list]:
-    """Mean photo blob %, mean synthetic blob %, outputs (first style's last) over ``STYLES``."""
+) -> tuple[float, float, list, float]:
+    """Mean photo blob %, mean synthetic blob %, a row of outputs per style, max peak σ."""
     net.eval()
-    synth, real, rows = [], [], []
+    synth, real, rows, peaks = [], [], [], []
     for style in STYLES:
         weights = torch.zeros(1, len(styles))
         weights[0, styles.index(style)] = 1.0
-        scores, _, outputs = measure(net, weights, inputs)
+        scores, peak, outputs = measure(net, weights, inputs)
+        peaks.append(peak)
         synth.append(100 * sum(scores[:2]) / 2)
         real.append(100 * sum(scores[2:]) / max(1, len(scores) - 2))
         rows.append(torch.cat(outputs, dim=3))
     net.train()
-    return sum(real) / len(real), sum(synth) / len(synth), rows
+    return sum(real) / len(real), sum(synth) / len(synth), rows, max(peaks)
 
 
 def finetune(args: argparse.Namespace, penalty: float, photos: list[torch.Tensor]) -> nn.Module:
@@ -124,13 +126,15 @@ def main() -> None:
     )
     shipped, info = load_transformer(SHIPPED)
     before = score(shipped, info.styles, inputs)
-    print(f"shipped: photo blob {before[0]:.2f} %, synthetic {before[1]:.2f} %")
+    print(
+        f"shipped: peak {before[3]:.1f} σ, photo blob {before[0]:.2f} %, synthetic {before[1]:.2f} %"
+    )
     results = {}
     for penalty in (0.0, args.penalty):
         net = finetune(args, penalty, photos)
         results[penalty] = score(net, info.styles, inputs)
         print(
-            f"fine-tune {args.steps} steps, penalty {penalty:g}: photo blob "
+            f"fine-tune {args.steps} steps, penalty {penalty:g}: peak {results[penalty][3]:.1f} σ, photo blob "
             f"{results[penalty][0]:.2f} %, synthetic {results[penalty][1]:.2f} %",
             flush=True,
         )
