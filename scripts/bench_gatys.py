@@ -50,7 +50,7 @@ def main() -> None:
         loss,
         content,
         StyleTargets([style], [1.0]),
-        tuple(content.shape[-2:]),
+        size=tuple(content.shape[-2:]),
         iterations=iterations,
         num_scales=args.num_scales,
         on_step=lambda s, i, im: stamps.append(time.perf_counter()),

@@ -25,8 +25,8 @@ from omegaconf import OmegaConf
 
 from stylenet.config import config_dir, shared_data_dir
 from stylenet.data.images import list_images, read_image
+from stylenet.eval.fast_vs_gatys import loss_terms
 from stylenet.losses import PerceptualLoss
-from stylenet.methods.fast_vs_gatys import loss_terms
 from stylenet.methods.gatys import GatysObjective
 from stylenet.methods.invert import feature_objective, invert_layer
 from stylenet.methods.optimize import optimize_image
@@ -48,7 +48,12 @@ def clamped_curve(
 
     objective = GatysObjective(loss, loss.content_targets(photo))
     optimize_image(
-        objective, photo, max(checkpoints), "lbfgs", None, record, "gatys", True, range_weight
+        objective,
+        photo,
+        iterations=max(checkpoints),
+        on_step=record,
+        desc="gatys",
+        range_weight=range_weight,
     )
     return curve
 
@@ -60,7 +65,14 @@ def inversion_error(
     (VGG-19 Caffe weights, TV weight 0.05, β = 2: the ``stylenet-invert`` defaults)."""
     vgg = VGGFeatures([layer], weights="vgg19_caffe")
     result = invert_layer(
-        vgg, photo, layer, iterations, 0.05, 2.0, progress=True, range_weight=range_weight
+        vgg,
+        photo,
+        layer,
+        iterations=iterations,
+        tv_weight=0.05,
+        tv_beta=2.0,
+        progress=True,
+        range_weight=range_weight,
     )
     with torch.no_grad():
         target = vgg(photo)[layer].float()

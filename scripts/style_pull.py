@@ -29,8 +29,8 @@ from omegaconf import OmegaConf
 
 from stylenet.config import config_dir, shared_data_dir
 from stylenet.data.images import list_images, read_image
+from stylenet.eval.fast_vs_gatys import loss_terms
 from stylenet.losses import PerceptualLoss
-from stylenet.methods.fast_vs_gatys import loss_terms
 
 TRAINING_STYLE_SIZE = 512  # conf/train/style/*.yaml: size
 

@@ -1,4 +1,6 @@
-"""Where the Hydra configs live, and helpers to read validated values from them."""
+"""The CLI's config stack: where the Hydra configs live, ``build`` (instantiate with one-line
+errors) and the OmegaConf resolvers. Only ``stylenet/cli/`` (and scripts) import this; the
+library uses :mod:`stylenet.options` and :mod:`stylenet.resources`."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from stylenet.cli.help import help_template
 from stylenet.errors import ConfigError, StylenetError
+from stylenet.options import require_positive
 from stylenet.resources import config_dir, shared_data_dir, shipped_models_dir
 
 __all__ = [
@@ -39,18 +43,6 @@ def serve_config_dir() -> str:
     rather than the training config groups ``conf/train/model/`` and ``conf/train/style/``.
     """
     return str(Path(config_dir()) / "serve")
-
-
-def require_positive(name: str, value: float, allow_zero: bool = True) -> float:
-    """Return ``value`` as float; raise :class:`ConfigError` if negative (or zero when not allowed)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"{name} must be a number, got {value!r}") from error
-    if number < 0 or (number == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ConfigError(f"{name} must be {bound}, got {value!r}")
-    return number
 
 
 # What ``build`` may call. A config can come from a file (a resumed checkpoint carries its
@@ -110,3 +102,5 @@ if not OmegaConf.has_resolver("shared_data"):
     OmegaConf.register_new_resolver("shared_data", shared_data_dir)
 if not OmegaConf.has_resolver("stylenet_conf"):
     OmegaConf.register_new_resolver("stylenet_conf", config_dir)
+if not OmegaConf.has_resolver("stylenet_help"):
+    OmegaConf.register_new_resolver("stylenet_help", help_template)

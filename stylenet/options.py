@@ -114,3 +114,15 @@ def string_list(name: str, value: Any) -> list[str] | None:
     if not result or not all(result):
         raise ConfigError(f"{name} must be a list of non-empty names, got {value!r}")
     return result
+
+
+def require_positive(name: str, value: Any, allow_zero: bool = True) -> float:
+    """Return ``value`` as float; raise :class:`ConfigError` if negative (or zero when not allowed)."""
+    try:
+        parsed = float(value)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from error
+    if parsed < 0 or (parsed == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ConfigError(f"{name} must be {bound}, got {value!r}")
+    return parsed

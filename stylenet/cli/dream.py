@@ -32,7 +32,8 @@ def run(cfg: DictConfig) -> Path:
     device = device_from_cfg(cfg)
     image = image_from_cfg(cfg, device)
     target = output_path(cfg.output, "dream.png")
-    smallest = octave_sizes(*image.shape[-2:], int(cfg.octaves), float(cfg.octave_scale))[0]
+    height, width = image.shape[-2:]
+    smallest = octave_sizes(height, width, int(cfg.octaves), float(cfg.octave_scale))[0]
     if min(smallest) < MIN_OCTAVE_SIDE:
         raise ConfigError(
             f"the smallest octave would be {smallest[0]}×{smallest[1]} px (< {MIN_OCTAVE_SIDE}); "

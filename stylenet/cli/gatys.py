@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig
 
@@ -15,11 +15,13 @@ from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.paths import output_path
 from stylenet.config import config_dir, require_positive
-from stylenet.data.images import read_image, save_image, target_size
-from stylenet.devices import autocast_dtype, resolve_device
 from stylenet.errors import ConfigError
-from stylenet.losses import PerceptualLoss
-from stylenet.methods.gatys import StyleTargets, build_loss_network, gatys_transfer
+
+# torch and the library load where they are used, not at import: --help stays fast
+if TYPE_CHECKING:
+    import torch
+
+    from stylenet.losses import PerceptualLoss
 
 
 def _as_list(value: object) -> list:
@@ -37,6 +39,8 @@ def _layers(value: object, fallback: object) -> dict[str, float] | list[str]:
 
 def build_loss(cfg: DictConfig) -> PerceptualLoss:
     """The perceptual loss with this command's weights, layers, pooling (and dream layer)."""
+    from stylenet.methods.gatys import build_loss_network
+
     content_layers = _layers(cfg.content_layers, cfg.perceptual.content_layers)
     style_layers = _layers(cfg.style_layers, cfg.perceptual.style_layers)
     dream_layer = cfg.dream_layer if float(cfg.dream_weight) > 0 else None
@@ -58,6 +62,8 @@ def build_loss(cfg: DictConfig) -> PerceptualLoss:
 
 def output_size(size: object, reference: torch.Tensor | None) -> tuple[int, int]:
     """``size`` = longest side (keeps ``reference``'s aspect ratio) or ``[H, W]``."""
+    from stylenet.data.images import target_size
+
     if isinstance(size, (ListConfig, list, tuple)):
         if len(size) != 2:
             raise ConfigError(f"size must be one number or [H,W], got {list(size)}")
@@ -67,7 +73,8 @@ def output_size(size: object, reference: torch.Tensor | None) -> tuple[int, int]
     side = int(options.side("size", size) or 0)
     if reference is None:
         return side, side
-    return target_size(*reference.shape[-2:], max_side=side)
+    height, width = reference.shape[-2:]
+    return target_size(height, width, max_side=side)
 
 
 def validate(cfg: DictConfig) -> None:
@@ -84,6 +91,12 @@ def validate(cfg: DictConfig) -> None:
 
 def run(cfg: DictConfig) -> Path:
     """Stylize ``cfg.content`` with ``cfg.style`` (or synthesise a texture); returns the path."""
+    import torch
+
+    from stylenet.data.images import read_image, save_image
+    from stylenet.devices import autocast_dtype, resolve_device
+    from stylenet.methods.gatys import StyleTargets, gatys_transfer
+
     validate(cfg)
     autocast_dtype(str(cfg.precision))  # validated before any image is read
     torch.manual_seed(int(cfg.seed))
@@ -104,7 +117,7 @@ def run(cfg: DictConfig) -> Path:
         loss,
         None if content is None else content.to(device),
         StyleTargets([s.to(device) for s in styles], blend, float(cfg.style_scale)),
-        size,
+        size=size,
         iterations=_iterations(cfg.iterations),
         num_scales=int(cfg.num_scales),
         init=init.to(device) if isinstance(init, torch.Tensor) else init,
@@ -135,6 +148,8 @@ def _snapshots(target: Path, every: int):
     folder = target.parent / f"{target.stem}_steps"
 
     def write(scale: int, step: int, image: torch.Tensor) -> None:
+        from stylenet.data.images import save_image
+
         if step % every == 0:
             save_image(image[0].cpu(), folder / f"s{scale + 1}_{step:05d}.png")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 from omegaconf import DictConfig, ListConfig
 
 from stylenet import options
@@ -12,11 +11,7 @@ from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.paths import output_path
 from stylenet.config import config_dir, require_positive
-from stylenet.data.images import read_image, save_image
-from stylenet.devices import resolve_device
 from stylenet.errors import ConfigError
-from stylenet.methods.invert import invert_layer, labelled_strip
-from stylenet.nn.vgg import VGGFeatures
 
 
 def chosen_layers(cfg: DictConfig) -> list[str]:
@@ -31,6 +26,14 @@ def chosen_layers(cfg: DictConfig) -> list[str]:
 
 def run(cfg: DictConfig) -> Path:
     """Invert ``cfg.image`` at each chosen layer; write the image (or the strip) and return it."""
+    # torch and the library load here, not at import: --help stays fast
+    import torch
+
+    from stylenet.data.images import read_image, save_image
+    from stylenet.devices import resolve_device
+    from stylenet.methods.invert import invert_layer, labelled_strip
+    from stylenet.nn.vgg import VGGFeatures
+
     for name in ("tv_weight", "tv_beta", "range_weight"):
         require_positive(name, cfg[name])
     size = int(options.side("size", cfg.size) or 0)

@@ -66,8 +66,8 @@ def compute_map(
     position = cfg.neuron.position
     if position is not None and len(position) != 2:
         raise ConfigError(f"neuron.position must be [y, x] or null, got {list(position)}")
-    layer = str(cfg.neuron.layer) if cfg.neuron.layer is not None else None
-    layer = layer or last_spatial_layer(model, image)
+    named = str(cfg.neuron.layer) if cfg.neuron.layer is not None else None
+    layer = named or last_spatial_layer(model, image)
     heat, (c, y, x) = saliency.neuron_gradient(
         model, image, layer, optional_int(cfg.neuron, "channel"),
         None if position is None else (int(position[0]), int(position[1])),

@@ -89,7 +89,13 @@ def _check_and_describe(
     """Parity against PyTorch (raises above the variant's tolerance), then the model card."""
     worst, mean = parity_stats(net, file)
     check_tolerance(file, worst, TOLERANCES[variant])
-    parity = Parity(worst, mean, TOLERANCES[variant], list(PARITY_SIZES), list(PARITY_BATCHES))
+    parity = Parity(
+        worst,
+        mean,
+        TOLERANCES[variant],
+        [list(size) for size in PARITY_SIZES],
+        list(PARITY_BATCHES),
+    )
     write_card(model_card(file, info, dict(net.config), variant, parity), file)
     log.info("%s: %s, max |diff| %.4g, mean %.4g", variant, file, worst, mean)
     return ExportedFile(variant, file, card_path(file), worst, mean)

@@ -73,6 +73,8 @@ def to_onnx_model(net: TransformerNet, info: ModelInfo) -> onnx.ModelProto:
             external_data=False,
             verbose=False,
         )
+    if program is None:
+        raise ModelFileError("torch.onnx.export returned no ONNX program; update torch")
     model = program.model_proto
     _tidy(model)
     props = metadata_props(info.styles, info.facts, dict(module.config))

@@ -6,16 +6,20 @@ from collections.abc import Sequence
 
 import torch
 
+from stylenet.styles import normalize_weights
+
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """``N×C×H×W`` feature maps → ``N×C×C`` Gram matrices, ``G = F Fᵀ / (C·H·W)``.
 
     Normalising by ``C·H·W`` (as Johnson et al. 2016) makes the value independent of the
     image size, so one style weight works at every resolution and layer width. The product is
-    computed in float32 even under autocast (bf16 Grams lose too much precision).
+    computed in at least float32, also under autocast (bf16 Grams lose too much precision);
+    float64 features give float64 Grams.
     """
     n, c, h, w = features.shape
-    flat = features.reshape(n, c, h * w).float()
+    flat = features.reshape(n, c, h * w)
+    flat = flat.to(torch.promote_types(flat.dtype, torch.float32))
     with torch.autocast(device_type=features.device.type, enabled=False):
         return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)
 
@@ -25,15 +29,10 @@ def mix_grams(
 ) -> dict[str, torch.Tensor]:
     """Weighted mix of several styles' Gram targets: ``Σ_k w_k G_k`` per layer.
 
-    ``grams[k][layer]`` is ``C×C`` (or ``1×C×C``); ``weights`` are normalised to sum to 1.
+    ``grams[k][layer]`` is ``C×C`` (or ``1×C×C``); ``weights`` (one per style, >= 0) are
+    normalised to sum to 1 by :func:`stylenet.styles.normalize_weights`.
     """
-    w = torch.as_tensor(weights, dtype=torch.float32)
-    if len(grams) == 0 or w.numel() != len(grams):
-        raise ValueError(f"need one weight per style: {len(grams)} styles, {w.numel()} weights")
-    if (w < 0).any() or w.sum() <= 0:
-        raise ValueError(f"style weights must be >= 0 and not all zero, got {w.tolist()}")
-    w = w / w.sum()
-    return {
-        layer: sum(wk * g[layer] for wk, g in zip(w.tolist(), grams, strict=True))
-        for layer in grams[0]
-    }
+    if isinstance(weights, torch.Tensor):
+        weights = weights.detach().cpu().double().reshape(-1).tolist()
+    w = normalize_weights(weights, num_styles=len(grams)).tolist()
+    return {layer: sum(wk * g[layer] for wk, g in zip(w, grams, strict=True)) for layer in grams[0]}

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from stylenet.config import require_positive
 from stylenet.errors import ConfigError
 from stylenet.losses.gram import gram_matrix
 from stylenet.losses.tv import total_variation
 from stylenet.nn.vgg import VGGFeatures
+from stylenet.options import require_positive
 
 
 @dataclass
@@ -84,6 +84,8 @@ class PerceptualLoss(nn.Module):
     ``forward(output, content, style_weights)`` mixes them per image with ``style_weights``
     (``N×S`` rows that sum to 1; ``None`` means style 0, or the only style).
     """
+
+    style_scales: torch.Tensor
 
     def __init__(
         self,
@@ -158,7 +160,7 @@ class PerceptualLoss(nn.Module):
             raise RuntimeError("PerceptualLoss.set_styles() must be called before computing style")
         targets = {}
         for layer in self.style_layers:
-            stacked = getattr(self, _buffer_name(layer))
+            stacked: torch.Tensor = getattr(self, _buffer_name(layer))
             if style_weights is None:
                 targets[layer] = stacked[0].expand(batch, -1, -1)
             else:

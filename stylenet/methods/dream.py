@@ -109,7 +109,8 @@ def deep_dream(
             f"need iterations >= 1, step_size > 0, jitter >= 0; got {iterations}, {step_size}, {jitter}"
         )
     base = image.detach()
-    sizes = octave_sizes(*base.shape[-2:], octaves, octave_scale)
+    height, width = base.shape[-2:]
+    sizes = octave_sizes(height, width, octaves, octave_scale)
     detail = torch.zeros_like(base[:, :, : sizes[0][0], : sizes[0][1]])
     history: list[float] = []
     bar = tqdm(total=iterations * len(sizes), desc="dream", disable=not progress)

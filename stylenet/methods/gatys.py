@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from stylenet.config import require_positive
 from stylenet.data import color
 from stylenet.data.images import resize
 from stylenet.errors import ConfigError
@@ -32,28 +31,13 @@ from stylenet.methods.optimize import (
     optimize_image,
 )
 from stylenet.nn.vgg import VGGFeatures
+from stylenet.options import require_positive
+from stylenet.styles import normalize_weights
 
 
 def dream_loss(features: Mapping[str, torch.Tensor], layer: str) -> torch.Tensor:
     """DeepDream objective as a loss: ``−mean(F_layer²)`` per image → ``N`` (minimise it)."""
     return -features[layer].float().pow(2).flatten(1).mean(dim=1)
-
-
-def validate_blend(num_styles: int, blend: Sequence[float] | None) -> list[float]:
-    """Style mixing weights, normalised to sum to 1; ``None`` = equal weights."""
-    if num_styles < 1:
-        raise ConfigError("at least one style image is needed: style=PATH or style=[a.jpg,b.jpg]")
-    if blend is None:
-        return [1.0 / num_styles] * num_styles
-    weights = [float(w) for w in blend]
-    if len(weights) != num_styles:
-        raise ConfigError(
-            f"style_blend has {len(weights)} weight(s) for {num_styles} style(s); give one each"
-        )
-    if any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise ConfigError(f"style_blend weights must be >= 0 and not all zero, got {weights}")
-    total = sum(weights)
-    return [w / total for w in weights]
 
 
 def blended_grams(
@@ -129,7 +113,7 @@ class StyleTargets:
     """The style images, their mix weights and their size relative to the output."""
 
     images: Sequence[torch.Tensor]  # each 3×H×W in [0, 1]
-    blend: Sequence[float]
+    blend: Sequence[float] | None = None  # one weight >= 0 per image; None = equal weights
     scale: float = 1.0  # style longest side = scale × output longest side
 
 
@@ -159,6 +143,7 @@ def gatys_transfer(
     loss: PerceptualLoss,
     content: torch.Tensor | None,
     style: StyleTargets,
+    *,
     size: tuple[int, int],
     iterations: int | Sequence[int] = 500,
     num_scales: int = 1,
@@ -187,7 +172,7 @@ def gatys_transfer(
     """
     sizes = scale_sizes(size[0], size[1], num_scales)
     counts = iterations_per_scale(iterations, len(sizes))
-    blend = validate_blend(len(style.images), style.blend)
+    blend = style_blend(style)
     require_positive("style_scale", style.scale, allow_zero=False)
     image = initial_image(init, content, sizes[0], seed)
     history: list[float] = []
@@ -203,13 +188,31 @@ def gatys_transfer(
             callback = _colour_callback(on_step, index, scaled_content, original_colors)
         desc = f"scale {index + 1}/{len(sizes)} {hw[0]}×{hw[1]}"
         result = optimize_image(
-            objective, start, count, optimizer, lr, callback, desc, progress, range_weight
+            objective,
+            start,
+            iterations=count,
+            optimizer=optimizer,
+            lr=lr,
+            on_step=callback,
+            desc=desc,
+            progress=progress,
+            range_weight=range_weight,
         )
         image = result.image
         history.extend(result.history)
     if original_colors and content is not None:
         image = _keep_colours(image, resize(content, size=sizes[-1])[None])
     return OptimizeResult(image=image, history=history, loss=result.loss)
+
+
+def style_blend(style: StyleTargets) -> list[float]:
+    """``style.blend`` normalised to sum to 1 (:func:`stylenet.styles.normalize_weights`);
+    ``None`` = equal weights."""
+    count = len(style.images)
+    if count < 1:
+        raise ConfigError("at least one style image is needed: style=PATH or style=[a.jpg,b.jpg]")
+    weights = [1.0] * count if style.blend is None else style.blend
+    return normalize_weights(weights, num_styles=count, what="style_blend").tolist()
 
 
 def _scale_grams(

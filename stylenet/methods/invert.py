@@ -46,6 +46,7 @@ def invert_layer(
     vgg: VGGFeatures,
     image: torch.Tensor,
     layer: str,
+    *,
     iterations: int = 200,
     tv_weight: float = 1.0,
     tv_beta: float = 2.0,
@@ -61,7 +62,8 @@ def invert_layer(
     ``vgg`` must compute ``layer``. The noise start is uniform in [0, 1] with ``seed``.
     ``range_weight``: L-BFGS's penalty on pixels outside [0, 1] (relative, see
     :func:`~stylenet.methods.optimize.optimize_image`); it plays the part of Mahendran and
-    Vedaldi's bounded-range prior and cuts the deep layers' feature error 2–2.5× (BENCHMARKS).
+    Vedaldi's bounded-range prior and lowers the deep layers' feature error (docs/BENCHMARKS.md,
+    "L-BFGS range penalty").
     """
     with torch.no_grad():
         target = vgg(image)[layer].float()
@@ -71,13 +73,13 @@ def invert_layer(
     return optimize_image(
         objective,
         start,
-        iterations,
-        optimizer,
-        lr,
-        on_step,
-        f"inverting {layer}",
-        progress,
-        range_weight,
+        iterations=iterations,
+        optimizer=optimizer,
+        lr=lr,
+        on_step=on_step,
+        desc=f"inverting {layer}",
+        progress=progress,
+        range_weight=range_weight,
     )
 
 

@@ -2,17 +2,16 @@
 
 Shared by Gatys style transfer, texture synthesis and feature inversion. The image is a
 ``1×3×H×W`` tensor in [0, 1]. Adam steps are projected back into [0, 1]; L-BFGS runs
-unconstrained (clamping between its steps corrupts the curvature pairs and makes it diverge
-at 256 px, measured) and only the result is clamped.
+unconstrained (clamping between its steps corrupts the curvature pairs and makes it diverge)
+and only the result is clamped.
 
 Unconstrained, the L-BFGS iterate drifts out of [0, 1] over a long run and its clamped result
-gets worse although the loss the optimiser sees keeps falling (Gatys, 256 px: content + style
-of the clamped result 4.32e5 after 200 iterations, 4.34e5 after 500). ``range_weight`` adds a
+gets worse although the loss the optimiser sees keeps falling. ``range_weight`` adds a
 smooth penalty on the excess (:func:`~stylenet.losses.range_penalty`) that keeps the iterate
-in range without touching the curvature pairs (3.82e5 after 200; docs/BENCHMARKS.md). Its
-weight is relative to the start loss per pixel value, so it is equally stiff whatever the loss
-weights and image size: an absolute one too stiff for the loss makes L-BFGS without line
-search oscillate.
+in range without touching the curvature pairs (measurements: docs/BENCHMARKS.md, "L-BFGS
+range penalty"). Its weight is relative to the start loss per pixel value, so it is equally
+stiff whatever the loss weights and image size: an absolute one too stiff for the loss makes
+L-BFGS without line search oscillate.
 
 Neither optimiser is monotone, so the result is the iterate with the lowest loss seen, not
 merely the last one.
@@ -27,17 +26,16 @@ from dataclasses import dataclass, field
 import torch
 from tqdm import tqdm
 
-from stylenet.config import require_positive
 from stylenet.errors import ConfigError, StylenetError
 from stylenet.losses.range import range_penalty
+from stylenet.options import require_positive
 
 Objective = Callable[[torch.Tensor], dict[str, torch.Tensor]]
 StepCallback = Callable[[int, torch.Tensor], bool | None]
 OPTIMIZERS = ("lbfgs", "adam")
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
-# Measured at 256 px (BENCHMARKS): Gatys with starry_night keeps improving to 500 L-BFGS
-# iterations (5× stiffer was worse at every count); inversion of relu4_1/relu5_1 gets 2.2-2.5×
-# lower feature error (10× stiffer was worse).
+# Chosen from stiffer and softer settings for Gatys and feature inversion: docs/BENCHMARKS.md,
+# "L-BFGS range penalty".
 DEFAULT_RANGE_WEIGHT = 1.0e3
 
 
@@ -72,6 +70,7 @@ def make_optimizer(
 def optimize_image(
     objective: Objective,
     init: torch.Tensor,
+    *,
     iterations: int,
     optimizer: str = "lbfgs",
     lr: float | None = None,
@@ -110,7 +109,7 @@ def optimize_image(
 
     bar = tqdm(range(1, int(iterations) + 1), desc=desc, disable=not progress, leave=False)
     for step in bar:
-        opt.step(closure)
+        opt.step(closure)  # type: ignore[arg-type]  # torch types closures as -> float
         history.append(last_terms["total"])
         if optimizer == "adam":
             with torch.no_grad():

@@ -30,8 +30,9 @@ from stylenet.nn.model_files import load_weights, read_module, read_state_dict
 from stylenet.nn.vgg import VGGFeatures
 from stylenet.nn.vgg_weights import VGGWeights
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+Triple = tuple[float, float, float]
+IMAGENET_MEAN: Triple = (0.485, 0.456, 0.406)
+IMAGENET_STD: Triple = (0.229, 0.224, 0.225)
 MODEL_FILE_SUFFIXES = (".pt", ".pth", ".ts", ".jit", ".pt2", ".ptl", ".bin")
 INSTEAD = (
     "give classifier=<torchvision name> weights=<file saved with "
@@ -44,6 +45,9 @@ class ImageClassifier(nn.Module):
 
     ``forward(x: N×3×H×W) -> N×K`` logits; ``labels`` names the K classes when known.
     """
+
+    mean: torch.Tensor
+    std: torch.Tensor
 
     def __init__(
         self,
@@ -146,7 +150,7 @@ def load_classifier(
     return model.eval()
 
 
-def _normalization(name: str) -> tuple[tuple[float, ...] | None, tuple[float, ...] | None]:
+def _normalization(name: str) -> tuple[Triple | None, Triple | None]:
     if name == "imagenet":
         return IMAGENET_MEAN, IMAGENET_STD
     if name == "none":

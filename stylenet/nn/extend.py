@@ -11,6 +11,7 @@ from torch import nn
 from stylenet.errors import ConfigError
 from stylenet.nn.norms import ConditionalInstanceNorm2d, InstanceNorm
 from stylenet.nn.transformer import TransformerNet
+from stylenet.styles import MULTI_STYLE_NORM
 
 
 def _norm_rows(module: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
@@ -36,11 +37,11 @@ def add_styles(net: TransformerNet, count: int = 1) -> TransformerNet:
             f"styles can be added only to instance-norm networks, not norm={net.config['norm']}"
         )
     old_styles = _norm_rows(old_norms[0])[0].shape[0]
-    config = dict(net.config, norm="conditional_instance", num_styles=old_styles + count)
+    config = dict(net.config, norm=MULTI_STYLE_NORM, num_styles=old_styles + count)
     extended = TransformerNet(**config)
     conv_weights = {k: v for k, v in net.state_dict().items() if ".norm." not in f".{k}"}
     missing, _ = extended.load_state_dict(conv_weights, strict=False)
-    new_norms = _norm_layers(extended)
+    new_norms = _conditional_norms(extended)
     with torch.no_grad():
         for old, new in zip(old_norms, new_norms, strict=True):
             gamma, beta = _norm_rows(old)
@@ -55,9 +56,14 @@ def add_styles(net: TransformerNet, count: int = 1) -> TransformerNet:
 def train_only_styles(net: TransformerNet, styles: list[int]) -> None:
     """Freeze everything but the (γ, β) rows of ``styles``; other rows get zero gradients."""
     net.requires_grad_(False)
+    norms = _conditional_norms(net)
+    if not norms:
+        raise ConfigError(
+            "only the styles of a multi-style (conditional instance norm) network train"
+        )
     keep = torch.zeros(net.num_styles, 1)
     keep[styles] = 1.0
-    for norm in _norm_layers(net):
+    for norm in norms:
         for parameter in (norm.gamma, norm.beta):
             parameter.requires_grad_(True)
             parameter.register_hook(lambda grad, keep=keep: grad * keep.to(grad))
@@ -65,3 +71,7 @@ def train_only_styles(net: TransformerNet, styles: list[int]) -> None:
 
 def _norm_layers(net: TransformerNet) -> list[nn.Module]:
     return [m for m in net.modules() if isinstance(m, (ConditionalInstanceNorm2d, InstanceNorm))]
+
+
+def _conditional_norms(net: TransformerNet) -> list[ConditionalInstanceNorm2d]:
+    return [m for m in net.modules() if isinstance(m, ConditionalInstanceNorm2d)]

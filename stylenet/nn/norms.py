@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from stylenet.errors import ConfigError
+from stylenet.styles import MULTI_STYLE_NORM
 
 NormFactory = Callable[[int], nn.Module]
 
@@ -97,7 +98,7 @@ def norm_factory(kind: str, num_styles: int = 1) -> NormFactory:
     """``instance`` | ``conditional_instance`` | ``batch`` | ``none`` → ``channels -> module``."""
     if kind == "instance":
         return InstanceNorm
-    if kind == "conditional_instance":
+    if kind == MULTI_STYLE_NORM:
         return lambda channels: ConditionalInstanceNorm2d(channels, num_styles)
     if kind == "batch":
         return BatchNorm

@@ -13,13 +13,16 @@ Input and output: ``N×3×H×W`` RGB float in [0, 255]; ``style_weights``: ``N×
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from stylenet.errors import ConfigError
 from stylenet.nn.limits import MIN_SIDE as MIN_SIDE  # re-exported
-from stylenet.nn.norms import ConditionalInstanceNorm2d, NormFactory, norm_factory
+from stylenet.nn.norms import NormFactory, norm_factory
+from stylenet.styles import is_multi_style
 
 SIZE_MULTIPLE = 4  # two stride-2 downsamplings
 
@@ -96,7 +99,7 @@ class TransformerNet(nn.Module):
             raise ConfigError(f"model.upsample must be nearest or bilinear, got {upsample!r}")
         if outer_kernel < 1 or outer_kernel % 2 == 0:
             raise ConfigError(f"model.outer_kernel must be odd and >= 1, got {outer_kernel}")
-        self.config = {
+        self.config: dict[str, Any] = {
             "width": float(width),
             "num_res_blocks": int(num_res_blocks),
             "norm": norm,
@@ -104,7 +107,7 @@ class TransformerNet(nn.Module):
             "upsample": upsample,
             "outer_kernel": int(outer_kernel),
         }
-        self.num_styles = int(num_styles) if norm == "conditional_instance" else 1
+        self.num_styles = int(num_styles) if is_multi_style(norm=norm) else 1
         make_norm = norm_factory(norm, self.num_styles)
         c1, c2, c3 = (max(1, round(c * width)) for c in (32, 64, 128))
         self.encoder = nn.ModuleList(
@@ -125,7 +128,8 @@ class TransformerNet(nn.Module):
 
     @property
     def is_multi_style(self) -> bool:
-        return any(isinstance(m, ConditionalInstanceNorm2d) for m in self.modules())
+        """Whether ``forward`` takes ``style_weights`` (:func:`stylenet.styles.is_multi_style`)."""
+        return is_multi_style(norm=str(self.config["norm"]))
 
     def forward(
         self, image: torch.Tensor, style_weights: torch.Tensor | None = None

@@ -32,6 +32,9 @@ class FrozenConv3x3(nn.Module):
 
     padding = 1
 
+    weight: torch.Tensor
+    bias: torch.Tensor
+
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
         super().__init__()
         self.register_buffer("weight", weight.detach().clone(), persistent=False)
@@ -52,6 +55,9 @@ class VGGFeatures(nn.Module):
 
     ``forward(x: N×3×H×W RGB [0, 1]) -> {layer: N×C×h×w}``.
     """
+
+    inv_std: torch.Tensor
+    mean_scaled: torch.Tensor
 
     def __init__(
         self,

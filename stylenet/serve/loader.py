@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from stylenet.errors import ModelFileError
 from stylenet.extras import require_training_extra
+from stylenet.model_card import ModelCard, card_path
 from stylenet.resources import shipped_models_dir
 from stylenet.serve.stylizer import Stylizer
 
@@ -54,18 +54,15 @@ def shipped_models() -> list[str]:
 def describe_shipped(name: str) -> str:
     """One line about shipped model ``name`` from its model card: name, network, training
     steps, file size and styles (``(no model card)`` if the card is missing or unreadable)."""
-    card_file = shipped_models_dir() / f"{name}.json"
     try:
-        card = json.loads(card_file.read_text(encoding="utf-8"))
-        styles = [str(s) for s in card["styles"]]
-        model = card.get("model", {})
-        steps = card.get("facts", {}).get("steps", "?")
-        size_mb = float(card["file_size"]) / 1e6
-    except (OSError, ValueError, KeyError, TypeError):
+        card = ModelCard.read(card_path(shipped_models_dir() / f"{name}.onnx"))
+    except ModelFileError:
         return f"{name:<18} (no model card)"
+    styles, model = card.styles, card.model
+    steps = "?" if card.steps is None else card.steps
     what = styles[0] if len(styles) == 1 else f"{len(styles)} styles: {', '.join(styles)}"
     network = f"width {model.get('width', '?')}, {model.get('num_res_blocks', '?')} res blocks"
-    return f"{name:<18} {network:<24} {steps:>5} steps {size_mb:5.1f} MB  {what}"
+    return f"{name:<18} {network:<24} {steps:>5} steps {card.file_size / 1e6:5.1f} MB  {what}"
 
 
 def resolve_model(model: str | os.PathLike[str]) -> Path:

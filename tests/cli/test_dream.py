@@ -11,7 +11,7 @@ from PIL import Image
 from stylenet.cli.dream import run
 from stylenet.config import config_dir
 from stylenet.errors import ConfigError, ImageError
-from tests.conftest import cli_error_line
+from tests.helpers.cli import cli_error_line
 
 
 def config(*overrides: str):

@@ -14,7 +14,7 @@ from torch import nn
 from stylenet.cli.fool import run
 from stylenet.config import config_dir
 from stylenet.errors import ConfigError
-from tests.conftest import cli_error_line
+from tests.helpers.cli import cli_error_line
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from PIL import Image
 from stylenet.cli.gatys import run
 from stylenet.config import config_dir
 from stylenet.errors import ConfigError, ImageError
-from tests.conftest import cli_error_line, synthetic_rgb
+from tests.helpers.cli import cli_error_line
+from tests.helpers.images import synthetic_rgb
 
 
 def config(*overrides: str):

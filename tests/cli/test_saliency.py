@@ -11,7 +11,7 @@ from PIL import Image
 from stylenet.cli.saliency import METHODS, run
 from stylenet.config import config_dir
 from stylenet.errors import ConfigError
-from tests.conftest import cli_error_line
+from tests.helpers.cli import cli_error_line
 
 
 def config(*overrides: str):

@@ -17,7 +17,8 @@ from stylenet.data.image_files import read_array
 from stylenet.errors import CheckpointError, ConfigError, ImageError, ModelFileError
 from stylenet.export.onnx import export_onnx
 from stylenet.nn.transformer import TransformerNet
-from tests.conftest import cli_error_line, synthetic_rgb
+from tests.helpers.cli import cli_error_line
+from tests.helpers.images import synthetic_rgb
 from tests.serve.clips import read_clip, static_clip, write_clip
 
 STYLES = ["starry_night", "wave", "udnie", "the_scream"]

@@ -11,7 +11,8 @@ from stylenet.cli.train import run
 from stylenet.config import train_config_dir
 from stylenet.errors import ConfigError, ImageError
 from stylenet.nn.checkpoint import load_transformer, read_checkpoint
-from tests.conftest import cli_error_line, synthetic_rgb
+from tests.helpers.cli import cli_error_line
+from tests.helpers.images import synthetic_rgb
 
 
 @pytest.fixture

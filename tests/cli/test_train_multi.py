@@ -11,7 +11,7 @@ from stylenet.cli.train import run
 from stylenet.config import train_config_dir
 from stylenet.errors import ConfigError
 from stylenet.nn.checkpoint import load_transformer
-from tests.conftest import synthetic_rgb
+from tests.helpers.images import synthetic_rgb
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from stylenet.cli.webcam import run, summary
 from stylenet.config import serve_config_dir
 from stylenet.errors import ConfigError, VideoError
 from stylenet.nn.transformer import TransformerNet
-from tests.conftest import cli_error_line
+from tests.helpers.cli import cli_error_line
 from tests.serve.clips import read_clip, static_clip, write_clip
 
 

@@ -10,8 +10,8 @@ from hydra import compose, initialize_config_dir
 from stylenet.cli.export import run
 from stylenet.config import serve_config_dir
 from stylenet.errors import CheckpointError, ConfigError
-from tests.conftest import cli_error_line
-from tests.export.conftest import STYLES, multi_style_net
+from tests.helpers.cli import cli_error_line
+from tests.helpers.networks import STYLES, multi_style_net
 
 
 def config(*overrides: str):

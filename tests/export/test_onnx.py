@@ -13,7 +13,7 @@ from stylenet.export.contract import OPSET, STYLES_KEY
 from stylenet.export.onnx import FP32_TOLERANCE, export_onnx, verify_parity
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.serve.runtime import OnnxStylizer
-from tests.export.conftest import FACTS, STYLES, tiny_net
+from tests.helpers.networks import FACTS, STYLES, tiny_net
 
 
 def test_parity_at_odd_sizes_and_batch_3(single) -> None:

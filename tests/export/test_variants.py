@@ -15,7 +15,7 @@ from stylenet.export.card import sha256
 from stylenet.export.variants import check_variants, variant_path
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.serve.runtime import OnnxStylizer
-from tests.export.conftest import FACTS, tiny_net
+from tests.helpers.networks import FACTS, tiny_net
 
 
 @pytest.fixture(scope="module")

@@ -35,11 +35,19 @@ def test_overfits_a_fixed_batch() -> None:
 
 def test_gradients_reach_the_network_but_not_vgg() -> None:
     module = make_module()
+    vgg_before = {name: b.clone() for name, b in module.loss.vgg.named_buffers()}
+    assert vgg_before, "the VGG weights are buffers of the loss network"
+    optimizer = module.configure_optimizers()
     terms, stylized = module.compute_loss(torch.rand(2, 3, 36, 36), None)
     terms.total.mean().backward()
+    optimizer.step()
     assert stylized.shape == (2, 3, 36, 36)
     assert all(p.grad is not None for p in module.net.parameters())
-    assert not any(p.requires_grad for p in module.loss.parameters())
+    optimised = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    assert optimised == {id(p) for p in module.net.parameters()}
+    for name, buffer in module.loss.vgg.named_buffers():
+        assert not buffer.requires_grad and buffer.grad is None
+        torch.testing.assert_close(buffer, vgg_before[name], rtol=0, atol=0)
 
 
 def test_multi_style_draws_one_hot_rows_from_the_training_styles() -> None:

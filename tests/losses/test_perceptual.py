@@ -5,6 +5,7 @@ import torch
 
 from stylenet.errors import ConfigError
 from stylenet.losses import PerceptualLoss, gram_matrix, mix_grams
+from tests.helpers.devices import requires_cuda
 
 
 def make_loss(**overrides) -> PerceptualLoss:
@@ -47,7 +48,9 @@ def test_per_image_style_weights_select_targets() -> None:
     loss.set_styles([a, b])
     batch = torch.stack([a, b])
     one_hot = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    assert torch.allclose(loss(batch, None, one_hot).style, torch.zeros(2), atol=1e-8)
+    torch.testing.assert_close(
+        loss(batch, None, one_hot).style, torch.zeros(2), atol=1e-8, rtol=1e-5
+    )
     swapped = loss(batch, None, one_hot.flip(0)).style
     assert (swapped > 1e-6).all()
 
@@ -59,14 +62,14 @@ def test_mixed_targets_equal_mix_of_grams() -> None:
     loss.set_styles([a, b])
     targets = loss.target_grams(torch.tensor([[0.7, 0.3]]), batch=1)
     for layer in loss.style_layers:
-        assert torch.allclose(targets[layer][0], mixed[layer], atol=1e-6)
+        torch.testing.assert_close(targets[layer][0], mixed[layer], atol=1e-6, rtol=1e-5)
 
 
 def test_style_grams_match_gram_of_features() -> None:
     loss = make_loss()
     style = torch.rand(1, 3, 32, 32)
     grams = loss.style_grams(style)
-    assert torch.allclose(grams["relu1_1"], gram_matrix(loss.vgg(style)["relu1_1"])[0])
+    torch.testing.assert_close(grams["relu1_1"], gram_matrix(loss.vgg(style)["relu1_1"])[0])
 
 
 def test_texture_mode_has_no_content_term() -> None:
@@ -83,3 +86,22 @@ def test_bad_values_raise_config_errors() -> None:
         make_loss(style_layers={"relu1_1": "heavy"})
     with pytest.raises(ConfigError):
         make_loss().set_styles([])
+
+
+@requires_cuda
+def test_loss_on_cuda_matches_cpu() -> None:
+    loss = make_loss()
+    style, content, output = (
+        torch.rand(3, 32, 32),
+        torch.rand(2, 3, 32, 32),
+        torch.rand(2, 3, 32, 32),
+    )
+    loss.set_styles([style])
+    expected = loss(output, content)
+    gpu = loss.to("cuda")
+    gpu.set_styles([style.cuda()])
+    got = gpu(output.cuda(), content.cuda())
+    for name in ("content", "style", "tv"):
+        torch.testing.assert_close(
+            getattr(got, name).cpu(), getattr(expected, name), rtol=1e-3, atol=1e-6
+        )

@@ -14,9 +14,9 @@ from stylenet.methods.gatys import (
     build_loss_network,
     dream_loss,
     gatys_transfer,
-    validate_blend,
+    style_blend,
 )
-from tests.conftest import synthetic_rgb
+from tests.helpers.images import synthetic_rgb
 
 CONTENT_LAYERS = {"relu2_1": 1.0}
 STYLE_LAYERS = {"relu1_1": 1.0, "relu2_1": 1.0}
@@ -41,7 +41,13 @@ def style() -> StyleTargets:
 def test_loss_falls_below_half_in_a_few_iterations(optimizer: str) -> None:
     iterations = 8 if optimizer == "lbfgs" else 25
     result = gatys_transfer(
-        make_loss(), image(), style(), (40, 48), iterations, optimizer=optimizer, progress=False
+        make_loss(),
+        image(),
+        style(),
+        size=(40, 48),
+        iterations=iterations,
+        optimizer=optimizer,
+        progress=False,
     )
     assert result.image.shape == (1, 3, 40, 48)
     assert len(result.history) == iterations
@@ -52,21 +58,31 @@ def test_loss_falls_below_half_in_a_few_iterations(optimizer: str) -> None:
 
 def test_bf16_autocast_still_optimises() -> None:
     result = gatys_transfer(
-        make_loss(), image(), style(), (40, 48), 8, dtype=torch.bfloat16, progress=False
+        make_loss(),
+        image(),
+        style(),
+        size=(40, 48),
+        iterations=8,
+        dtype=torch.bfloat16,
+        progress=False,
     )
     assert result.image.dtype == torch.float32
     assert result.history[-1] < 0.5 * result.history[0]
 
 
 def test_texture_synthesis_from_noise_any_size() -> None:
-    result = gatys_transfer(make_loss(), None, style(), (36, 60), 8, init="noise", progress=False)
+    result = gatys_transfer(
+        make_loss(), None, style(), size=(36, 60), iterations=8, init="noise", progress=False
+    )
     assert result.image.shape == (1, 3, 36, 60)
     assert result.history[-1] < 0.5 * result.history[0]
 
 
 def test_texture_needs_noise_or_an_image_to_start() -> None:
     with pytest.raises(ConfigError, match="init=content needs a content image"):
-        gatys_transfer(make_loss(), None, style(), (32, 32), 1, init="content", progress=False)
+        gatys_transfer(
+            make_loss(), None, style(), size=(32, 32), iterations=1, init="content", progress=False
+        )
 
 
 def test_coarse_to_fine_runs_every_scale_and_reports_steps() -> None:
@@ -75,7 +91,7 @@ def test_coarse_to_fine_runs_every_scale_and_reports_steps() -> None:
         make_loss(),
         image(64, 96),
         style(),
-        (64, 96),
+        size=(64, 96),
         iterations=[3, 2],
         num_scales=2,
         on_step=lambda s, i, im: seen.append((s, i, tuple(im.shape))),
@@ -87,14 +103,17 @@ def test_coarse_to_fine_runs_every_scale_and_reports_steps() -> None:
 
 
 def test_blend_weights_are_validated_and_normalised() -> None:
-    assert validate_blend(2, [3, 1]) == [0.75, 0.25]
-    assert validate_blend(3, None) == pytest.approx([1 / 3] * 3)
+    two, three = [image(), image()], [image()] * 3
+    assert style_blend(StyleTargets(two, [3, 1])) == [0.75, 0.25]
+    assert style_blend(StyleTargets(three)) == pytest.approx([1 / 3] * 3)
     with pytest.raises(ConfigError, match="style_blend has 1 weight"):
-        validate_blend(2, [1.0])
+        style_blend(StyleTargets(two, [1.0]))
     with pytest.raises(ConfigError, match=">= 0 and not all zero"):
-        validate_blend(2, [1.0, -0.5])
+        style_blend(StyleTargets(two, [1.0, -0.5]))
     with pytest.raises(ConfigError, match="not all zero"):
-        validate_blend(2, [0, 0])
+        style_blend(StyleTargets(two, [0, 0]))
+    with pytest.raises(ConfigError, match="at least one style image"):
+        style_blend(StyleTargets([]))
 
 
 def test_blended_grams_are_the_weighted_mix() -> None:
@@ -104,14 +123,20 @@ def test_blended_grams_are_the_weighted_mix() -> None:
     feats_a, feats_b = loss.vgg(a[None]), loss.vgg(b[None])
     for layer in STYLE_LAYERS:
         expected = 0.7 * gram_matrix(feats_a[layer])[0] + 0.3 * gram_matrix(feats_b[layer])[0]
-        assert torch.allclose(mixed[layer], expected, rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(mixed[layer], expected, rtol=1e-4, atol=1e-6)
 
 
 def test_original_colors_keeps_the_photo_chroma() -> None:
     content = image()
     runs = {
         keep: gatys_transfer(
-            make_loss(), content, style(), (40, 48), 6, original_colors=keep, progress=False
+            make_loss(),
+            content,
+            style(),
+            size=(40, 48),
+            iterations=6,
+            original_colors=keep,
+            progress=False,
         ).image
         for keep in (False, True)
     }
@@ -133,8 +158,8 @@ def test_dream_term_raises_the_layer_energy() -> None:
             loss,
             content,
             style(),
-            (40, 48),
-            6,
+            size=(40, 48),
+            iterations=6,
             dream_layer="relu3_1",
             dream_weight=weight,
             progress=False,
@@ -158,4 +183,4 @@ def test_objective_reports_each_term_once() -> None:
 def test_style_scale_must_be_positive() -> None:
     bad = StyleTargets(style().images, [1.0], scale=0.0)
     with pytest.raises(ConfigError, match="style_scale must be > 0"):
-        gatys_transfer(make_loss(), image(), bad, (40, 48), 1, progress=False)
+        gatys_transfer(make_loss(), image(), bad, size=(40, 48), iterations=1, progress=False)

@@ -6,7 +6,7 @@ import torch
 
 from stylenet.methods.invert import invert_layer, labelled_strip
 from stylenet.nn.vgg import VGGFeatures
-from tests.conftest import synthetic_rgb
+from tests.helpers.images import synthetic_rgb
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:

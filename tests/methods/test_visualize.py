@@ -30,7 +30,7 @@ def test_class_visualization_raises_the_class_score() -> None:
 
 def test_gaussian_blur_keeps_constants_and_smooths_noise() -> None:
     flat = torch.full((1, 3, 10, 12), 0.3)
-    assert torch.allclose(gaussian_blur(flat, 1.0), flat)
+    torch.testing.assert_close(gaussian_blur(flat, 1.0), flat)
     noise = torch.rand(1, 3, 16, 16)
     assert gaussian_blur(noise, 1.0).std() < noise.std()
     assert gaussian_blur(noise, 1.0).shape == noise.shape
@@ -40,7 +40,7 @@ def test_regularizers_decay_and_clip() -> None:
     x = torch.rand(1, 3, 8, 8)
     grad = torch.randn(1, 3, 8, 8)
     decayed = _regularize(x, grad, Regularizers(l2_decay=0.5, blur_every=0, jitter=0), step=0)
-    assert torch.allclose(decayed - 0.5, (x - 0.5) * 0.5)
+    torch.testing.assert_close(decayed - 0.5, (x - 0.5) * 0.5)
     clipped = _regularize(
         x, grad, Regularizers(l2_decay=0.0, blur_every=0, norm_pct=50, jitter=0), step=0
     )

@@ -36,8 +36,8 @@ def test_vgg_channels_match_vgg_features(pooling: str) -> None:
     model = VGGChannels(vgg, "relu2_1")
     x = torch.rand(2, 3, 32, 32)
     expected = vgg(x)["relu2_1"]
-    assert torch.allclose(model.features(x), expected)
-    assert torch.allclose(model(x), expected.mean(dim=(2, 3)))
+    torch.testing.assert_close(model.features(x), expected)
+    torch.testing.assert_close(model(x), expected.mean(dim=(2, 3)))
     assert find_module(model, "relu1_2") is model.relus["relu1_2"]
     with pytest.raises(ConfigError, match="relu1_1"):
         find_module(model, "relu5_1")
@@ -75,7 +75,7 @@ def test_torchvision_weights_from_the_hub_cache(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     model = load_classifier("squeezenet1_1")
     x = torch.rand(1, 3, 64, 64)
-    assert torch.allclose(model(x), ImageClassifier(reference)(x), atol=1e-5)
+    torch.testing.assert_close(model(x), ImageClassifier(reference)(x), atol=1e-5, rtol=1e-5)
     assert label_of(model, 207) == "207 (golden retriever)"
 
 
@@ -85,7 +85,7 @@ def test_saved_modules_of_torch_nn_layers(tmp_path: Path) -> None:
     pickled = tmp_path / "net.pt"
     torch.save(net, pickled)
     model = load_classifier(str(pickled), normalize="none")
-    assert torch.allclose(model(x), net(x), atol=1e-6)
+    torch.testing.assert_close(model(x), net(x), atol=1e-6, rtol=1e-5)
     imagenet = load_classifier(str(pickled))
     assert not torch.allclose(imagenet(x), net(x))
 
@@ -164,7 +164,7 @@ def test_hooks_capture_without_changing_the_model() -> None:
         out = net(x)
     assert torch.equal(out, before) and seen[0].shape == (1, 4, 8, 8)
     features = layer_function(ImageClassifier(net, None, None), "0")
-    assert torch.allclose(features(x), net[0](x))
+    torch.testing.assert_close(features(x), net[0](x))
     assert torch.equal(net(x), before)
 
 

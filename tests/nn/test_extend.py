@@ -61,3 +61,8 @@ def test_bad_count() -> None:
         add_styles(TransformerNet(0.125, 1), 0)
     with pytest.raises(ConfigError):
         add_styles(TransformerNet(0.125, 1, norm="batch"), 1)
+
+
+def test_only_multi_style_networks_train_single_styles() -> None:
+    with pytest.raises(ConfigError, match="multi-style"):
+        train_only_styles(TransformerNet(0.125, 1), [0])

@@ -5,6 +5,7 @@ import torch
 
 from stylenet.errors import ConfigError
 from stylenet.nn.transformer import TransformerNet, count_parameters
+from tests.helpers.devices import requires_cuda
 
 
 def tiny(**kwargs) -> TransformerNet:
@@ -71,3 +72,16 @@ def test_outer_kernel_option_keeps_sizes_and_defaults_to_the_paper() -> None:
     assert net(torch.rand(1, 3, 33, 47) * 255).shape == (1, 3, 33, 47)
     with pytest.raises(ConfigError, match="outer_kernel"):
         tiny(outer_kernel=4)
+
+
+@requires_cuda
+def test_bf16_autocast_on_cuda_stays_close_to_fp32_cpu() -> None:
+    net = tiny(norm="conditional_instance", num_styles=2).eval()
+    image, weights = 255 * torch.rand(2, 3, 40, 52), torch.tensor([[1.0, 0.0], [0.3, 0.7]])
+    with torch.no_grad():
+        expected = net(image, weights)
+        gpu = net.to("cuda")
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            got = gpu(image.cuda(), weights.cuda()).float().cpu()
+    assert got.shape == expected.shape
+    assert (got - expected).abs().mean() < 2.0  # bf16 keeps ~3 significant digits, 0-255 scale

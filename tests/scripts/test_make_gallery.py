@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from stylenet.nn.transformer import TransformerNet
-from tests.conftest import load_script
+from tests.helpers.scripts import load_script
 
 make_gallery = load_script("make_gallery")
 

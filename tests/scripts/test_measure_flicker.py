@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.conftest import load_script
+from tests.helpers.scripts import load_script
 
 measure_flicker = load_script("measure_flicker")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import torch
 
 from stylenet.losses import PerceptualLoss
-from tests.conftest import load_script
+from tests.helpers.scripts import load_script
 
 measure = load_script("measure_range_penalty")
 

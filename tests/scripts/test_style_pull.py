@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from stylenet.losses import PerceptualLoss
-from tests.conftest import load_script
+from tests.helpers.scripts import load_script
 
 style_pull = load_script("style_pull")
 

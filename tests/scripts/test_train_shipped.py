@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import load_script
+from tests.helpers.scripts import load_script
 
 train_shipped = load_script("train_shipped")
 

@@ -10,7 +10,7 @@ import numpy as np
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.nn.transformer import TransformerNet
 from stylenet.serve.torch_backend import TorchStylizer
-from tests.conftest import synthetic_rgb
+from tests.helpers.images import synthetic_rgb
 
 OBJECT_BGR = (40, 40, 230)
 

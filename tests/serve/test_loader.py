@@ -8,8 +8,10 @@ import pytest
 
 from stylenet.errors import ModelFileError
 from stylenet.export.onnx import export_onnx
+from stylenet.model_card import ModelCard, card_path
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.nn.transformer import TransformerNet
+from stylenet.resources import shipped_models_dir
 from stylenet.serve import loader
 
 
@@ -40,9 +42,12 @@ def test_unknown_suffix(tmp_path: Path) -> None:
 
 
 def test_shipped_models_are_described_from_their_cards(shipped: Path) -> None:
-    card = {"styles": ["a", "b"], "model": {"width": 0.25, "num_res_blocks": 3}}
+    card = ModelCard.read(card_path(shipped_models_dir() / "multi_style.onnx")).to_dict()
+    card |= {"styles": ["a", "b"], "model": {"width": 0.25, "num_res_blocks": 3}}
     card |= {"facts": {"steps": 2000}, "file_size": 1_700_000}
     (shipped / "multi.json").write_text(json.dumps(card))
+    (shipped / "partial.json").write_text(json.dumps({"styles": ["a"], "file_size": 1}))
+    assert loader.describe_shipped("partial").endswith("(no model card)")
     line = loader.describe_shipped("multi")
     assert line.startswith("multi ") and "width 0.25, 3 res blocks" in line
     assert " 2000 steps " in line and "1.7 MB" in line and line.endswith("2 styles: a, b")

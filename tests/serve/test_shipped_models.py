@@ -13,7 +13,7 @@ from stylenet.export.card import card_path, sha256
 from stylenet.serve.loader import load_stylizer, shipped_models
 from stylenet.serve.pipeline import stylize_array
 from stylenet.styles import one_hot
-from tests.conftest import synthetic_rgb
+from tests.helpers.images import synthetic_rgb
 
 SIZE_BUDGET = 60 * 2**20
 CARD_FACTS = {"style_images", "steps", "image_size", "content_weight", "style_weight", "tv_weight"}

@@ -4,15 +4,16 @@ import pytest
 import torch
 from torch import nn
 
-from stylenet.losses import PerceptualLoss
-from stylenet.methods.fast_vs_gatys import (
+from stylenet.eval.fast_vs_gatys import (
     VGG_MEAN_PIXEL,
     Comparison,
     compare,
     gatys_curve,
     loss_terms,
     noise_start,
+    report,
 )
+from stylenet.losses import PerceptualLoss
 
 
 def tiny_loss() -> PerceptualLoss:
@@ -40,6 +41,7 @@ def test_the_photo_itself_has_no_content_loss() -> None:
     assert content == pytest.approx(0.0, abs=1e-6) and style > 0
 
 
+@pytest.mark.slow
 def test_gatys_curve_falls_and_stops_at_the_threshold() -> None:
     loss, photo = tiny_loss(), torch.rand(1, 3, 32, 40)
     losses, seconds = gatys_curve(loss, photo, (1, 3, 6))
@@ -50,6 +52,7 @@ def test_gatys_curve_falls_and_stops_at_the_threshold() -> None:
     assert stopped[3] == pytest.approx(losses[3], rel=1e-4)
 
 
+@pytest.mark.slow
 def test_compare_records_per_photo_matches() -> None:
     with torch.no_grad():
         stylizer = blur_stylizer()
@@ -82,3 +85,11 @@ def test_gatys_from_noise_starts_far_behind_the_photo() -> None:
         stylizer = blur_stylizer()
     with pytest.raises(ValueError, match="start must be"):
         compare(lambda b: stylizer(b), [photo[0]], loss, iterations=(1,), start="grey")
+
+
+def test_report_names_the_match_and_the_speedup() -> None:
+    matched = report(Comparison(1.5, 0.5, 0.01, {10: 3.0, 25: 1.5}, {10: 1.0, 25: 2.0}, [25]))
+    assert "| fast model | 2 | 0.010 |" in matched and "| Gatys 25 it | 1.5 | 2.00 |" in matched
+    assert matched.endswith("matched by Gatys at 25 iterations; speedup 200×")
+    unmatched = report(Comparison(0.1, 0.0, 1.0, {10: 3.0}, {10: 1.0}, [None]))
+    assert unmatched.endswith("did not reach the fast model's loss in 10 it.")

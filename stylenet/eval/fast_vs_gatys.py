@@ -110,13 +110,12 @@ def gatys_curve(
     optimize_image(
         objective,
         content if init is None else init,
-        max(iterations),
-        "lbfgs",
-        None,
-        record,
-        "gatys",
-        False,
-        DEFAULT_RANGE_WEIGHT,
+        iterations=max(iterations),
+        optimizer="lbfgs",
+        on_step=record,
+        desc="gatys",
+        progress=False,
+        range_weight=DEFAULT_RANGE_WEIGHT,
     )
     return losses, seconds
 
@@ -176,3 +175,23 @@ def compare(
             result.gatys_loss[k] = statistics.mean(c[0][k] for c in curves)
             result.gatys_seconds[k] = statistics.median(c[1][k] for c in curves)
     return result
+
+
+def report(result: Comparison) -> str:
+    """A Markdown table plus the match/speedup line."""
+    lines = ["| method | content+style loss | seconds/image |", "|---|---|---|"]
+    lines.append(f"| fast model | {result.fast_loss:.4g} | {result.fast_seconds:.3f} |")
+    for k, v in result.gatys_loss.items():
+        lines.append(f"| Gatys {k} it | {v:.4g} | {result.gatys_seconds[k]:.2f} |")
+    lines.append(
+        f"\nfast model: content {result.fast_content:.4g}, style {result.fast_style:.4g}; "
+        f"per photo, Gatys matches it at {result.photo_matches} iterations"
+    )
+    match = result.matching_iterations()
+    if match is None:
+        lines.append(f"Gatys did not reach the fast model's loss in {max(result.gatys_loss)} it.")
+    else:
+        lines.append(
+            f"mean fast loss matched by Gatys at {match} iterations; speedup {result.speedup():.0f}×"
+        )
+    return "\n".join(lines)
