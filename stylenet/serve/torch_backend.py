@@ -14,7 +14,6 @@ import torch
 
 from stylenet.devices import autocast_dtype, resolve_device
 from stylenet.nn.checkpoint import ModelInfo, load_transformer
-from stylenet.nn.limits import MIN_SIDE
 from stylenet.nn.transformer import TransformerNet
 from stylenet.serve.stylizer import check_batch, weight_rows
 
@@ -45,7 +44,7 @@ class TorchStylizer:
 
     def __call__(self, images: np.ndarray, style_weights: np.ndarray | None = None) -> np.ndarray:
         """``N×3×H×W`` float32 [0, 255] (+ ``N×S`` or ``1×S``) → ``N×3×H×W`` float32 [0, 255]."""
-        batch = check_batch(images, MIN_SIDE)
+        batch = check_batch(images, 1)  # the network pads what it needs; ONNX keeps >= 32
         x = torch.from_numpy(batch).to(self.device)
         weights = None
         if self.net.is_multi_style:
