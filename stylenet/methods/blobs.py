@@ -18,6 +18,8 @@ Two measures:
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -60,7 +62,7 @@ def blob_mask(
     return (out > threshold) & (source < photo_threshold)
 
 
-def blob_score(stylized: torch.Tensor, photo: torch.Tensor, **options: float) -> torch.Tensor:
+def blob_score(stylized: torch.Tensor, photo: torch.Tensor, **options: Any) -> torch.Tensor:
     """``N`` fractions in [0, 1]: the share of each image's pooled pixels in :func:`blob_mask`
     (keyword options as there)."""
     return blob_mask(stylized, photo, **options).flatten(1).float().mean(dim=1)
