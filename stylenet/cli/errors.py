@@ -33,7 +33,9 @@ def exit_on_error(run: Callable[..., T], *args: object, **kwargs: object) -> T:
     ``SystemExit`` passes through Hydra's own exception handling, so no traceback is shown.
     """
     try:
-        return run(*args, **kwargs)
+        result = run(*args, **kwargs)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
+        return result
     except StylenetError as error:
         if debugging():
             raise
@@ -48,3 +50,9 @@ def exit_on_error(run: Callable[..., T], *args: object, **kwargs: object) -> T:
     except KeyboardInterrupt as error:
         print("stylenet: interrupted", file=sys.stderr)
         raise SystemExit(EXIT_INTERRUPTED) from error
+    except BrokenPipeError as error:
+        # The reader closed the pipe early (`stylenet-stylize list=true | head -1`): nothing is
+        # wrong with the run. Point stdout at /dev/null so the exit flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(0) from error
