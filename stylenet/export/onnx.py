@@ -4,6 +4,10 @@ The public ``torch.onnx.export`` with the ``torch.export``-based exporter (``dyn
 the pinned :data:`~stylenet.export.contract.OPSET`: it gives a compact graph (about a quarter
 of the TorchScript exporter's nodes) whose batch, height and width are symbolic, including the
 pad-to-a-multiple-of-4 and crop-back arithmetic, so odd sizes work.
+
+Format 2 (:mod:`stylenet.export.contract`): the graph also returns ``observed_statistics`` and
+takes an optional ``statistics`` input whose default (an initializer of one NaN row, which
+ONNX lets a caller override) means plain instance norm.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from stylenet.export.contract import (
     MIN_IMAGE_SIDE,
     OPSET,
     OUTPUT,
+    STATISTICS_INPUT,
+    STATISTICS_OUTPUT,
     WEIGHTS_INPUT,
     metadata_props,
 )
@@ -60,13 +66,23 @@ def to_onnx_model(net: TransformerNet, info: ModelInfo) -> onnx.ModelProto:
     """The checked in-memory ONNX model of ``net`` (see :func:`export_onnx`)."""
     _check_styles(net, info)
     module = copy.deepcopy(net).cpu().float().eval()
+    channels = module.statistics_channels()
     args, names, shapes = _example_inputs(module)
+    outputs = [OUTPUT]
+    exported: torch.nn.Module = module
+    if channels:
+        exported = (TwoStageMulti if module.is_multi_style else TwoStage)(module)
+        size = 2 * sum(channels)
+        args = (*args, torch.full((_EXAMPLE_BATCH, size), float("nan")))
+        names = [*names, STATISTICS_INPUT]
+        shapes = {**shapes, STATISTICS_INPUT: {0: shapes[IMAGE_INPUT][0]}}
+        outputs = [OUTPUT, STATISTICS_OUTPUT]
     with torch.no_grad(), quiet():
         program = torch.onnx.export(
-            module,
+            exported,
             args,
             input_names=names,
-            output_names=[OUTPUT],
+            output_names=outputs,
             opset_version=OPSET,
             dynamo=True,
             dynamic_shapes=shapes,
@@ -77,7 +93,9 @@ def to_onnx_model(net: TransformerNet, info: ModelInfo) -> onnx.ModelProto:
         raise ModelFileError("torch.onnx.export returned no ONNX program; update torch")
     model = program.model_proto
     _tidy(model)
-    props = metadata_props(info.styles, info.facts, dict(module.config))
+    if channels:
+        _default_statistics(model, 2 * sum(channels))
+    props = metadata_props(info.styles, info.facts, dict(module.config), channels)
     onnx.helper.set_model_props(model, props)
     onnx.checker.check_model(model, full_check=True)
     return model
@@ -89,6 +107,41 @@ def save_model(model: onnx.ModelProto, path: str | os.PathLike[str]) -> Path:
     with atomic_path(target) as tmp:
         onnx.save_model(model, tmp, save_as_external_data=False)
     return target
+
+
+class TwoStage(torch.nn.Module):
+    """``(image, statistics) -> (stylized, observed_statistics)``: the exported graph."""
+
+    def __init__(self, net: TransformerNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(
+        self, image: torch.Tensor, statistics: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.net.forward_statistics(image, None, statistics)
+
+
+class TwoStageMulti(TwoStage):
+    """``(image, style_weights, statistics) -> (stylized, observed_statistics)``."""
+
+    def forward(  # type: ignore[override]
+        self, image: torch.Tensor, style_weights: torch.Tensor, statistics: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.net.forward_statistics(image, style_weights, statistics)
+
+
+def _default_statistics(model: onnx.ModelProto, size: int) -> None:
+    """Make the ``statistics`` input optional: an initializer of the same name (one NaN row)
+    is its default value, overridden whenever a caller feeds the input."""
+    # the exporter's intermediate shapes tie the statistics' rows to N; drop them so ONNX
+    # Runtime infers shapes itself and the one-row default broadcasts over the batch
+    del model.graph.value_info[:]
+    default = np.full((1, size), np.nan, dtype=np.float32)
+    model.graph.initializer.append(onnx.numpy_helper.from_array(default, STATISTICS_INPUT))
+    for value in model.graph.input:
+        if value.name == STATISTICS_INPUT:
+            value.type.tensor_type.shape.dim[0].dim_param = "N_statistics"
 
 
 def _check_styles(net: TransformerNet, info: ModelInfo) -> None:
@@ -122,6 +175,8 @@ def _tidy(model: onnx.ModelProto) -> None:
     dims = model.graph.output[0].type.tensor_type.shape.dim
     for index, name in zip((0, 2, 3), DIM_NAMES, strict=True):
         dims[index].dim_param = name
+    if len(model.graph.output) > 1:
+        model.graph.output[1].type.tensor_type.shape.dim[0].dim_param = DIM_NAMES[0]
     model.producer_name = "stylenet"
 
 

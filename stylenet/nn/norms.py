@@ -6,6 +6,10 @@
   (Dumoulin, Shlens and Kudlur 2017, "A Learned Representation for Artistic Style").
 - :class:`BatchNorm` and :class:`NoNorm` for comparison.
 
+The two instance norms also take ``moments=(mean, var)`` (``N×C`` each): normalise with those
+statistics instead of the input's own (thumbnail instance normalisation, see
+:mod:`stylenet.nn.statistics`).
+
 :func:`norm_factory` turns a config name into ``channels -> module``.
 """
 
@@ -18,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from stylenet.errors import ConfigError
+from stylenet.nn.statistics import Moments, normalize_with
 from stylenet.styles import MULTI_STYLE_NORM
 
 NormFactory = Callable[[int], nn.Module]
@@ -30,8 +35,16 @@ class InstanceNorm(nn.Module):
         super().__init__()
         self.norm = nn.InstanceNorm2d(channels, affine=True, eps=eps)
 
-    def forward(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
-        return self.norm(x)
+    def forward(
+        self,
+        x: torch.Tensor,
+        style_weights: torch.Tensor | None = None,
+        moments: Moments | None = None,
+    ) -> torch.Tensor:
+        if moments is None:
+            return self.norm(x)
+        normalized = normalize_with(x, moments, self.norm.eps)
+        return normalized * self.norm.weight[:, None, None] + self.norm.bias[:, None, None]
 
 
 class BatchNorm(nn.Module):
@@ -58,13 +71,16 @@ def conditional_instance_norm(
     gamma: torch.Tensor,
     beta: torch.Tensor,
     eps: float = 1e-5,
+    moments: Moments | None = None,
 ) -> torch.Tensor:
     """Instance-normalise ``x`` (``N×C×H×W``) and apply the blended (γ, β).
 
     ``style_weights`` is ``N×S`` (a one-hot row selects one style), ``gamma``/``beta`` are
     ``S×C``; each image gets ``γ = wᵀΓ`` and ``β = wᵀB`` (a convex mix when rows sum to 1).
+    ``moments``: ``(mean, var)`` (``N×C``) to normalise with instead of ``x``'s own.
     """
-    normalized = F.instance_norm(x, eps=eps)
+    own = moments is None
+    normalized = F.instance_norm(x, eps=eps) if own else normalize_with(x, moments, eps)
     mixed_gamma = (style_weights.to(gamma.dtype) @ gamma).to(x.dtype)
     mixed_beta = (style_weights.to(beta.dtype) @ beta).to(x.dtype)
     return normalized * mixed_gamma[:, :, None, None] + mixed_beta[:, :, None, None]
@@ -86,12 +102,19 @@ class ConditionalInstanceNorm2d(nn.Module):
         self.gamma = nn.Parameter(torch.ones(num_styles, channels))
         self.beta = nn.Parameter(torch.zeros(num_styles, channels))
 
-    def forward(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        style_weights: torch.Tensor | None = None,
+        moments: Moments | None = None,
+    ) -> torch.Tensor:
         if style_weights is None:
             if self.num_styles != 1:
                 raise ValueError("a multi-style network needs style_weights (N×S)")
             style_weights = x.new_ones(x.shape[0], 1)
-        return conditional_instance_norm(x, style_weights, self.gamma, self.beta, self.eps)
+        return conditional_instance_norm(
+            x, style_weights, self.gamma, self.beta, self.eps, moments=moments
+        )
 
 
 def norm_factory(kind: str, num_styles: int = 1) -> NormFactory:

@@ -6,7 +6,9 @@ users ask every peer for:
   :func:`~stylenet.nn.norms.norm_factory` (conditional instance norm for multi-style);
 - upsampling by resize + convolution instead of transposed convolution (no checkerboard
   artefacts; Odena, Dumoulin and Olah 2016);
-- any input ``H, W >= 32``: padded (reflect) to a multiple of 4 inside and cropped back.
+- any input ``H, W >= 32``: padded (reflect) to a multiple of 4 inside and cropped back;
+- shared instance-norm statistics for tiled high-resolution inference (``statistics=``, see
+  :mod:`stylenet.nn.statistics`; Chen et al. 2022, URST).
 
 Input and output: ``N×3×H×W`` RGB float in [0, 255]; ``style_weights``: ``N×S`` or ``None``.
 """
@@ -21,7 +23,8 @@ from torch import nn
 
 from stylenet.errors import ConfigError
 from stylenet.nn.limits import MIN_SIDE as MIN_SIDE  # re-exported
-from stylenet.nn.norms import NormFactory, norm_factory
+from stylenet.nn.norms import ConditionalInstanceNorm2d, InstanceNorm, NormFactory, norm_factory
+from stylenet.nn.statistics import StatisticsPass
 from stylenet.styles import is_multi_style
 
 SIZE_MULTIPLE = 4  # two stride-2 downsamplings
@@ -47,13 +50,26 @@ class ConvNormAct(nn.Module):
         self.norm = norm(out_channels) if norm is not None else None
         self.activation = activation
 
-    def forward(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        style_weights: torch.Tensor | None = None,
+        statistics: StatisticsPass | None = None,
+    ) -> torch.Tensor:
         if self.upsample is not None:
             x = F.interpolate(x, scale_factor=2.0, mode=self.upsample)
         x = self.conv(self.pad(x))
         if self.norm is not None:
-            x = self.norm(x, style_weights)
+            if statistics is not None and is_instance_norm(self.norm):
+                x = self.norm(x, style_weights, moments=statistics.moments_for(x))
+            else:
+                x = self.norm(x, style_weights)
         return F.relu(x) if self.activation else x
+
+
+def is_instance_norm(module: nn.Module) -> bool:
+    """Whether ``module`` normalises with per-image statistics that tiles can share."""
+    return isinstance(module, (InstanceNorm, ConditionalInstanceNorm2d))
 
 
 class ResidualBlock(nn.Module):
@@ -64,8 +80,14 @@ class ResidualBlock(nn.Module):
         self.first = ConvNormAct(channels, channels, 3, norm)
         self.second = ConvNormAct(channels, channels, 3, norm, activation=False)
 
-    def forward(self, x: torch.Tensor, style_weights: torch.Tensor | None = None) -> torch.Tensor:
-        return x + self.second(self.first(x, style_weights), style_weights)
+    def forward(
+        self,
+        x: torch.Tensor,
+        style_weights: torch.Tensor | None = None,
+        statistics: StatisticsPass | None = None,
+    ) -> torch.Tensor:
+        first = self.first(x, style_weights, statistics)
+        return x + self.second(first, style_weights, statistics)
 
 
 class TransformerNet(nn.Module):
@@ -131,22 +153,58 @@ class TransformerNet(nn.Module):
         """Whether ``forward`` takes ``style_weights`` (:func:`stylenet.styles.is_multi_style`)."""
         return is_multi_style(norm=str(self.config["norm"]))
 
+    def statistics_channels(self) -> list[int]:
+        """Channels of each instance-norm layer in forward order (the packed layout's C's)."""
+        layers = [*self.encoder, *(c for b in self.residuals for c in (b.first, b.second))]
+        layers += list(self.decoder)
+        return [
+            layer.conv.out_channels
+            for layer in layers
+            if layer.norm is not None and is_instance_norm(layer.norm)
+        ]
+
     def forward(
-        self, image: torch.Tensor, style_weights: torch.Tensor | None = None
+        self,
+        image: torch.Tensor,
+        style_weights: torch.Tensor | None = None,
+        statistics: torch.Tensor | StatisticsPass | None = None,
     ) -> torch.Tensor:
-        """``N×3×H×W`` RGB in [0, 255] (``H, W >= 32``) → stylized ``N×3×H×W`` in [0, 255]."""
+        """``N×3×H×W`` RGB in [0, 255] (``H, W >= 32``) → stylized ``N×3×H×W`` in [0, 255].
+
+        ``statistics``: packed ``N×K`` (or ``1×K``) instance-norm statistics to normalise
+        every layer with (NaN = the input's own), or a :class:`StatisticsPass` that also
+        records each layer's own moments; ``None`` = plain instance norm.
+        """
+        if statistics is not None and not isinstance(statistics, StatisticsPass):
+            statistics = StatisticsPass(statistics)
         height, width = image.shape[-2], image.shape[-1]
         pad_h = (SIZE_MULTIPLE - height % SIZE_MULTIPLE) % SIZE_MULTIPLE
         pad_w = (SIZE_MULTIPLE - width % SIZE_MULTIPLE) % SIZE_MULTIPLE
         x = F.pad(image / 255.0, (0, pad_w, 0, pad_h), mode="reflect")
         for layer in self.encoder:
-            x = layer(x, style_weights)
+            x = layer(x, style_weights, statistics)
         for block in self.residuals:
-            x = block(x, style_weights)
+            x = block(x, style_weights, statistics)
         for layer in self.decoder:
-            x = layer(x, style_weights)
+            x = layer(x, style_weights, statistics)
         out = 127.5 * (torch.tanh(x) + 1.0)
         return out[..., :height, :width]
+
+    def forward_statistics(
+        self,
+        image: torch.Tensor,
+        style_weights: torch.Tensor | None = None,
+        statistics: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Stylize and report statistics: ``(stylized N×3×H×W, observed N×K)``.
+
+        ``observed`` packs each instance-norm layer's own input moments in this pass (the
+        whole image's statistics when ``statistics`` is ``None``; with given statistics, the
+        moments of the features those produce, as accumulated over tiles).
+        """
+        recorder = StatisticsPass(statistics)
+        out = self.forward(image, style_weights, recorder)
+        return out, recorder.packed()
 
 
 def count_parameters(module: nn.Module) -> int:

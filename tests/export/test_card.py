@@ -21,5 +21,9 @@ def test_the_exporters_card_follows_the_schema(multi, single) -> None:
         assert data["parity"]["sizes"] == [[33, 47]] and data["styles"] == list(styles)
         assert card.multi_style == net.is_multi_style == (len(styles) > 1)
         inputs = [spec["name"] for spec in card.contract["inputs"]]
-        assert inputs == (["image", "style_weights"] if card.multi_style else ["image"])
+        styled = ["image", "style_weights"] if card.multi_style else ["image"]
+        assert inputs == [*styled, "statistics"]
+        outputs = [spec["name"] for spec in card.contract["outputs"]]
+        assert outputs == ["stylized", "observed_statistics"]
+        assert card.contract["inputs"][-1]["optional"] is True
         assert card.sha256 == sha256(path) and card.file_size == Path(path).stat().st_size

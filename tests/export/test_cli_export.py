@@ -45,7 +45,11 @@ def test_exports_a_checkpoint_with_its_card(tmp_path: Path) -> None:
     card = json.loads((tmp_path / "exported" / "trio.json").read_text())
     assert card["styles"] == STYLES
     assert card["facts"] == {"style_weight": 5.0, "global_step": 12}
-    assert [i["name"] for i in card["contract"]["inputs"]] == ["image", "style_weights"]
+    assert [i["name"] for i in card["contract"]["inputs"]] == [
+        "image",
+        "style_weights",
+        "statistics",
+    ]
 
 
 @pytest.mark.parametrize(

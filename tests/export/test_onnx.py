@@ -25,8 +25,8 @@ def test_parity_at_odd_sizes_and_batch_3(single) -> None:
 def test_graph_contract_dynamic_dims_and_pinned_opset(single) -> None:
     _, path = single
     model = onnx.load(str(path))
-    assert [i.name for i in model.graph.input] == ["image"]
-    assert [o.name for o in model.graph.output] == ["stylized"]
+    assert [i.name for i in model.graph.input] == ["image", "statistics"]
+    assert [o.name for o in model.graph.output] == ["stylized", "observed_statistics"]
     for value in (model.graph.input[0], model.graph.output[0]):
         dims = value.type.tensor_type.shape.dim
         assert [d.dim_param or d.dim_value for d in dims] == ["N", 3, "H", "W"]
@@ -38,7 +38,7 @@ def test_metadata_round_trip(single) -> None:
     _, path = single
     props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     assert json.loads(props[STYLES_KEY]) == ["starry"]
-    assert props["stylenet.format_version"] == "1"
+    assert props["stylenet.format_version"] == "2"
     assert json.loads(props["stylenet.model"])["width"] == 0.125
     stylizer = OnnxStylizer(path)
     assert stylizer.styles == ["starry"]
@@ -72,3 +72,32 @@ def test_parity_failure_is_a_model_file_error(single) -> None:
     other = tiny_net()  # different random weights
     with pytest.raises(ModelFileError, match="differs from PyTorch"):
         verify_parity(other, path, sizes=[(32, 32)], batches=[1])
+
+
+def test_two_stages_match_pytorch(multi) -> None:
+    net, path = multi
+    stylizer = OnnxStylizer(path)
+    thumb = torch.rand(1, 3, 48, 64) * 255
+    tiles = torch.rand(3, 3, 40, 36) * 255
+    blend = torch.tensor([[0.2, 0.5, 0.3]])
+    with torch.inference_mode():
+        _, expected_stats = net.forward_statistics(thumb, blend)
+        expected = net(tiles, blend.expand(3, 3), statistics=expected_stats)
+    stats = stylizer.statistics(thumb, blend)  # stage 1
+    assert stats.shape == expected_stats.shape
+    assert (stats - expected_stats).abs().max() < 1e-3
+    out = stylizer(tiles, blend, statistics=stats)  # stage 2: one row for the batch
+    assert (out - expected).abs().max() < FP32_TOLERANCE
+    assert (out - stylizer(tiles, blend)).abs().max() > 1.0  # the statistics are used
+
+
+def test_an_app_that_ignores_statistics_gets_format_1_behaviour(single) -> None:
+    import onnxruntime as ort
+
+    net, path = single
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    image = torch.rand(2, 3, 33, 47) * 255
+    (out,) = session.run(["stylized"], {"image": image.numpy()})
+    with torch.inference_mode():
+        expected = net(image)
+    assert (torch.from_numpy(out) - expected).abs().max() < FP32_TOLERANCE
