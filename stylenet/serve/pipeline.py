@@ -10,6 +10,7 @@ from stylenet.data.color import blend_strength, transfer_luminance
 from stylenet.data.image_files import check_rgb_array, require_min_side
 from stylenet.errors import ConfigError
 from stylenet.nn.limits import MIN_SIDE
+from stylenet.serve.shared_statistics import DEFAULT_MODE, check_mode, shared_statistics
 from stylenet.serve.stylizer import Stylizer
 from stylenet.serve.tiling import DEFAULT_OVERLAP, DEFAULT_TILE, check_tiling, stylize_tiled
 
@@ -43,6 +44,7 @@ def stylize_array(
     strength: float = 1.0,
     tile_size: int = 0,
     tile_overlap: int = DEFAULT_OVERLAP,
+    tile_statistics: str = DEFAULT_MODE,
 ) -> np.ndarray:
     """Stylize one picture: ``H×W×3`` uint8 RGB (values 0–255, ``H, W >= 32``) → a new
     ``H×W×3`` uint8 RGB array of the same size. The input is not modified.
@@ -53,8 +55,12 @@ def stylize_array(
     [0, 1] interpolates photo → full style. ``tile_size``: 0 = tile (1024 px tiles) only
     images above :data:`AUTO_TILE_PIXELS`, ``N > 0`` = tiles of N px whenever a side exceeds
     N, ``-1`` = never tile; ``tile_overlap``: feathered overlap in px
-    (:mod:`stylenet.serve.tiling`).
+    (:mod:`stylenet.serve.tiling`); ``tile_statistics``: ``thumbnail`` (every tile uses the
+    whole image's instance-norm statistics, from a thumbnail), ``exact`` (accumulated over
+    the full-resolution image) or ``tile`` (each tile's own), see
+    :mod:`stylenet.serve.shared_statistics`.
     """
+    check_mode(tile_statistics)
     if not 0.0 <= float(strength) <= 1.0:
         raise ConfigError(f"strength must be in [0, 1], got {strength}")
     check_rgb_array(image)
@@ -65,7 +71,10 @@ def stylize_array(
     weights = None if weights is None else weights.reshape(1, -1)
     batch = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
     if tile:
-        out = stylize_tiled(stylizer, batch, weights, tile=tile, overlap=tile_overlap)
+        shared = shared_statistics(stylizer, batch, weights, mode=tile_statistics, tile=tile)
+        out = stylize_tiled(
+            stylizer, batch, weights, tile=tile, overlap=tile_overlap, statistics=shared
+        )
     else:
         out = stylizer(batch, weights)
     stylized = np.clip(np.asarray(out[0], dtype=np.float32).transpose(1, 2, 0) / 255.0, 0, 1)

@@ -25,9 +25,13 @@ from stylenet.export.contract import (
     IMAGE_INPUT,
     MIN_IMAGE_SIDE,
     OUTPUT,
+    READABLE_VERSIONS,
+    STATISTICS_INPUT,
+    STATISTICS_OUTPUT,
     STYLES_KEY,
     WEIGHTS_INPUT,
     facts_from_metadata,
+    statistics_channels_from_metadata,
 )
 from stylenet.serve.stylizer import check_batch, weight_rows
 
@@ -76,6 +80,9 @@ def session_options(
     if intra_op_threads < 0:
         raise ConfigError(f"intra_op_threads must be >= 0, got {intra_op_threads}")
     options = ort.SessionOptions()
+    # errors only: format-2 models' optional ``statistics`` input is an initializer listed as
+    # a graph input (ONNX's input default), which ONNX Runtime reports as a warning on load
+    options.log_severity_level = 3
     options.intra_op_num_threads = int(intra_op_threads)
     options.graph_optimization_level = _OPTIMIZATION_LEVELS[optimization]
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
@@ -113,17 +120,18 @@ def read_styles(path: Path, metadata: dict[str, str]) -> list[str]:
     if not isinstance(styles, list) or not styles:
         raise ModelFileError(f"{path}: {STYLES_KEY} must be a non-empty JSON list of names")
     version = metadata.get(FORMAT_KEY, "")
-    if not version.isdigit() or int(version) > FORMAT_VERSION:
+    if not version.isdigit() or int(version) not in READABLE_VERSIONS:
         raise ModelFileError(
-            f"{path} has model format {version!r}; this stylenet reads format "
-            f"{FORMAT_VERSION}: upgrade stylenet or re-export the model"
+            f"{path} has model format {version!r}; this stylenet reads formats "
+            f"{list(READABLE_VERSIONS)} (writes {FORMAT_VERSION}): upgrade stylenet or "
+            "re-export the model"
         )
     return [str(s) for s in styles]
 
 
 def check_io(path: Path, session: ort.InferenceSession, num_styles: int) -> bool:
     """Check the input/output names of the contract; True if it takes ``style_weights``."""
-    inputs = [i.name for i in session.get_inputs()]
+    inputs = [i.name for i in session.get_inputs() if i.name != STATISTICS_INPUT]
     outputs = [o.name for o in session.get_outputs()]
     expected = [IMAGE_INPUT, WEIGHTS_INPUT] if num_styles > 1 else [IMAGE_INPUT]
     if inputs not in (expected, [IMAGE_INPUT, WEIGHTS_INPUT]) or outputs[:1] != [OUTPUT]:
@@ -158,6 +166,18 @@ def check_output_size(
         )
 
 
+def shared_statistics_layout(
+    session: ort.InferenceSession, metadata: dict[str, str]
+) -> list[int] | None:
+    """The statistics layout of a format-2 model, ``None`` for format 1 (no statistics I/O)."""
+    # an input with a default is listed among the overridable initializers, not the inputs
+    inputs = {i.name for i in [*session.get_inputs(), *session.get_overridable_initializers()]}
+    outputs = {o.name for o in session.get_outputs()}
+    if STATISTICS_INPUT not in inputs or STATISTICS_OUTPUT not in outputs:
+        return None
+    return statistics_channels_from_metadata(metadata)
+
+
 class OnnxStylizer:
     """Runs an exported stylenet ONNX model; implements the ``Stylizer`` protocol.
 
@@ -186,16 +206,53 @@ class OnnxStylizer:
         self.facts: dict[str, Any] = facts_from_metadata(metadata)
         self.takes_weights = check_io(self.path, self.session, len(self.styles))
         check_output_size(self.path, self.session, self.takes_weights, len(self.styles))
+        self.statistics_channels = shared_statistics_layout(self.session, metadata)
         self.provider = self.session.get_providers()[0]
         log.info("ONNX Runtime runs %s on %s", self.path.name, self.provider)
 
-    def __call__(self, images: np.ndarray, style_weights: np.ndarray | None = None) -> np.ndarray:
+    def __call__(
+        self,
+        images: np.ndarray,
+        style_weights: np.ndarray | None = None,
+        *,
+        statistics: np.ndarray | None = None,
+    ) -> np.ndarray:
         """``N×3×H×W`` float32 [0, 255] (+ ``N×S`` or ``1×S`` blend rows) → ``N×3×H×W``
-        float32 [0, 255]."""
+        float32 [0, 255]. ``statistics``: packed ``N×K`` (or ``1×K``) instance-norm statistics
+        to normalise with (format-2 models; see :meth:`statistics`), ``None`` = each image's
+        own."""
+        (out,) = self.session.run([OUTPUT], self._feed(images, style_weights, statistics))
+        return out
+
+    def statistics(
+        self,
+        images: np.ndarray,
+        style_weights: np.ndarray | None = None,
+        *,
+        statistics: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Packed ``N×K`` instance-norm statistics of ``images`` (normalised with
+        ``statistics`` when given). Format-2 models only (``statistics_channels`` not None)."""
+        if self.statistics_channels is None:
+            raise ModelFileError(
+                f"{self.path} is a format-1 model without shared statistics; re-export it "
+                "with stylenet-export"
+            )
+        feed = self._feed(images, style_weights, statistics)
+        (observed,) = self.session.run([STATISTICS_OUTPUT], feed)
+        return observed
+
+    def _feed(
+        self,
+        images: np.ndarray,
+        style_weights: np.ndarray | None,
+        statistics: np.ndarray | None,
+    ) -> dict[str, np.ndarray]:
         batch = check_batch(images, MIN_IMAGE_SIDE)
         feed = {IMAGE_INPUT: batch}
         weights = weight_rows(style_weights, self.styles, batch.shape[0])
         if self.takes_weights:
             feed[WEIGHTS_INPUT] = weights
-        (out,) = self.session.run([OUTPUT], feed)
-        return out
+        if statistics is not None and self.statistics_channels is not None:
+            feed[STATISTICS_INPUT] = np.ascontiguousarray(statistics, dtype=np.float32)
+        return feed

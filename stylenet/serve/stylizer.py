@@ -21,6 +21,11 @@ class Stylizer(Protocol):
     ``__call__(images, style_weights)``: ``N×3×H×W`` float32 RGB in [0, 255] (``H, W >= 32``)
     and ``N×S`` (or ``1×S``) float32 blend rows (``None`` = the first style) → ``N×3×H×W``
     float32 RGB in [0, 255], a new array.
+
+    Optional (shared-statistics tiling, :mod:`stylenet.serve.shared_statistics`): a
+    ``statistics_channels`` attribute (the packed layout, ``None`` = not supported), a
+    ``statistics(images, style_weights, *, statistics=None) -> N×K`` method and a
+    ``statistics=`` keyword of ``__call__``. Stylizers without them tile as before.
     """
 
     styles: list[str]

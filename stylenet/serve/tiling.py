@@ -10,9 +10,9 @@ network sees only reflection padding, so the result has no seams.
 Memory is the input, the output and one weight map (``(2·3 + 1)·H·W`` floats per image:
 ~670 MB for a 6000×4000 photo) plus one tile's activations.
 
-Instance norm normalises per tile, so tiles can differ in tone. The feathered overlap hides the
-transition; large tiles (1024 px by default) keep each tile's statistics close to the whole
-image's. ``docs/BENCHMARKS.md`` gives the measured differences.
+Instance norm normalises per tile, so tiles differ in tone unless every tile is given the whole
+image's statistics (``statistics=``, from :mod:`stylenet.serve.shared_statistics`; the
+pipeline does this by default). ``docs/BENCHMARKS.md`` gives the measured differences.
 """
 
 from __future__ import annotations
@@ -75,12 +75,16 @@ def stylize_tiled(
     *,
     tile: int = DEFAULT_TILE,
     overlap: int = DEFAULT_OVERLAP,
+    statistics: np.ndarray | None = None,
 ) -> np.ndarray:
     """``N×3×H×W`` float32 in [0, 255] (+ ``N×S`` blend) → stylized ``N×3×H×W`` float32 in
     [0, 255] (a new array).
 
-    Each tile position is stylized for all N images in one call.
+    Each tile position is stylized for all N images in one call. ``statistics``: packed
+    instance-norm statistics every tile is normalised with (see
+    :mod:`stylenet.serve.shared_statistics`), ``None`` = each tile's own.
     """
+    options = {} if statistics is None else {"statistics": statistics}
     check_tiling(tile, overlap)
     height, width = images.shape[-2:]
     tile_h, tile_w = min(tile, height), min(tile, width)
@@ -88,7 +92,7 @@ def stylize_tiled(
     total = np.zeros((height, width), dtype=np.float32)
     for y, x in tile_boxes(height, width, tile, overlap):
         crop = np.ascontiguousarray(images[..., y : y + tile_h, x : x + tile_w])
-        stylized = np.asarray(stylizer(crop, style_weights), dtype=np.float32)
+        stylized = np.asarray(stylizer(crop, style_weights, **options), dtype=np.float32)
         weight = np.outer(
             ramp(tile_h, overlap, y > 0, y + tile_h < height),
             ramp(tile_w, overlap, x > 0, x + tile_w < width),

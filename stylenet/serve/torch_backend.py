@@ -34,6 +34,7 @@ class TorchStylizer:
         self.info = info
         self.styles = list(info.styles)
         self.facts = dict(info.facts)
+        self.statistics_channels: list[int] | None = net.statistics_channels() or None
 
     @classmethod
     def from_checkpoint(
@@ -42,17 +43,48 @@ class TorchStylizer:
         net, info = load_transformer(path)
         return cls(net, info, device=device, precision=precision)
 
-    def __call__(self, images: np.ndarray, style_weights: np.ndarray | None = None) -> np.ndarray:
-        """``N×3×H×W`` float32 [0, 255] (+ ``N×S`` or ``1×S``) → ``N×3×H×W`` float32 [0, 255]."""
+    def __call__(
+        self,
+        images: np.ndarray,
+        style_weights: np.ndarray | None = None,
+        *,
+        statistics: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """``N×3×H×W`` float32 [0, 255] (+ ``N×S`` or ``1×S``) → ``N×3×H×W`` float32 [0, 255].
+
+        ``statistics``: packed ``N×K`` (or ``1×K``) instance-norm statistics to normalise with
+        (:mod:`stylenet.nn.statistics`), ``None`` = each image's own."""
+        return self._run(images, style_weights, statistics)[0]
+
+    def statistics(
+        self,
+        images: np.ndarray,
+        style_weights: np.ndarray | None = None,
+        *,
+        statistics: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Packed ``N×K`` float32 instance-norm statistics of ``images`` (each layer's input
+        moments, normalised with ``statistics`` when given)."""
+        return self._run(images, style_weights, statistics)[1]
+
+    def _run(
+        self,
+        images: np.ndarray,
+        style_weights: np.ndarray | None,
+        statistics: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         batch = check_batch(images, 1)  # the network pads what it needs; ONNX keeps >= 32
         x = torch.from_numpy(batch).to(self.device)
         weights = None
         if self.net.is_multi_style:
             rows = weight_rows(style_weights, self.styles, batch.shape[0])
             weights = torch.from_numpy(rows).to(self.device)
+        given = None
+        if statistics is not None:
+            given = torch.from_numpy(np.asarray(statistics, dtype=np.float32)).to(self.device)
         with (
             torch.inference_mode(),
             torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None),
         ):
-            out = self.net(x, weights)
-        return out.float().cpu().numpy()
+            out, observed = self.net.forward_statistics(x, weights, given)
+        return out.float().cpu().numpy(), observed.float().cpu().numpy()
