@@ -2,6 +2,15 @@
 
     python scripts/measure_tiling.py --model johnson --size 1024x1536 --tiles 256,512,768,1024
     python scripts/measure_tiling.py --model johnson --big 6000x4000
+    python scripts/measure_tiling.py --checkpoint training/wave/checkpoints/last.ckpt \
+        --photo photo.jpg --resize 4000x3000 --tiles 512,1024 --statistics tile,thumbnail
+
+``--statistics`` (comma list of ``tile``, ``thumbnail``, ``exact``) chooses how tiles are
+normalised (:mod:`stylenet.serve.shared_statistics`); each row also gives the tiled run's wall
+time relative to ``tile`` mode at the same tile size (shared statistics include their passes).
+``--photo`` measures a real photo (resized to ``--resize`` WxH) instead of the synthetic one;
+``--crop out.jpg`` saves, for the first tile size, a crop around the first interior tile corner:
+single pass | each statistics mode, side by side.
 
 Random-initialised networks from ``conf/train/model/<name>.yaml`` (or ``--checkpoint``/``--onnx``
 for a trained one), run with ONNX Runtime fp32 (``--backend torch`` for PyTorch eager).
@@ -32,6 +41,7 @@ from stylenet.export.onnx import export_onnx
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.serve.loader import load_stylizer
 from stylenet.serve.pipeline import stylize_array
+from stylenet.serve.shared_statistics import shared_statistics
 from stylenet.serve.stylizer import Stylizer
 from stylenet.serve.tiling import seam_ratio, stylize_tiled
 from stylenet.serve.torch_backend import TorchStylizer
@@ -61,33 +71,91 @@ def photo(height: int, width: int, seed: int = 5) -> np.ndarray:
     return (image + torch.randn_like(image) * 6).clamp(0, 255).numpy()
 
 
-def agreement(stylizer: Stylizer, size: tuple[int, int], tiles: list[int], overlaps: list[int]):
-    image = photo(*size)
+def load_photo(path: str, size: tuple[int, int] | None) -> np.ndarray:
+    """A real photo as ``1×3×H×W`` float32 in [0, 255], resized (bicubic) to ``size`` WxH."""
+    import cv2
+
+    image = cv2.cvtColor(cv2.imread(path, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    if size is not None:
+        image = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
+    return np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
+
+
+def tiled_run(stylizer: Stylizer, image: np.ndarray, tile: int, overlap: int, mode: str, side: int):
+    """(tiled output, seconds) with statistics from ``mode``."""
+    start = time.perf_counter()
+    stats = shared_statistics(stylizer, image, mode=mode, tile=tile, side=side)
+    tiled = stylize_tiled(stylizer, image, tile=tile, overlap=overlap, statistics=stats)
+    return tiled, time.perf_counter() - start
+
+
+def save_crop(path: str, images: list[np.ndarray], tile: int, overlap: int, size: int = 384):
+    """Side-by-side ``size``-px crops (``1×3×H×W`` each) centred on the first tile corner."""
+    import cv2
+
+    from stylenet.serve.tiling import tile_edges
+
+    height, width = images[0].shape[-2:]
+    cy = (tile_edges(height, tile, overlap) or [height // 2])[0]
+    cx = (tile_edges(width, tile, overlap) or [width // 2])[0]
+    y0 = min(max(0, cy - size // 2), height - size)
+    x0 = min(max(0, cx - size // 2), width - size)
+    crops = [im[0, :, y0 : y0 + size, x0 : x0 + size].transpose(1, 2, 0) for im in images]
+    gap = np.full((size, 8, 3), 255.0, np.float32)
+    row = np.concatenate([c for crop in crops for c in (crop, gap)][:-1], axis=1)
+    bgr = cv2.cvtColor(np.clip(row, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
+    cv2.imwrite(path, bgr, [cv2.IMWRITE_JPEG_QUALITY, 88])
+
+
+def agreement(
+    stylizer: Stylizer,
+    image: np.ndarray,
+    tiles: list[int],
+    overlaps: list[int],
+    modes: list[str],
+    side: int,
+    crop: str | None = None,
+) -> None:
+    start = time.perf_counter()
     single = stylizer(image)
-    print("| tile | overlap | mean abs diff | p99 abs diff | seam ratio tiled / single |")
-    print("|---:|---:|---:|---:|---:|")
+    print(f"single pass {tuple(image.shape[-2:])}: {time.perf_counter() - start:.1f} s")
+    print(
+        "| tile | overlap | statistics | mean abs diff | p99 abs diff | "
+        "seam ratio tiled / single | time / tile mode |"
+    )
+    print("|---:|---:|---|---:|---:|---:|---:|")
     for tile in tiles:
         for overlap in (o for o in overlaps if 2 * o < tile):
-            tiled = stylize_tiled(stylizer, image, tile=tile, overlap=overlap)
-            diff = np.abs(tiled - single).ravel()
-            sample = np.random.default_rng(0).permutation(diff.size)[:1_000_000]
-            p99 = np.quantile(diff[sample], 0.99)
-            print(
-                f"| {tile} | {overlap} | {diff.mean():.2f} | {p99:.1f} | "
-                f"{seam_ratio(tiled[0].transpose(1, 2, 0), tile, overlap):.2f} / "
-                f"{seam_ratio(single[0].transpose(1, 2, 0), tile, overlap):.2f} |",
-                flush=True,
-            )
+            baseline, outputs = None, [single]
+            for mode in modes:
+                tiled, seconds = tiled_run(stylizer, image, tile, overlap, mode, side)
+                outputs.append(tiled)
+                baseline = seconds if mode == "tile" else baseline
+                ratio = f"{seconds / baseline:.2f}" if baseline else f"{seconds:.1f} s"
+                diff = np.abs(tiled - single).ravel()
+                sample = np.random.default_rng(0).permutation(diff.size)[:1_000_000]
+                p99 = np.quantile(diff[sample], 0.99)
+                print(
+                    f"| {tile} | {overlap} | {mode} | {diff.mean():.2f} | {p99:.1f} | "
+                    f"{seam_ratio(tiled[0].transpose(1, 2, 0), tile, overlap):.2f} / "
+                    f"{seam_ratio(single[0].transpose(1, 2, 0), tile, overlap):.2f} | {ratio} |",
+                    flush=True,
+                )
+            if crop:
+                save_crop(crop, outputs, tile, overlap)
+                crop = None
 
 
-def big(stylizer: Stylizer, size: tuple[int, int]) -> None:
+def big(stylizer: Stylizer, size: tuple[int, int], mode: str) -> None:
     width, height = size
     image = np.rint(photo(height, width)[0].transpose(1, 2, 0)).astype(np.uint8)
     start = time.perf_counter()
-    out = stylize_array(stylizer, image)
+    out = stylize_array(stylizer, image, tile_statistics=mode)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    print(f"{width}×{height}: {tuple(out.shape)} in {seconds:.1f} s, peak RSS {peak:.2f} GiB")
+    print(
+        f"{width}×{height} ({mode}): {tuple(out.shape)} in {seconds:.1f} s, peak RSS {peak:.2f} GiB"
+    )
 
 
 def pair(text: str) -> tuple[int, int]:
@@ -105,15 +173,22 @@ def main() -> None:
     parser.add_argument("--tiles", default="256,512,768,1024")
     parser.add_argument("--overlaps", default="32,64,128")
     parser.add_argument("--big", type=pair, default=None, help="WxH of one huge photo")
+    parser.add_argument("--statistics", default="tile,thumbnail", help="tile,thumbnail,exact")
+    parser.add_argument("--thumbnail-side", type=int, default=1024)
+    parser.add_argument("--photo", default=None, help="a real photo instead of the synthetic one")
+    parser.add_argument("--resize", type=pair, default=None, help="WxH to resize --photo to")
+    parser.add_argument("--crop", default=None, help="save a before/after crop (JPEG) here")
     args = parser.parse_args()
+    modes = args.statistics.split(",")
     with tempfile.TemporaryDirectory() as scratch:
         stylizer = make_stylizer(args, Path(scratch))
         if args.big:
-            big(stylizer, args.big)
+            big(stylizer, args.big, modes[-1])
             return
         tiles = [int(t) for t in args.tiles.split(",")]
         overlaps = [int(o) for o in args.overlaps.split(",")]
-        agreement(stylizer, args.size, tiles, overlaps)
+        image = load_photo(args.photo, args.resize) if args.photo else photo(*args.size)
+        agreement(stylizer, image, tiles, overlaps, modes, args.thumbnail_side, args.crop)
 
 
 if __name__ == "__main__":

@@ -135,6 +135,7 @@ def stylize_one(cfg: DictConfig, stylizer: Stylizer, weights: np.ndarray | None,
         strength=float(cfg.strength),
         tile_size=int(cfg.tile_size),
         tile_overlap=int(cfg.tile_overlap),
+        tile_statistics=str(cfg.get("tile_statistics", "thumbnail")),
     )
     return write_image(result, job.destination, quality=int(cfg.quality))
 
