@@ -48,3 +48,13 @@ def test_short_name_stylizes_every_style(name: str) -> None:
         assert out.shape == photo.shape and out.dtype == np.uint8
         change = np.abs(out.astype(np.float32) - photo).mean()
         assert change > 0.02 * 255  # the style changes the picture
+
+
+@pytest.mark.parametrize("name", shipped_models())
+def test_shipped_models_share_statistics_across_tiles(name: str) -> None:
+    stylizer = load_stylizer(name)
+    assert stylizer.statistics_channels  # format 2: statistics output and input
+    image = synthetic_rgb(40, 48).transpose(2, 0, 1)[None].astype(np.float32)
+    stats = stylizer.statistics(image)
+    assert stats.shape == (1, 2 * sum(stylizer.statistics_channels))
+    np.testing.assert_allclose(stylizer(image, statistics=stats), stylizer(image), atol=0.05)
