@@ -96,10 +96,14 @@ def statistics_channels_from_metadata(props: dict[str, str]) -> list[int] | None
 
 def io_contract(num_styles: int, multi_style: bool, statistics_size: int = 0) -> dict[str, Any]:
     """The input/output contract as written into model cards (``statistics_size`` = K)."""
-    inputs = [{"name": IMAGE_INPUT, "dtype": "float32", "shape": ["N", 3, "H", "W"]}]
+    inputs: list[dict[str, Any]] = [
+        {"name": IMAGE_INPUT, "dtype": "float32", "shape": ["N", 3, "H", "W"]}
+    ]
     if multi_style:
         inputs.append({"name": WEIGHTS_INPUT, "dtype": "float32", "shape": ["N", num_styles]})
-    outputs = [{"name": OUTPUT, "dtype": "float32", "shape": ["N", 3, "H", "W"]}]
+    outputs: list[dict[str, Any]] = [
+        {"name": OUTPUT, "dtype": "float32", "shape": ["N", 3, "H", "W"]}
+    ]
     if statistics_size:
         shape = ["N", statistics_size]
         inputs.append(

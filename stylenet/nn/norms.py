@@ -79,8 +79,7 @@ def conditional_instance_norm(
     ``S×C``; each image gets ``γ = wᵀΓ`` and ``β = wᵀB`` (a convex mix when rows sum to 1).
     ``moments``: ``(mean, var)`` (``N×C``) to normalise with instead of ``x``'s own.
     """
-    own = moments is None
-    normalized = F.instance_norm(x, eps=eps) if own else normalize_with(x, moments, eps)
+    normalized = F.instance_norm(x, eps=eps) if moments is None else normalize_with(x, moments, eps)
     mixed_gamma = (style_weights.to(gamma.dtype) @ gamma).to(x.dtype)
     mixed_beta = (style_weights.to(beta.dtype) @ beta).to(x.dtype)
     return normalized * mixed_gamma[:, :, None, None] + mixed_beta[:, :, None, None]

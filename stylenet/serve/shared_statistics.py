@@ -23,20 +23,21 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from typing import TypeGuard
 
 import cv2
 import numpy as np
 
 from stylenet.errors import ConfigError
 from stylenet.nn.limits import MIN_SIDE
-from stylenet.serve.stylizer import Stylizer
+from stylenet.serve.stylizer import StatisticsStylizer, Stylizer
 
 MODES = ("thumbnail", "exact", "tile")
 DEFAULT_MODE = "thumbnail"
 DEFAULT_THUMBNAIL_SIDE = 1024
 
 
-def supports_statistics(stylizer: Stylizer) -> bool:
+def supports_statistics(stylizer: Stylizer) -> TypeGuard[StatisticsStylizer]:
     """Whether ``stylizer`` can report and take shared statistics."""
     return getattr(stylizer, "statistics_channels", None) is not None
 
@@ -90,7 +91,7 @@ def combine(parts: Sequence[tuple[np.ndarray, float]], channels: Sequence[int]) 
 
 
 def thumbnail_statistics(
-    stylizer: Stylizer,
+    stylizer: StatisticsStylizer,
     images: np.ndarray,
     style_weights: np.ndarray | None = None,
     *,
@@ -101,7 +102,7 @@ def thumbnail_statistics(
 
 
 def exact_statistics(
-    stylizer: Stylizer,
+    stylizer: StatisticsStylizer,
     images: np.ndarray,
     style_weights: np.ndarray | None = None,
     *,
@@ -113,6 +114,8 @@ def exact_statistics(
     pieces of at most ``tile`` px in ``passes`` refinement passes after the thumbnail's
     (``None`` = one per instance-norm layer: exact)."""
     channels = stylizer.statistics_channels
+    if channels is None:
+        raise ConfigError("exact statistics need a stylizer with statistics support")
     current = thumbnail_statistics(stylizer, images, style_weights, side=side)
     height, width = images.shape[-2:]
     for _ in range(len(channels) if passes is None else passes):

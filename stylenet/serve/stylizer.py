@@ -36,6 +36,22 @@ class Stylizer(Protocol):
     ) -> np.ndarray: ...
 
 
+class StatisticsStylizer(Stylizer, Protocol):
+    """A :class:`Stylizer` with the optional shared-statistics part: ``statistics_channels``
+    (the packed layout, ``None`` = not supported) and ``statistics(images, style_weights, *,
+    statistics=None)`` → packed ``N×K`` float32 (:mod:`stylenet.nn.statistics`)."""
+
+    statistics_channels: list[int] | None
+
+    def statistics(
+        self,
+        images: np.ndarray,
+        style_weights: np.ndarray | None = None,
+        *,
+        statistics: np.ndarray | None = None,
+    ) -> np.ndarray: ...
+
+
 def check_batch(images: np.ndarray, min_side: int) -> np.ndarray:
     """``images`` as a C-contiguous float32 ``N×3×H×W`` array; :class:`ImageError` otherwise."""
     if not isinstance(images, np.ndarray) or images.ndim != 4 or images.shape[1] != 3:
