@@ -42,7 +42,13 @@ def test_every_shipped_card_follows_the_schema(path: Path) -> None:
     assert parsed.file == path.with_suffix(".onnx").name and (path.parent / parsed.file).is_file()
     assert parsed.multi_style == (len(parsed.styles) > 1)
     inputs = [i["name"] for i in parsed.contract["inputs"]]
-    assert inputs == (["image", "style_weights"] if parsed.multi_style else ["image"])
+    outputs = [o["name"] for o in parsed.contract["outputs"]]
+    styled = ["image", "style_weights"] if parsed.multi_style else ["image"]
+    if parsed.format_version >= 2:  # shared statistics: optional input, extra output
+        assert inputs == [*styled, "statistics"] and parsed.contract["inputs"][-1]["optional"]
+        assert outputs == ["stylized", "observed_statistics"]
+    else:
+        assert inputs == styled and outputs == ["stylized"]
 
 
 def test_round_trip_through_a_file(tmp_path: Path) -> None:
