@@ -33,11 +33,11 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from stylenet.serve.http import inference  # noqa: E402
 from stylenet.serve.http.models import load_models  # noqa: E402
 from stylenet.serve.http.params import StyleOptions  # noqa: E402
 from stylenet.serve.http.routes import stylize_bytes  # noqa: E402
 from stylenet.serve.http.settings import ServerSettings  # noqa: E402
+from stylenet.serve.pipeline import stylize_array  # noqa: E402
 from tests.serve.http.helpers import Server, picture  # noqa: E402
 
 
@@ -67,11 +67,11 @@ def paired(url: str, args: argparse.Namespace) -> dict[str, float]:
     data = photo_jpeg(args.side, 0)
     array = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
     settings, options = ServerSettings(), StyleOptions(weights=None)
-    inference.stylize_array(served.stylizer, array)  # warm-up
+    stylize_array(served.stylizer, array)  # warm-up
     times: dict[str, list[float]] = {"inference": [], "in-process": [], "http": []}
     for _ in range(args.repeats * args.requests):
         start = time.perf_counter()
-        inference.stylize_array(served.stylizer, array)
+        stylize_array(served.stylizer, array)
         times["inference"].append(time.perf_counter() - start)
         start = time.perf_counter()
         stylize_bytes(served, data, options, settings)

@@ -19,11 +19,11 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from stylenet.errors import StylenetError
-from stylenet.serve.http import inference
 from stylenet.serve.http.images import decode_image, encode_image, resize_longest
 from stylenet.serve.http.models import ServedModel
 from stylenet.serve.http.params import StyleOptions, style_options
 from stylenet.serve.http.state import ServerState
+from stylenet.serve.pipeline import stylize_array
 from stylenet.serve.temporal import TemporalStabilizer
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ class LiveSession:
         side = min(self.options.size or self.side, self.side)
         if max(frame.shape[:2]) > side:
             frame = resize_longest(frame, side)
-        stylized = inference.stylize_array(
+        stylized = stylize_array(
             self.served.stylizer,
             frame,
             style_weights=self.options.weights,

@@ -9,7 +9,6 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from python_multipart.multipart import parse_options_header
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from stylenet.serve.http import inference
 from stylenet.serve.http.errors import HTTPProblem, bad_request, not_found, too_large
 from stylenet.serve.http.images import (
     body_limit_message,
@@ -25,6 +24,7 @@ from stylenet.serve.http.models import ServedModel
 from stylenet.serve.http.params import StyleOptions, style_options
 from stylenet.serve.http.settings import MEDIA_TYPES, ServerSettings
 from stylenet.serve.http.state import ServerState
+from stylenet.serve.pipeline import stylize_array
 
 router = APIRouter()
 
@@ -154,7 +154,7 @@ def stylize_bytes(
     image = decode_image(data, settings.max_pixels)
     if options.size is not None:
         image = resize_longest(image, options.size)
-    result = inference.stylize_array(
+    result = stylize_array(
         served.stylizer,
         image,
         style_weights=options.weights,

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from stylenet.serve.http import inference
 from stylenet.serve.http.images import encode_image
 from stylenet.serve.http.live import LIVE_QUALITY
+from stylenet.serve.pipeline import stylize_array
 from stylenet.serve.temporal import TemporalStabilizer
 from tests.serve.http.conftest import replaced
 from tests.serve.http.helpers import MULTI, SINGLE, GatedStylizer, decoded, encoded, picture
@@ -32,7 +32,7 @@ def test_frames_come_back_stylized_and_stabilised(client, served_models):
     stabilizer = TemporalStabilizer(strength=0.9)
     for data, out in zip(frames, outputs, strict=True):
         content = decoded(data)
-        expected = stabilizer(inference.stylize_array(stylizer, content, tile_size=-1), content)
+        expected = stabilizer(stylize_array(stylizer, content, tile_size=-1), content)
         as_sent = decoded(encode_image(expected, "jpeg", LIVE_QUALITY)).astype(int)
         assert out.shape == content.shape and np.abs(out - as_sent).max() <= 1
 

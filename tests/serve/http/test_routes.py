@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pytest
 
-from stylenet.serve.http import inference
+from stylenet.serve.pipeline import stylize_array
 from tests.serve.http.conftest import replaced
 from tests.serve.http.helpers import (
     MULTI,
@@ -89,7 +89,7 @@ def test_models_list_detail_and_onnx_file(client, served_models):
 
 def test_stylize_matches_the_pipeline_in_every_way_of_sending(client, served_models):
     photo = picture(40, 56)
-    expected = inference.stylize_array(served_models[SINGLE].stylizer, photo)
+    expected = stylize_array(served_models[SINGLE].stylizer, photo)
     for multipart in (True, False):
         response = stylize(
             client, data=encoded(photo), multipart=multipart, model=SINGLE, format="png"

@@ -1,34 +1,8 @@
 // stylenet-serve's page: stylize a photo over POST /v1/stylize, live webcam over WS /v1/live.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 const PREVIEW_SIDE = 384; // previews are stylized on a copy this long; "Full size" sends the photo
 const state = { models: [], file: null, photoSide: 0, seq: 0, timer: null, resultUrl: null, live: null };
-
-function apiKey() {
-  return $("api-key").value || localStorage.getItem("stylenet-api-key") || "";
-}
-
-function setStatus(text, isError = false) {
-  $("status").textContent = text;
-  $("status").classList.toggle("error", isError);
-}
-
-async function api(path, options = {}) {
-  const key = apiKey();
-  const headers = key ? { "X-API-Key": key } : {};
-  const response = await fetch(path, { ...options, headers });
-  if (response.status === 401) {
-    $("key-row").hidden = false;
-    throw new Error("This server needs an API key: enter it above.");
-  }
-  if (!response.ok) {
-    let message = response.statusText;
-    try { message = (await response.json()).error; } catch (_) { /* not JSON */ }
-    throw new Error(message);
-  }
-  return response;
-}
 
 function currentModel() {
   return state.models.find((m) => m.name === $("model").value);

@@ -2,35 +2,10 @@
 // run it here (WebGPU where available, else WASM). window.stylenetBrowser is the test hook.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 const ORT_BASE = "/static/ort/";
 const INSTALL = "npm ci --prefix stylenet/serve/web";
 const sessions = new Map(); // model name → Promise<InferenceSession>
 const page = { models: [], backend: null };
-
-function setStatus(text, isError = false) {
-  $("status").textContent = text;
-  $("status").classList.toggle("error", isError);
-}
-
-function keyHeaders() {
-  const key = $("api-key").value || localStorage.getItem("stylenet-api-key") || "";
-  return key ? { "X-API-Key": key } : {};
-}
-
-async function fetchOk(path) {
-  const response = await fetch(path, { headers: keyHeaders() });
-  if (response.status === 401) {
-    $("key-row").hidden = false;
-    throw new Error("This server needs an API key: enter it above.");
-  }
-  if (!response.ok) {
-    let message = response.statusText;
-    try { message = (await response.json()).error; } catch (_) { /* not JSON */ }
-    throw new Error(message);
-  }
-  return response;
-}
 
 function loadScript(src) {
   return new Promise((resolve, reject) => {
@@ -77,7 +52,7 @@ function session(name) {
     if (!model) throw new Error(`no model named ${name}`);
     const providers = page.backend === "webgpu" ? ["webgpu", "wasm"] : ["wasm"];
     sessions.set(name, (async () => {
-      const bytes = await (await fetchOk(model.onnx_url)).arrayBuffer();
+      const bytes = await (await api(model.onnx_url)).arrayBuffer();
       return window.ort.InferenceSession.create(bytes, { executionProviders: providers });
     })());
   }
@@ -170,7 +145,7 @@ function renderStyles() {
 
 async function start() {
   try {
-    const response = await fetchOk("/v1/models");
+    const response = await api("/v1/models");
     page.models = (await response.json()).models.filter((m) => m.onnx_url);
     $("model").innerHTML = page.models.map((m) => `<option value="${m.name}">${m.name}</option>`).join("");
     renderStyles();
