@@ -95,12 +95,18 @@ def folder_features(
     """``summarize(images, features(images))`` over ``files`` in batches, concatenated
     along the first axis (one row per file, in order) as NumPy arrays."""
     parts: dict[str, list[np.ndarray]] = {}
-    bar = tqdm(total=len(files), desc="features", unit="img", disable=not progress)
-    for first in range(0, len(files), batch_size):
-        batch = torch.stack([load_square(f, size) for f in files[first : first + batch_size]])
-        batch = batch.to(device)
-        for name, value in summarize(batch, features(batch)).items():
-            parts.setdefault(name, []).append(value.detach().cpu().numpy())
-        bar.update(len(batch))
-    bar.close()
+    # no bar when stderr is not a terminal; on an error it is cleared before the error line
+    with tqdm(
+        total=len(files),
+        desc="features",
+        unit="img",
+        leave=False,
+        disable=None if progress else True,
+    ) as bar:
+        for first in range(0, len(files), batch_size):
+            batch = torch.stack([load_square(f, size) for f in files[first : first + batch_size]])
+            batch = batch.to(device)
+            for name, value in summarize(batch, features(batch)).items():
+                parts.setdefault(name, []).append(value.detach().cpu().numpy())
+            bar.update(len(batch))
     return {name: np.concatenate(chunks) for name, chunks in parts.items()}
