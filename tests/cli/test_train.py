@@ -7,12 +7,12 @@ import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
-from stylenet.cli.train import run
 from stylenet.config import train_config_dir
 from stylenet.errors import ConfigError, ImageError
 from stylenet.nn.checkpoint import load_transformer, read_checkpoint
 from tests.helpers.cli import cli_error_line
 from tests.helpers.images import synthetic_rgb
+from tests.helpers.training import smoke_config, train
 
 
 @pytest.fixture
@@ -23,27 +23,7 @@ def style_image(tmp_path: Path) -> Path:
 
 
 def config(photos: Path, style: Path, out: Path, *overrides: str):
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3", job_name="train"):
-        return compose(
-            config_name="train",
-            overrides=[
-                "experiment=smoke",
-                "perceptual=random",
-                f"data.root={photos}",
-                "data.image_size=40",
-                "style=wave",
-                f"style.image={style}",
-                "style.size=64",
-                "progress=false",
-                f"hydra.run.dir={out}",
-                *overrides,
-            ],
-        )
-
-
-def train(cfg, out: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr("stylenet.cli.train.run_dir", lambda: out)
-    return run(cfg)
+    return smoke_config(photos, style, out, *overrides)
 
 
 def test_train_writes_checkpoints_grid_and_logs(

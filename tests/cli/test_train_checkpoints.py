@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from PIL import Image
 
 from stylenet.cli.train import run
-from stylenet.config import train_config_dir
 from stylenet.errors import CheckpointError
 from stylenet.nn.checkpoint import CHECKSUM_FACT, network_weights, weights_checksum
-from tests.conftest import synthetic_rgb
+from tests.helpers.images import synthetic_rgb
+from tests.helpers.training import smoke_config
 
 
 class _Payload:
@@ -26,21 +25,7 @@ class _Payload:
 
 
 def _config(root: Path, out: Path, *overrides: str):
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3", job_name="train"):
-        return compose(
-            config_name="train",
-            overrides=[
-                "experiment=smoke",
-                "perceptual=random",
-                f"data.root={root / 'photos'}",
-                "data.image_size=40",
-                "style=wave",
-                f"style.image={root / 'painting.png'}",
-                "style.size=64",
-                "progress=false",
-                *overrides,
-            ],
-        )
+    return smoke_config(root / "photos", root / "painting.png", None, *overrides)
 
 
 @pytest.fixture(scope="module")
