@@ -2,30 +2,42 @@
 wall-clock, on the held-out curve that ``stylenet-train`` records (``heldout.csv``).
 
 Each run is ``stylenet-train`` with the base recipe (default: the shipped one,
-``experiment=ship style=<style>``) plus the change's overrides, stopped after ``--minutes``
-of training (Lightning's ``trainer.max_time``; a run resumes from its ``last.ckpt`` and its
-clock continues). The verdict compares each change's last held-out loss (content + style on
-the held-out photos) with the baseline's curve interpolated at the same training minutes.
+``experiment=ship style=<style>``) plus the change's overrides. Two budgets:
+
+- ``--steps N`` (equal work, for a machine shared with other jobs): the baseline trains N
+  steps; every change trains as many steps as fit in the baseline's compute, from the
+  training-step times of both recipes measured at the start (round-robin, median; written to
+  ``costs.json``). Curves are drawn against these *equivalent minutes* (steps × measured step
+  time), which load on the machine does not stretch.
+- ``--minutes M`` (equal wall-clock, for an otherwise idle machine): Lightning's
+  ``trainer.max_time``; the curves use the wall-clock minutes of ``heldout.csv``.
+
+A run resumes from its ``last.ckpt``. The verdict compares each change's last held-out loss
+(content + style on the held-out photos, the baseline recipe's loss) with the baseline's
+curve interpolated at the same minutes.
 
     python scripts/experiment_quality.py --list
-    python scripts/experiment_quality.py lr_2e-3 batch_2 --style the_scream --minutes 60
+    python scripts/experiment_quality.py lr_2e-3 batch_2 --style the_scream --steps 300
     python scripts/experiment_quality.py --report --style starry_night    # table + curves.png
 
 Runs go to ``--out/<style>/<change>/`` (default ``outputs/experiments``); ``curves.png`` there
-overlays every run's held-out loss against minutes. On a CPU shared with other jobs, equal
-wall-clock is not equal work: run experiments alone on the machine.
+overlays every run's held-out loss against minutes.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = "baseline"
@@ -42,7 +54,12 @@ CHANGES: dict[str, list[str]] = {
     "style_size_256": ["style.size=256"],
     "style_size_768": ["style.size=768"],
     "fp32": ["trainer.precision=32-true"],
+    "cosine": ["schedule.lr=cosine"],
+    "lr_2e-3_cosine": ["lr=2e-3", "schedule.lr=cosine"],
+    "coarse_75": ["schedule.coarse_fraction=0.75"],
+    "coarse_50": ["schedule.coarse_fraction=0.5"],
 }
+COSTS_NAME = "costs.json"
 
 
 def base_recipe(style: str) -> list[str]:
@@ -62,23 +79,158 @@ def run_dir(out: Path, style: str, change: str) -> Path:
 
 
 def train_command(
-    change: str, *, style: str, minutes: float, out: Path, base: Sequence[str]
+    change: str,
+    *,
+    style: str,
+    out: Path,
+    base: Sequence[str],
+    minutes: float | None = None,
+    steps: int | None = None,
 ) -> list[str]:
-    """The ``stylenet-train`` command line of one run (resuming when it has a checkpoint)."""
+    """The ``stylenet-train`` command line of one run (resuming when it has a checkpoint),
+    stopped after ``steps`` optimiser steps or ``minutes`` of wall-clock (one of them)."""
+    if (minutes is None) == (steps is None):
+        raise ValueError("give exactly one of minutes= and steps=")
     folder = run_dir(out, style, change)
     last = folder / "checkpoints" / "last.ckpt"
+    budget = (
+        [f"trainer.max_steps={steps}"]
+        if steps is not None
+        else ["trainer.max_steps=1000000", f"+trainer.max_time={time_budget(minutes or 0)}"]
+    )
     return [
         sys.executable,
         "-m",
         "stylenet.cli.train",
         *base,
         *CHANGES[change],
-        "trainer.max_steps=1000000",  # the clock stops the run
-        f"+trainer.max_time={time_budget(minutes)}",
+        *budget,
         f"resume={last if last.is_file() else 'null'}",
         f"hydra.run.dir={folder}",
         "hydra.output_subdir=null",
     ]
+
+
+@dataclass(frozen=True)
+class StepCost:
+    """Seconds per training step of a recipe: full-size steps, and the downscaled steps of a
+    coarse-to-fine schedule (``coarse_fraction`` of the steps)."""
+
+    full: float
+    coarse: float
+    coarse_fraction: float = 0.0
+
+    @property
+    def mean(self) -> float:
+        return self.coarse_fraction * self.coarse + (1 - self.coarse_fraction) * self.full
+
+    def seconds(self, step: int, total: int) -> float:
+        """Compute spent by the first ``step`` steps of a ``total``-step run."""
+        coarse_steps = round(self.coarse_fraction * total)
+        return min(step, coarse_steps) * self.coarse + max(0, step - coarse_steps) * self.full
+
+    def steps_for(self, seconds: float) -> int:
+        """How many steps of this recipe fit in ``seconds`` of compute (at least 1)."""
+        return max(1, round(seconds / self.mean))
+
+
+def recipe_config(overrides: Sequence[str]) -> Any:
+    from hydra import compose, initialize_config_dir
+
+    from stylenet.config import train_config_dir
+
+    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
+        return compose(config_name="train", overrides=list(overrides))
+
+
+def step_timer(overrides: Sequence[str], *, coarse: bool) -> Any:
+    """A closure running one training step of the recipe (random photos of its batch and
+    crop size, downscaled when ``coarse``) under its resolved precision."""
+    import tempfile
+
+    import torch
+
+    from stylenet.cli.train_setup import build_module, training_precision, training_schedule
+    from stylenet.lit.schedule import resize_photos
+
+    cfg = recipe_config([*overrides, "heldout.root=null"])
+    torch.manual_seed(0)
+    module = build_module(cfg, Path(tempfile.mkdtemp(prefix="stylenet-cost-")))
+    optimizer = torch.optim.Adam(module.net.parameters(), lr=float(cfg.lr))
+    side = int(cfg.data.image_size)
+    photos = torch.rand(int(cfg.data.batch_size), 3, side, side)
+    if coarse:
+        photos = resize_photos(photos, training_schedule(cfg).coarse_scale)
+    bf16 = training_precision(cfg)[0].startswith("bf16")
+
+    def step() -> None:
+        optimizer.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            terms, _ = module.compute_loss(photos, None)
+            total = terms.total.mean()
+        total.backward()
+        optimizer.step()
+
+    return step
+
+
+def measure_costs(
+    changes: Sequence[str], base: Sequence[str], *, warmup: int = 1, repeats: int = 5
+) -> dict[str, StepCost]:
+    """Median step seconds of each change's recipe, measured round-robin so load drifts hit
+    all alike; changes that train the same shapes share one measurement."""
+    timers: dict[tuple[str, bool], Any] = {}
+    keys: dict[str, tuple[str, float]] = {}
+    for change in changes:
+        cfg = recipe_config([*base, *CHANGES[change], "heldout.root=null"])
+        shape = (
+            f"{cfg.model}|{cfg.data.batch_size}|{cfg.data.image_size}|{cfg.trainer.precision}"
+            f"|{cfg.style.size}|{sorted(cfg.perceptual.style_layers)}|{cfg.schedule.coarse_scale}"
+        )
+        fraction = float(cfg.schedule.coarse_fraction)
+        keys[change] = (shape, fraction)
+        for coarse in (False, True) if fraction else (False,):
+            if (shape, coarse) not in timers:
+                timers[(shape, coarse)] = step_timer([*base, *CHANGES[change]], coarse=coarse)
+    times: dict[tuple[str, bool], list[float]] = {key: [] for key in timers}
+    for timer in timers.values():
+        for _ in range(warmup):
+            timer()
+    for _ in range(repeats):
+        for key, timer in timers.items():
+            start = time.perf_counter()
+            timer()
+            times[key].append(time.perf_counter() - start)
+    median = {key: statistics.median(values) for key, values in times.items()}
+    return {
+        change: StepCost(
+            full=median[(shape, False)],
+            coarse=median.get((shape, True), median[(shape, False)]),
+            coarse_fraction=fraction,
+        )
+        for change, (shape, fraction) in keys.items()
+    }
+
+
+def write_costs(path: Path, costs: dict[str, StepCost], steps: dict[str, int]) -> None:
+    from stylenet.data.atomic import atomic_path
+
+    data = {change: {**cost.__dict__, "steps": steps[change]} for change, cost in costs.items()}
+    with atomic_path(path) as temporary:
+        Path(temporary).write_text(json.dumps(data, indent=1))
+
+
+def read_costs(path: Path) -> dict[str, tuple[StepCost, int]]:
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text())
+    return {
+        change: (
+            StepCost(float(v["full"]), float(v["coarse"]), float(v["coarse_fraction"])),
+            int(v["steps"]),
+        )
+        for change, v in data.items()
+    }
 
 
 @dataclass
@@ -99,8 +251,10 @@ class Curve:
         return None
 
 
-def read_curve(folder: Path, change: str) -> Curve | None:
-    """The run's ``heldout.csv`` as a :class:`Curve` (None when it has none yet)."""
+def read_curve(folder: Path, change: str, cost: tuple[StepCost, int] | None = None) -> Curve | None:
+    """The run's ``heldout.csv`` as a :class:`Curve` (None when it has none yet): against its
+    wall-clock minutes, or against equivalent minutes when ``cost`` (step cost, total steps)
+    is given."""
     path = folder / "heldout.csv"
     if not path.is_file():
         return None
@@ -108,7 +262,11 @@ def read_curve(folder: Path, change: str) -> Curve | None:
         rows = list(csv.DictReader(file))
     if not rows:
         return None
-    points = [(float(r["minutes"]), float(r["loss"])) for r in rows]
+    if cost is None:
+        points = [(float(r["minutes"]), float(r["loss"])) for r in rows]
+    else:
+        step_cost, total = cost
+        points = [(step_cost.seconds(int(r["step"]), total) / 60, float(r["loss"])) for r in rows]
     return Curve(change, points, int(rows[-1]["step"]))
 
 
@@ -159,10 +317,11 @@ def report(out: Path, style: str) -> str:
     from stylenet.data.chart import line_chart
 
     folder = out / style
+    costs = read_costs(folder / COSTS_NAME)
     curves = []
     if folder.is_dir():
         for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
-            curve = read_curve(sub, sub.name)
+            curve = read_curve(sub, sub.name, costs.get(sub.name))
             if curve is not None:
                 curves.append(curve)
     if not curves:
@@ -171,7 +330,7 @@ def report(out: Path, style: str) -> str:
     chart = line_chart(
         {c.change: c.points for c in curves},
         title=f"held-out content + style, {style}",
-        x_label="training minutes",
+        x_label="equivalent training minutes" if costs else "training minutes",
         y_label="loss",
     )
     chart.save(folder / "curves.png")
@@ -182,7 +341,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("changes", nargs="*", help=f"of {', '.join(CHANGES)} (baseline always)")
     parser.add_argument("--style", default="starry_night")
-    parser.add_argument("--minutes", type=float, default=60.0, help="training wall-clock per run")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--minutes", type=float, help="equal wall-clock per run (idle machine)")
+    budget.add_argument("--steps", type=int, help="equal compute: the baseline's step count")
     parser.add_argument("--out", default="outputs/experiments", help="where the runs go")
     parser.add_argument(
         "--base", default=None, help="base overrides (default: experiment=ship style=<style>)"
@@ -199,14 +360,51 @@ def main(argv: Sequence[str] | None = None) -> None:
         unknown = [c for c in args.changes if c not in CHANGES]
         if unknown:
             raise SystemExit(f"unknown change(s) {unknown}; --list shows them")
-        if not args.minutes > 0:
+        if args.minutes is None and args.steps is None:
+            raise SystemExit("give a budget: --steps N (equal compute) or --minutes M")
+        if args.minutes is not None and not args.minutes > 0:
             raise SystemExit(f"--minutes must be > 0, got {args.minutes}")
+        if args.steps is not None and args.steps < 1:
+            raise SystemExit(f"--steps must be >= 1, got {args.steps}")
         base = args.base.split() if args.base else base_recipe(args.style)
+        changes = list(dict.fromkeys([BASELINE, *args.changes]))
+        steps: dict[str, int] = {}
+        if args.steps is not None:
+            path = out / args.style / COSTS_NAME
+            known = read_costs(path)
+            missing = [c for c in changes if c not in known]
+            costs = {c: known[c][0] for c in known}
+            if missing:
+                print(f"measuring step costs of {', '.join(missing)} ...", flush=True)
+                measured = measure_costs(list(dict.fromkeys([BASELINE, *missing])), base)
+                # costs measured later are scaled by the baseline measured with them, so every
+                # change's step count rests on a ratio taken in one measurement
+                scale = costs[BASELINE].full / measured[BASELINE].full if BASELINE in costs else 1
+                for change in missing:
+                    cost = measured[change]
+                    costs[change] = StepCost(
+                        cost.full * scale, cost.coarse * scale, cost.coarse_fraction
+                    )
+            budget_seconds = args.steps * costs[BASELINE].mean
+            steps = {c: costs[c].steps_for(budget_seconds) for c in costs}
+            steps[BASELINE] = args.steps
+            write_costs(path, costs, steps)
+            for change in changes:
+                print(f"{change}: {costs[change].mean:.2f} s/step -> {steps[change]} steps")
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-        for change in dict.fromkeys([BASELINE, *args.changes]):
+        for change in changes:
+            done = read_curve(run_dir(out, args.style, change), change)
+            if change in steps and done is not None and done.steps >= steps[change]:
+                print(f"{change}: already trained {done.steps} steps")
+                continue
             command = train_command(
-                change, style=args.style, minutes=args.minutes, out=out, base=base
+                change,
+                style=args.style,
+                out=out,
+                base=base,
+                minutes=args.minutes,
+                steps=steps.get(change),
             )
             print(" ".join(command), flush=True)
             subprocess.run(command, check=True, cwd=REPO, env=env)

@@ -22,6 +22,7 @@ from stylenet.data.datamodule import PhotoDataModule, list_photos
 from stylenet.data.images import read_image
 from stylenet.devices import resolve_precision
 from stylenet.errors import ConfigError
+from stylenet.lit.schedule import TrainingSchedule
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.losses import PerceptualLoss
 from stylenet.nn.checkpoint import (
@@ -103,6 +104,13 @@ def validate_train_config(cfg: DictConfig) -> None:
             "data.batch_size photos per device (raise data.batch_size or trainer.devices instead)"
         )
     require_positive("lr", cfg.lr, allow_zero=False)
+    schedule = training_schedule(cfg)
+    coarse_side = round(int(cfg.data.image_size) * schedule.coarse_scale)
+    if schedule.coarse_steps and coarse_side < MIN_SIDE:
+        raise ConfigError(
+            f"schedule.coarse_scale {schedule.coarse_scale} makes {coarse_side} px photos of "
+            f"data.image_size={cfg.data.image_size}; they must be >= {MIN_SIDE} px"
+        )
     for name in ("content_weight", "style_weight", "tv_weight"):
         require_positive(f"perceptual.{name}", cfg.perceptual[name])
     if cfg.logger not in ("csv", "tensorboard"):
@@ -156,6 +164,7 @@ def training_facts(cfg: DictConfig, specs: list[StyleSpec]) -> dict[str, Any]:
         "loss_network": str(cfg.perceptual.weights),
         "precision": training_precision(cfg)[0],
         "lr": float(cfg.lr),
+        "schedule": dict(OmegaConf.to_container(cfg.schedule)) if cfg.get("schedule") else {},
         "seed": int(cfg.seed),
         "machine": machine_description(str(cfg.trainer.accelerator)),
     }
@@ -200,7 +209,23 @@ def build_module(cfg: DictConfig, output: Path) -> StyleTransferModule:
         channels_last=bool(cfg.channels_last),
         val_dir=output / "val",
         seed=int(cfg.seed),
+        schedule=training_schedule(cfg),
     )
+
+
+def training_schedule(cfg: DictConfig) -> TrainingSchedule:
+    """``cfg.schedule`` over ``trainer.max_steps`` (a bad value is one config error line)."""
+    node = cfg.get("schedule") or {}
+    try:
+        return TrainingSchedule(
+            total_steps=int(cfg.trainer.max_steps),
+            lr=str(node.get("lr", "constant")),
+            lr_min=float(node.get("lr_min", 0.0)),
+            coarse_fraction=float(node.get("coarse_fraction", 0.0)),
+            coarse_scale=float(node.get("coarse_scale", 0.5)),
+        )
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
 
 
 def build_add_style_module(
@@ -231,6 +256,7 @@ def build_add_style_module(
         val_dir=output / "val",
         train_styles=new_styles,
         seed=int(cfg.seed),
+        schedule=training_schedule(cfg),
     )
 
 

@@ -24,6 +24,7 @@ import torch
 from torchvision.utils import make_grid
 
 from stylenet.data.images import save_image
+from stylenet.lit.schedule import TrainingSchedule, resize_photos
 from stylenet.losses import PerceptualLoss
 from stylenet.losses.perceptual import LossTerms
 from stylenet.nn.checkpoint import CHECKSUM_FACT, network_weights, weights_checksum
@@ -45,6 +46,8 @@ class StyleTransferModule(L.LightningModule):
             holds one style target per entry, in this order (adding styles to a trained
             network trains only the new ones).
         seed: seeds the per-step style draws.
+        schedule: learning-rate curve and coarse-to-fine photo sizes over the steps
+            (default: constant rate, photos as loaded).
     """
 
     def __init__(
@@ -58,6 +61,7 @@ class StyleTransferModule(L.LightningModule):
         val_dir: str | Path | None = None,
         train_styles: list[int] | None = None,
         seed: int = 0,
+        schedule: TrainingSchedule | None = None,
     ) -> None:
         super().__init__()
         self.net = net
@@ -68,6 +72,7 @@ class StyleTransferModule(L.LightningModule):
         self.val_dir = Path(val_dir) if val_dir is not None else None
         self.train_styles = list(range(len(styles))) if train_styles is None else train_styles
         self.seed = int(seed)
+        self.schedule = schedule
         self.save_hyperparameters(
             {"model": dict(net.config), "styles": self.styles, "facts": dict(facts or {}), "lr": lr}
         )
@@ -109,6 +114,8 @@ class StyleTransferModule(L.LightningModule):
         return self.loss(stylized, content_targets, loss_weights), stylized
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
+        if self.schedule is not None:
+            batch = resize_photos(batch, self.schedule.photo_scale(self.global_step))
         weights = self.sample_style_weights(batch.shape[0])
         terms, _ = self.compute_loss(batch, weights)
         total = terms.total.mean()
@@ -170,9 +177,16 @@ class StyleTransferModule(L.LightningModule):
             experiment.add_image("val/stylized", grid, self.global_step)
 
     # --- optimiser and checkpoints ---------------------------------------------------------
-    def configure_optimizers(self) -> torch.optim.Optimizer:
+    def configure_optimizers(self) -> Any:
         params = [p for p in self.net.parameters() if p.requires_grad]
-        return torch.optim.Adam(params, lr=self.lr)
+        optimizer = torch.optim.Adam(params, lr=self.lr)
+        if self.schedule is None or self.schedule.lr == "constant":
+            return optimizer
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self.schedule.lr_factor)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
+        }
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # Plain tensors and tuples only, so checkpoints load with torch.load(weights_only=True).

@@ -224,3 +224,33 @@ def test_a_model_named_on_the_command_line_wins_even_as_the_default(
         train(
             [f"resume={last}", "model=johnson_small", "trainer.max_steps=9"], tmp_path, monkeypatch
         )
+
+
+SCHEDULED = ["schedule.lr=cosine", "schedule.coarse_fraction=0.5", "data.image_size=64"]
+
+
+def test_resume_with_a_cosine_and_coarse_to_fine_schedule_is_bit_exact(
+    data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    straight = tmp_path / "straight"
+    train(overrides(data, f"trainer.max_steps={STEPS}", *SCHEDULED), straight, monkeypatch)
+    resumed = tmp_path / "resumed"
+    start = straight / "checkpoints" / "step_000003.ckpt"  # in the coarse half
+    train(
+        overrides(data, f"trainer.max_steps={STEPS}", *SCHEDULED, f"resume={start}"),
+        resumed,
+        monkeypatch,
+    )
+    assert_same(straight / "checkpoints" / "last.ckpt", resumed / "checkpoints" / "last.ckpt")
+    plain = tmp_path / "plain"
+    train(overrides(data, f"trainer.max_steps={STEPS}", "data.image_size=64"), plain, monkeypatch)
+    with pytest.raises(AssertionError, match="differs"):  # the schedule changed the training
+        assert_same(straight / "checkpoints" / "last.ckpt", plain / "checkpoints" / "last.ckpt")
+
+
+def test_a_coarse_scale_below_the_smallest_side_is_a_config_error(
+    data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = overrides(data, "schedule.coarse_fraction=0.5", "schedule.coarse_scale=0.5")
+    with pytest.raises(ConfigError, match=r"schedule\.coarse_scale 0\.5 makes 16 px photos"):
+        train(args, tmp_path, monkeypatch)

@@ -75,3 +75,50 @@ def test_a_smoke_experiment_runs_both_recipes_and_reports(
 def test_unknown_changes_are_refused() -> None:
     with pytest.raises(SystemExit, match="unknown change"):
         experiment.main(["warp_speed"])
+
+
+def test_step_costs_turn_the_baseline_budget_into_steps() -> None:
+    plain = experiment.StepCost(full=2.0, coarse=2.0)
+    coarse = experiment.StepCost(full=2.0, coarse=0.5, coarse_fraction=0.75)
+    assert coarse.mean == pytest.approx(0.875)
+    assert plain.steps_for(600.0) == 300
+    assert coarse.steps_for(600.0) == 686
+    # the first 3 of 4 steps are the cheap ones
+    assert coarse.seconds(3, 4) == pytest.approx(1.5)
+    assert coarse.seconds(4, 4) == pytest.approx(3.5)
+    assert plain.steps_for(0.1) == 1
+
+
+def test_an_equal_compute_experiment_scales_steps_by_measured_cost(
+    image_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    style = tmp_path / "painting.png"
+    Image.fromarray(synthetic_rgb(64, 64, seed=9)).save(style)
+    heldout = tmp_path / "heldout"
+    heldout.mkdir()
+    Image.fromarray(synthetic_rgb(40, 48, seed=3)).save(heldout / "h.png")
+    base = (
+        f"experiment=smoke perceptual=random data.root={image_folder} data.image_size=64 "
+        f"style=wave style.image={style} style.size=64 progress=false "
+        f"heldout.root={heldout} heldout.every=2 heldout.size=40"
+    )
+    out = tmp_path / "experiments"
+    args = ["coarse_50", "--style", "wave", "--steps", "3", "--out", str(out), "--base", base]
+    experiment.main(args)
+    costs = experiment.read_costs(out / "wave" / experiment.COSTS_NAME)
+    base_cost, base_steps = costs["baseline"]
+    coarse_cost, coarse_steps = costs["coarse_50"]
+    assert base_steps == 3
+    assert coarse_cost.coarse_fraction == 0.5 and coarse_cost.coarse < coarse_cost.full
+    assert coarse_steps == coarse_cost.steps_for(3 * base_cost.mean) >= 3
+    assert experiment.read_curve(out / "wave" / "coarse_50", "coarse_50").steps == coarse_steps
+    capsys.readouterr()
+    experiment.main(args)  # a second call trains nothing more and reports again
+    printed = capsys.readouterr().out
+    assert "baseline: already trained 3 steps" in printed
+    assert "| wave | coarse_50 |" in printed
+
+
+def test_a_budget_is_required() -> None:
+    with pytest.raises(SystemExit, match="give a budget"):
+        experiment.main(["lr_2e-3"])
