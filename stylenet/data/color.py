@@ -9,6 +9,8 @@ three RGB channels on ``channel_axis`` (``-1``: ``…×H×W×3``, the default; `
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 # ITU-R BT.601 luma/chroma (YIQ), as in Gatys et al. (2016).
@@ -47,15 +49,41 @@ def luminance(image: np.ndarray, *, channel_axis: int = -1) -> np.ndarray:
     return np.take(yiq, [0], axis=channel_axis)
 
 
+Moments = tuple[float, float]
+
+
+def luminance_moments(images: Iterable[np.ndarray]) -> Moments:
+    """Mean and standard deviation (``ddof=1``) of the luma of all pixels of ``images`` (RGB
+    pieces ``…×3`` of one picture in [0, 1], e.g. its rows in strips), accumulated in float64
+    so a picture too large for one array is measured piece by piece."""
+    count, total, squares = 0, 0.0, 0.0
+    for piece in images:
+        y = rgb_to_yiq(np.asarray(piece, dtype=np.float32))[..., 0].astype(np.float64)
+        count += y.size
+        total += float(y.sum())
+        squares += float(np.square(y).sum())
+    if count < 2:
+        raise ValueError("luminance moments need at least two pixels")
+    mean = total / count
+    return mean, float(np.sqrt(max(squares - count * mean * mean, 0.0) / (count - 1)))
+
+
 def transfer_luminance(
-    stylized: np.ndarray, content: np.ndarray, *, channel_axis: int = -1
+    stylized: np.ndarray,
+    content: np.ndarray,
+    *,
+    channel_axis: int = -1,
+    stylized_moments: Moments | None = None,
+    content_moments: Moments | None = None,
 ) -> np.ndarray:
     """Keep the content's colours: luminance from ``stylized``, chroma (I, Q) from ``content``.
 
     The stylized luminance is matched to the content's mean and standard deviation first
     (per image: over the last three axes), so the overall brightness of the photo is kept
     (Gatys et al. 2016, luminance-only transfer). Both arrays must have the same shape; the
-    result is clipped to [0, 1].
+    result is clipped to [0, 1]. ``stylized_moments``/``content_moments`` (from
+    :func:`luminance_moments`, channels last) give the luma mean and deviation of the whole
+    picture when the arrays are only a piece of it.
     """
     if stylized.shape != content.shape:
         raise ValueError(f"shape mismatch: {tuple(stylized.shape)} vs {tuple(content.shape)}")
@@ -63,8 +91,16 @@ def transfer_luminance(
     cont = np.moveaxis(rgb_to_yiq(content, channel_axis=channel_axis), channel_axis, -1)
     y_s, y_c = styl[..., :1], cont[..., :1]
     dims = (-3, -2, -1)
-    y = (y_s - y_s.mean(dims, keepdims=True)) / (y_s.std(dims, keepdims=True, ddof=1) + 1e-6)
-    y = y * y_c.std(dims, keepdims=True, ddof=1) + y_c.mean(dims, keepdims=True)
+    mean_s, std_s = stylized_moments or (
+        y_s.mean(dims, keepdims=True),
+        y_s.std(dims, keepdims=True, ddof=1),
+    )
+    mean_c, std_c = content_moments or (
+        y_c.mean(dims, keepdims=True),
+        y_c.std(dims, keepdims=True, ddof=1),
+    )
+    y = (y_s - np.asarray(mean_s, dtype=y_s.dtype)) / (np.asarray(std_s, dtype=y_s.dtype) + 1e-6)
+    y = y * np.asarray(std_c, dtype=y_s.dtype) + np.asarray(mean_c, dtype=y_s.dtype)
     yiq = np.concatenate([y, cont[..., 1:]], axis=-1)
     rgb = np.clip(yiq_to_rgb(yiq), 0.0, 1.0)
     return np.moveaxis(rgb, -1, channel_axis).astype(stylized.dtype, copy=False)

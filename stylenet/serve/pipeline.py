@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from stylenet.data.color import blend_strength, transfer_luminance
+from stylenet.data.color import blend_strength, luminance_moments, transfer_luminance
 from stylenet.data.image_files import check_rgb_array, require_min_side
 from stylenet.errors import ConfigError
 from stylenet.nn.limits import MIN_SIDE
 from stylenet.serve.shared_statistics import DEFAULT_MODE, check_mode, shared_statistics
 from stylenet.serve.stylizer import Stylizer
-from stylenet.serve.tiling import DEFAULT_OVERLAP, DEFAULT_TILE, check_tiling, stylize_tiled
+from stylenet.serve.tiling import DEFAULT_OVERLAP, DEFAULT_TILE, check_tiling, tiled_rows
 
 AUTO_TILE_PIXELS = 1536 * 1536  # tile_size=0 tiles images with more pixels than this
 NO_TILING = -1
+STRIP_ROWS = 256  # colour options on a tiled picture are applied this many rows at a time
 
 
 def tile_size_for(height: int, width: int, tile_size: int, overlap: int) -> int:
@@ -69,14 +70,19 @@ def stylize_array(
     tile = tile_size_for(height, width, tile_size, tile_overlap)
     weights = None if style_weights is None else np.asarray(style_weights, np.float32)
     weights = None if weights is None else weights.reshape(1, -1)
-    batch = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
     if tile:
-        shared = shared_statistics(stylizer, batch, weights, mode=tile_statistics, tile=tile)
-        out = stylize_tiled(
-            stylizer, batch, weights, tile=tile, overlap=tile_overlap, statistics=shared
+        return stylize_tiled_image(
+            stylizer,
+            image,
+            style_weights=weights,
+            tile=tile,
+            overlap=tile_overlap,
+            tile_statistics=tile_statistics,
+            preserve_color=preserve_color,
+            strength=float(strength),
         )
-    else:
-        out = stylizer(batch, weights)
+    batch = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
+    out = stylizer(batch, weights)
     stylized = np.clip(np.asarray(out[0], dtype=np.float32).transpose(1, 2, 0) / 255.0, 0, 1)
     if preserve_color or strength < 1.0:
         photo = image.astype(np.float32) / 255.0
@@ -85,6 +91,57 @@ def stylize_array(
         if strength < 1.0:
             stylized = blend_strength(stylized, photo, float(strength))
     return to_uint8(stylized)
+
+
+def stylize_tiled_image(
+    stylizer: Stylizer,
+    image: np.ndarray,
+    *,
+    style_weights: np.ndarray | None,
+    tile: int,
+    overlap: int,
+    tile_statistics: str,
+    preserve_color: bool,
+    strength: float,
+) -> np.ndarray:
+    """:func:`stylize_array`'s tiled path: ``H×W×3`` uint8 → a new ``H×W×3`` uint8.
+
+    Tiles are cut from the uint8 picture and finished rows written into the uint8 result as
+    they come (:func:`~stylenet.serve.tiling.tiled_rows`), so besides the input and the output
+    only a row of tiles is held in float. With ``preserve_color`` or ``strength < 1`` the
+    stylized rows are kept in float16 first (the luminance transfer needs the whole picture's
+    luma moments), then finished :data:`STRIP_ROWS` rows at a time."""
+    height, width = image.shape[:2]
+    source = image.transpose(2, 0, 1)[None]  # 1×3×H×W view of the uint8 picture, no copy
+    shared = shared_statistics(stylizer, source, style_weights, mode=tile_statistics, tile=tile)
+    direct = not preserve_color and strength == 1.0
+    out = np.empty((height, width, 3), dtype=np.uint8 if direct else np.float16)
+    for y, rows in tiled_rows(
+        stylizer, source, style_weights, tile=tile, overlap=overlap, statistics=shared
+    ):
+        piece = np.clip(rows[0].transpose(1, 2, 0) / 255.0, 0, 1)
+        out[y : y + piece.shape[0]] = to_uint8(piece) if direct else piece
+    if direct:
+        return out
+    strips = range(0, height, STRIP_ROWS)
+    moments = None
+    if preserve_color:
+        moments = (
+            luminance_moments(out[y : y + STRIP_ROWS] for y in strips),
+            luminance_moments(image[y : y + STRIP_ROWS] / np.float32(255) for y in strips),
+        )
+    result = np.empty((height, width, 3), dtype=np.uint8)
+    for y in strips:
+        stylized = out[y : y + STRIP_ROWS].astype(np.float32)
+        photo = image[y : y + STRIP_ROWS].astype(np.float32) / 255.0
+        if moments is not None:
+            stylized = transfer_luminance(
+                stylized, photo, stylized_moments=moments[0], content_moments=moments[1]
+            )
+        if strength < 1.0:
+            stylized = blend_strength(stylized, photo, strength)
+        result[y : y + STRIP_ROWS] = to_uint8(stylized)
+    return result
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

@@ -48,12 +48,13 @@ def check_mode(mode: str) -> None:
 
 
 def thumbnail(images: np.ndarray, side: int) -> np.ndarray:
-    """``N×3×H×W`` → ``N×3×h×w`` with ``max(h, w) <= side`` (area averaging; unchanged if
-    already small). Both sides stay ``>= MIN_SIDE``."""
+    """``N×3×H×W`` (float32, or uint8) → float32 ``N×3×h×w`` with ``max(h, w) <= side`` (area
+    averaging, in the input's type; unchanged if already small). Both sides stay
+    ``>= MIN_SIDE``."""
     height, width = images.shape[-2:]
     scale = min(1.0, side / max(height, width))
     if scale == 1.0:
-        return images
+        return np.asarray(images, dtype=np.float32)
     size = (max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale)))
     small = [
         cv2.resize(
@@ -97,7 +98,8 @@ def thumbnail_statistics(
     *,
     side: int = DEFAULT_THUMBNAIL_SIDE,
 ) -> np.ndarray:
-    """Packed ``N×K`` statistics of a thumbnail of ``images`` (``N×3×H×W`` in [0, 255])."""
+    """Packed ``N×K`` statistics of a thumbnail of ``images`` (``N×3×H×W`` in [0, 255],
+    float32 or uint8)."""
     return np.asarray(stylizer.statistics(thumbnail(images, side), style_weights))
 
 
@@ -122,7 +124,7 @@ def exact_statistics(
         parts = []
         for y0, y1 in pieces(height, tile):
             for x0, x1 in pieces(width, tile):
-                crop = np.ascontiguousarray(images[..., y0:y1, x0:x1])
+                crop = np.ascontiguousarray(images[..., y0:y1, x0:x1], dtype=np.float32)
                 moments = stylizer.statistics(crop, style_weights, statistics=current)
                 parts.append((np.asarray(moments), (y1 - y0) * (x1 - x0)))
         current = combine(parts, channels)

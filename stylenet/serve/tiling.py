@@ -7,8 +7,10 @@ the sum is divided by the summed weights (linear blending as in panorama stitchi
 Adelson 1983 without the pyramid). Weights fall to ~0 at each tile's inner edges, where the
 network sees only reflection padding, so the result has no seams.
 
-Memory is the input, the output and one weight map (``(2·3 + 1)·H·W`` floats per image:
-~670 MB for a 6000×4000 photo) plus one tile's activations.
+:func:`tiled_rows` hands out the finished output rows top to bottom, so a caller that writes
+them into a uint8 picture holds, besides the input and the output, only one row of tiles
+(``tile × W`` floats) and one tile's activations: memory grows with the tile size, not with the
+image's area. :func:`stylize_tiled` assembles the rows into one float array.
 
 Instance norm normalises per tile, so tiles differ in tone unless every tile is given the whole
 image's statistics (``statistics=``, from :mod:`stylenet.serve.shared_statistics`; the
@@ -68,6 +70,53 @@ def tile_boxes(height: int, width: int, tile: int, overlap: int) -> Iterator[tup
             yield y, x
 
 
+def tiled_rows(
+    stylizer: Stylizer,
+    images: np.ndarray,
+    style_weights: np.ndarray | None = None,
+    *,
+    tile: int = DEFAULT_TILE,
+    overlap: int = DEFAULT_OVERLAP,
+    statistics: np.ndarray | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Stylize ``N×3×H×W`` images in [0, 255] (float32, or uint8: each tile is converted on
+    its own) tile by tile; yields ``(y, rows)``: finished output rows ``y … y + h`` as a new
+    ``N×3×h×W`` float32 array in [0, 255], top to bottom, covering all ``H`` rows.
+
+    Each tile position is stylized for all N images in one call. ``statistics``: packed
+    instance-norm statistics every tile is normalised with (see
+    :mod:`stylenet.serve.shared_statistics`), ``None`` = each tile's own. Rows below the next
+    row of tiles' start are final once the current row of tiles is added; the overlapping
+    rest is carried into the next row.
+    """
+    options = {} if statistics is None else {"statistics": statistics}
+    check_tiling(tile, overlap)
+    count, height, width = images.shape[0], images.shape[-2], images.shape[-1]
+    tile_h, tile_w = min(tile, height), min(tile, width)
+    rows = tile_starts(height, tile, overlap)
+    columns = tile_starts(width, tile, overlap)
+    carried: tuple[np.ndarray, np.ndarray] | None = None
+    for index, y in enumerate(rows):
+        out = np.zeros((count, 3, tile_h, width), dtype=np.float32)
+        total = np.zeros((tile_h, width), dtype=np.float32)
+        if carried is not None:
+            kept = carried[1].shape[0]
+            out[..., :kept, :] = carried[0]
+            total[:kept] = carried[1]
+        row_weight = ramp(tile_h, overlap, y > 0, y + tile_h < height)
+        for x in columns:
+            crop = np.ascontiguousarray(
+                images[..., y : y + tile_h, x : x + tile_w], dtype=np.float32
+            )
+            stylized = np.asarray(stylizer(crop, style_weights, **options), dtype=np.float32)
+            weight = np.outer(row_weight, ramp(tile_w, overlap, x > 0, x + tile_w < width))
+            out[..., x : x + tile_w] += stylized * weight
+            total[:, x : x + tile_w] += weight
+        done = rows[index + 1] - y if index + 1 < len(rows) else tile_h
+        yield y, out[..., :done, :] / total[:done]
+        carried = out[..., done:, :].copy(), total[done:].copy()
+
+
 def stylize_tiled(
     stylizer: Stylizer,
     images: np.ndarray,
@@ -77,29 +126,13 @@ def stylize_tiled(
     overlap: int = DEFAULT_OVERLAP,
     statistics: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``N×3×H×W`` float32 in [0, 255] (+ ``N×S`` blend) → stylized ``N×3×H×W`` float32 in
-    [0, 255] (a new array).
-
-    Each tile position is stylized for all N images in one call. ``statistics``: packed
-    instance-norm statistics every tile is normalised with (see
-    :mod:`stylenet.serve.shared_statistics`), ``None`` = each tile's own.
-    """
-    options = {} if statistics is None else {"statistics": statistics}
-    check_tiling(tile, overlap)
-    height, width = images.shape[-2:]
-    tile_h, tile_w = min(tile, height), min(tile, width)
-    out = np.zeros((images.shape[0], 3, height, width), dtype=np.float32)
-    total = np.zeros((height, width), dtype=np.float32)
-    for y, x in tile_boxes(height, width, tile, overlap):
-        crop = np.ascontiguousarray(images[..., y : y + tile_h, x : x + tile_w])
-        stylized = np.asarray(stylizer(crop, style_weights, **options), dtype=np.float32)
-        weight = np.outer(
-            ramp(tile_h, overlap, y > 0, y + tile_h < height),
-            ramp(tile_w, overlap, x > 0, x + tile_w < width),
-        )
-        out[..., y : y + tile_h, x : x + tile_w] += stylized * weight
-        total[y : y + tile_h, x : x + tile_w] += weight
-    out /= total
+    """``N×3×H×W`` in [0, 255] (+ ``N×S`` blend) → stylized ``N×3×H×W`` float32 in [0, 255]
+    (a new array), assembled from :func:`tiled_rows` (same arguments)."""
+    out = np.empty((images.shape[0], 3, *images.shape[-2:]), dtype=np.float32)
+    for y, rows in tiled_rows(
+        stylizer, images, style_weights, tile=tile, overlap=overlap, statistics=statistics
+    ):
+        out[..., y : y + rows.shape[-2], :] = rows
     return out
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from stylenet.data.color import (
     blend_strength,
@@ -48,3 +49,25 @@ def test_strength_endpoints_and_middle() -> None:
     np.testing.assert_array_equal(blend_strength(a, b, 1.0), a)
     np.testing.assert_array_equal(blend_strength(a, b, 0.0), b)
     np.testing.assert_allclose(blend_strength(a, b, 0.25), 0.25 * a + 0.75 * b)
+
+
+def test_luminance_moments_streamed_over_pieces_equal_the_whole_picture() -> None:
+    from stylenet.data.color import luminance_moments, rgb_to_yiq, transfer_luminance
+
+    rng = np.random.default_rng(3)
+    image = rng.uniform(0, 1, (50, 40, 3)).astype(np.float32)
+    luma = rgb_to_yiq(image)[..., 0].astype(np.float64)
+    mean, std = luminance_moments(image[y : y + 7] for y in range(0, 50, 7))
+    assert mean == pytest.approx(luma.mean(), rel=1e-6)
+    assert std == pytest.approx(luma.std(ddof=1), rel=1e-5)
+    content = rng.uniform(0, 1, (50, 40, 3)).astype(np.float32)
+    whole = transfer_luminance(image, content)
+    top = transfer_luminance(
+        image[:20],
+        content[:20],
+        stylized_moments=(mean, std),
+        content_moments=luminance_moments([content]),
+    )
+    np.testing.assert_allclose(top, whole[:20], atol=1e-5)
+    with pytest.raises(ValueError, match="two pixels"):
+        luminance_moments([image[:1, :1]])
