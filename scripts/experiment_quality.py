@@ -21,7 +21,7 @@ curve interpolated at the same minutes.
     python scripts/experiment_quality.py --report --style starry_night    # table + curves.png
 
 Runs go to ``--out/<style>/<change>/`` (default ``outputs/experiments``); ``curves.png`` there
-overlays every run's held-out loss against minutes.
+overlays every run's held-out loss against minutes (from the first evaluation after step 0).
 """
 
 from __future__ import annotations
@@ -327,8 +327,9 @@ def report(out: Path, style: str) -> str:
     if not curves:
         raise SystemExit(f"no runs with a heldout.csv under {folder}")
     curves.sort(key=lambda c: (c.change != BASELINE, c.change))
+    # the untrained network's point (step 0, ~10x the rest) would flatten every curve
     chart = line_chart(
-        {c.change: c.points for c in curves},
+        {c.change: c.points[1:] if len(c.points) > 2 else c.points for c in curves},
         title=f"held-out content + style, {style}",
         x_label="equivalent training minutes" if costs else "training minutes",
         y_label="loss",
