@@ -2,7 +2,8 @@
 
 Builds a clip from one photo as a static camera would film it: every frame gets fresh
 Gaussian sensor noise and a small global brightness jitter. Each frame is stylized on its
-own, then the same stylized frames are stabilised; the script prints the flicker ratio
+own (with its own instance-norm statistics, and with a thumbnail's: ``--thumbnails``), then the
+same stylized frames are stabilised; the script prints the flicker ratio
 (mean |frame_t - frame_{t-1}| of the stylized clip / of the content clip; see
 ``stylenet.serve.temporal.flicker``) for both, and the stabiliser's cost in ms/frame.
 
@@ -29,6 +30,7 @@ from stylenet.nn.checkpoint import ModelInfo
 from stylenet.nn.transformer import TransformerNet
 from stylenet.serve.frames import FrameStylizer, processing_size
 from stylenet.serve.loader import load_stylizer
+from stylenet.serve.shared_statistics import supports_statistics
 from stylenet.serve.stylizer import Stylizer
 from stylenet.serve.temporal import MOTIONS, TemporalStabilizer, flicker
 from stylenet.serve.torch_backend import TorchStylizer
@@ -47,6 +49,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--jitter", type=float, default=2.0, help="brightness jitter (0-255)")
     parser.add_argument("--strength", type=float, nargs="+", default=[0.5, 0.7, 0.85])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--thumbnails",
+        type=int,
+        nargs="*",
+        default=[128],
+        help="also stylize the clip with frames normalised by the instance-norm statistics of "
+        "a thumbnail of this longest side (FrameStylizer's default; models with statistics "
+        "support); the first rows use each frame's own statistics",
+    )
     return parser.parse_args(argv)
 
 
@@ -114,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     photo, source = load_photo(args.photo, args.size, args.synthetic)
     clip = static_clip(photo, args.frames, args.noise, args.jitter, args.seed)
     stylizer, model_name = build_stylizer(args.model)
-    per_frame = FrameStylizer(stylizer, temporal=0.0)
+    per_frame = FrameStylizer(stylizer, temporal=0.0, statistics_side=None)
     per_frame(clip[0])  # warm-up
     start = time.perf_counter()
     stylized = [per_frame(frame) for frame in clip]
@@ -124,6 +135,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"clip: {source}, {len(clip)} frames {width}x{height}, noise sigma {args.noise},")
     print(f"      brightness jitter +-{args.jitter}; network {net_ms:.1f} ms/frame")
     print(f"flicker without stabilisation: {flicker(stylized, clip):.3f}")
+    for side in args.thumbnails if supports_statistics(stylizer) else []:
+        shared = [FrameStylizer(stylizer, temporal=0.0, statistics_side=side)(f) for f in clip]
+        print(f"flicker with {side} px thumbnail statistics: {flicker(shared, clip):.3f}")
+        for strength in args.strength:
+            stable, _ = stabilise(shared, clip, strength, MOTIONS[0])
+            ratio = flicker(stable, clip)
+            print(f"  + temporal={strength} motion={MOTIONS[0]}: {ratio:.3f}")
     for motion in MOTIONS:
         for strength in args.strength:
             stable, ms = stabilise(stylized, clip, strength, motion)

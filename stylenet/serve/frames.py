@@ -15,9 +15,14 @@ import numpy as np
 from stylenet.errors import ConfigError, VideoError
 from stylenet.nn.limits import MIN_SIDE
 from stylenet.serve.pipeline import stylize_array
+from stylenet.serve.shared_statistics import supports_statistics, thumbnail
 from stylenet.serve.stylizer import Stylizer
 from stylenet.serve.temporal import DEFAULT_STRENGTH, TemporalStabilizer
 from stylenet.styles import normalize_weights
+
+# Frames are normalised with the instance-norm statistics of a thumbnail this size: less
+# flicker at equal temporal= than each frame's own (docs/BENCHMARKS.md, video flicker).
+FRAME_THUMBNAIL = 128
 
 
 def processing_size(height: int, width: int, size: int | None) -> tuple[int, int]:
@@ -47,7 +52,9 @@ class FrameStylizer:
     ``size``: longest side the network sees (``None`` = the frame's own size); the result is
     resized back. ``style_weights``: ``S`` blend over the model's styles. ``temporal``: the
     stabiliser's strength (0 = off) or a :class:`TemporalStabilizer`; it keeps state between
-    calls, so use one instance per stream (or call :meth:`reset`).
+    calls, so use one instance per stream (or call :meth:`reset`). ``statistics_side``:
+    stylizers with shared-statistics support normalise each frame with the statistics of its
+    thumbnail of this longest side (``None``: the frame's own).
     """
 
     def __init__(
@@ -59,6 +66,7 @@ class FrameStylizer:
         preserve_color: bool = False,
         strength: float = 1.0,
         temporal: float | TemporalStabilizer = DEFAULT_STRENGTH,
+        statistics_side: int | None = FRAME_THUMBNAIL,
     ) -> None:
         if not 0.0 <= float(strength) <= 1.0:
             raise ConfigError(f"strength must be in [0, 1], got {strength}")
@@ -74,6 +82,9 @@ class FrameStylizer:
         self.preserve_color = bool(preserve_color)
         self.strength = float(strength)
         self.stabilizer = make_stabilizer(temporal)
+        if statistics_side is not None and int(statistics_side) < MIN_SIDE:
+            raise ConfigError(f"statistics_side must be >= {MIN_SIDE} px, got {statistics_side}")
+        self.statistics_side = None if statistics_side is None else int(statistics_side)
 
     def reset(self) -> None:
         """Forget the temporal state (new scene or new source)."""
@@ -90,9 +101,17 @@ class FrameStylizer:
 
     def _stylize(self, frame: np.ndarray) -> np.ndarray:
         """``h×w×3`` uint8 BGR → ``h×w×3`` uint8 BGR."""
+        rgb = np.ascontiguousarray(frame[..., ::-1])
+        statistics = None
+        if self.statistics_side is not None and supports_statistics(self.stylizer):
+            batch = rgb.transpose(2, 0, 1)[None]
+            weights = None if self.style_weights is None else self.style_weights.reshape(1, -1)
+            small = thumbnail(batch, self.statistics_side)
+            statistics = np.asarray(self.stylizer.statistics(small, weights))
         out = stylize_array(
             self.stylizer,
-            np.ascontiguousarray(frame[..., ::-1]),
+            rgb,
+            statistics=statistics,
             style_weights=self.style_weights,
             preserve_color=self.preserve_color,
             strength=self.strength,

@@ -10,7 +10,12 @@ from stylenet.data.color import blend_strength, luminance_moments, transfer_lumi
 from stylenet.data.image_files import check_rgb_array, require_min_side
 from stylenet.errors import ConfigError
 from stylenet.nn.limits import MIN_SIDE
-from stylenet.serve.shared_statistics import DEFAULT_MODE, check_mode, shared_statistics
+from stylenet.serve.shared_statistics import (
+    DEFAULT_MODE,
+    check_mode,
+    shared_statistics,
+    supports_statistics,
+)
 from stylenet.serve.stylizer import Stylizer
 from stylenet.serve.tiling import DEFAULT_OVERLAP, DEFAULT_TILE, check_tiling, tiled_rows
 
@@ -46,6 +51,7 @@ def stylize_array(
     tile_size: int = 0,
     tile_overlap: int = DEFAULT_OVERLAP,
     tile_statistics: str = DEFAULT_MODE,
+    statistics: np.ndarray | None = None,
 ) -> np.ndarray:
     """Stylize one picture: ``H×W×3`` uint8 RGB (values 0–255, ``H, W >= 32``) → a new
     ``H×W×3`` uint8 RGB array of the same size. The input is not modified.
@@ -59,7 +65,9 @@ def stylize_array(
     (:mod:`stylenet.serve.tiling`); ``tile_statistics``: ``thumbnail`` (every tile uses the
     whole image's instance-norm statistics, from a thumbnail), ``exact`` (accumulated over
     the full-resolution image) or ``tile`` (each tile's own), see
-    :mod:`stylenet.serve.shared_statistics`.
+    :mod:`stylenet.serve.shared_statistics`. ``statistics``: packed instance-norm statistics
+    to normalise with instead (e.g. a video frame's thumbnail's), used by stylizers that
+    support them and ignored by the others.
     """
     check_mode(tile_statistics)
     if not 0.0 <= float(strength) <= 1.0:
@@ -80,9 +88,13 @@ def stylize_array(
             tile_statistics=tile_statistics,
             preserve_color=preserve_color,
             strength=float(strength),
+            statistics=statistics,
         )
     batch = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
-    out = stylizer(batch, weights)
+    if statistics is not None and supports_statistics(stylizer):
+        out = stylizer(batch, weights, statistics=statistics)  # type: ignore[call-arg]
+    else:
+        out = stylizer(batch, weights)
     stylized = np.clip(np.asarray(out[0], dtype=np.float32).transpose(1, 2, 0) / 255.0, 0, 1)
     if preserve_color or strength < 1.0:
         photo = image.astype(np.float32) / 255.0
@@ -103,6 +115,7 @@ def stylize_tiled_image(
     tile_statistics: str,
     preserve_color: bool,
     strength: float,
+    statistics: np.ndarray | None = None,
 ) -> np.ndarray:
     """:func:`stylize_array`'s tiled path: ``H×W×3`` uint8 → a new ``H×W×3`` uint8.
 
@@ -113,7 +126,9 @@ def stylize_tiled_image(
     luma moments), then finished :data:`STRIP_ROWS` rows at a time."""
     height, width = image.shape[:2]
     source = image.transpose(2, 0, 1)[None]  # 1×3×H×W view of the uint8 picture, no copy
-    shared = shared_statistics(stylizer, source, style_weights, mode=tile_statistics, tile=tile)
+    shared = statistics
+    if shared is None or not supports_statistics(stylizer):
+        shared = shared_statistics(stylizer, source, style_weights, mode=tile_statistics, tile=tile)
     direct = not preserve_color and strength == 1.0
     out = np.empty((height, width, 3), dtype=np.uint8 if direct else np.float16)
     for y, rows in tiled_rows(
