@@ -26,8 +26,8 @@ import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 
 from stylenet.config import build, shared_data_dir, train_config_dir
-from stylenet.data.datamodule import center_crop
 from stylenet.data.images import list_images, read_image
+from stylenet.data.photos import center_crop
 from stylenet.devices import describe_cpu, read_cpuinfo
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.losses import PerceptualLoss

@@ -51,12 +51,32 @@ BUILD_TARGETS = frozenset(
     {
         "stylenet.losses.PerceptualLoss",
         "stylenet.nn.transformer.TransformerNet",
-        "stylenet.data.datamodule.PhotoDataModule",
+        "stylenet.lit.datamodule.PhotoDataModule",
         "lightning.Trainer",
         "lightning.pytorch.strategies.DDPStrategy",
         "datetime.timedelta",
     }
 )
+
+# ``_target_``s that moved, old name → new name. The config a checkpoint carries names the
+# target as it was when the run started; resuming such a run builds the new one.
+RENAMED_TARGETS = {
+    "stylenet.data.datamodule.PhotoDataModule": "stylenet.lit.datamodule.PhotoDataModule",
+}
+
+
+def rename_targets(node: Any) -> Any:
+    """``node`` (plain dicts and lists) with every moved ``_target_`` under its new name
+    (:data:`RENAMED_TARGETS`); other values as they are."""
+    if isinstance(node, dict):
+        renamed = {key: rename_targets(value) for key, value in node.items()}
+        target = renamed.get("_target_")
+        if isinstance(target, str) and target in RENAMED_TARGETS:
+            renamed["_target_"] = RENAMED_TARGETS[target]
+        return renamed
+    if isinstance(node, list):
+        return [rename_targets(value) for value in node]
+    return node
 
 
 def check_targets(node: Any, where: str = "config") -> None:

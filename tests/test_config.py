@@ -8,7 +8,14 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from stylenet.config import build, check_targets, train_config_dir
+from stylenet.config import (
+    BUILD_TARGETS,
+    RENAMED_TARGETS,
+    build,
+    check_targets,
+    rename_targets,
+    train_config_dir,
+)
 from stylenet.errors import ConfigError
 
 
@@ -20,7 +27,7 @@ def test_a_config_cannot_make_build_call_anything(tmp_path: Path) -> None:
             "_target_": "stylenet.nn.transformer.TransformerNet",
             "width": {"_target_": "pathlib.Path.touch", "_args_": [str(marker)]},
         },
-        {"_target_": "stylenet.data.datamodule.PhotoDataModule", "x": [{"_target_": "os.system"}]},
+        {"_target_": "stylenet.lit.datamodule.PhotoDataModule", "x": [{"_target_": "os.system"}]},
     ]
     for node in hostile:
         with pytest.raises(ConfigError, match="refusing _target_") as error:
@@ -38,3 +45,19 @@ def test_the_shipped_training_config_builds() -> None:
     net = build(cfg.model)
     assert type(net).__name__ == "TransformerNet"
     assert build(OmegaConf.create({"_target_": "datetime.timedelta", "seconds": 3})).seconds == 3
+
+
+def test_moved_targets_get_their_new_name_and_stay_allowed() -> None:
+    old = {
+        "data": {"_target_": "stylenet.data.datamodule.PhotoDataModule", "root": "photos"},
+        "list": [{"_target_": "stylenet.data.datamodule.PhotoDataModule"}, 3],
+        "model": {"_target_": "stylenet.nn.transformer.TransformerNet"},
+    }
+    new = rename_targets(old)
+    assert new["data"] == {"_target_": "stylenet.lit.datamodule.PhotoDataModule", "root": "photos"}
+    assert new["list"][0]["_target_"] == "stylenet.lit.datamodule.PhotoDataModule"
+    assert new["model"] == old["model"]
+    assert old["data"]["_target_"] == "stylenet.data.datamodule.PhotoDataModule"  # not edited
+    check_targets(new)
+    for target in RENAMED_TARGETS.values():
+        assert target in BUILD_TARGETS

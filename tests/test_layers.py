@@ -21,31 +21,24 @@ TOP_LEVEL = [
     "stylenet.resources",
     "stylenet.styles",
 ]
-# Modules still on the wrong side of the rule; the cases of their packages are expected to
-# fail until they move or stop importing the config stack.
-KNOWN_OFFENDERS = {
-    "stylenet.data.datamodule": "data/datamodule.py is a LightningDataModule (belongs above the library)",
-}
-
 PROBE = """
 import importlib, json, pkgutil, sys
-names, skip = json.loads(sys.argv[1]), set(json.loads(sys.argv[2]))
+names = json.loads(sys.argv[1])
 modules = []
 for name in names:
     module = importlib.import_module(name)
     modules.append(name)
     if hasattr(module, "__path__"):
         for info in pkgutil.walk_packages(module.__path__, name + "."):
-            if info.name not in skip:
-                importlib.import_module(info.name)
-                modules.append(info.name)
-loaded = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(sys.argv[3])))
+            importlib.import_module(info.name)
+            modules.append(info.name)
+loaded = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(sys.argv[2])))
 print(json.dumps({"modules": modules, "loaded": loaded}))
 """
 
 
-def probe(names: list[str], skip: list[str] = ()) -> dict[str, list[str]]:
-    """Import ``names`` and all their submodules (but ``skip``) in a fresh interpreter."""
+def probe(names: list[str]) -> dict[str, list[str]]:
+    """Import ``names`` and all their submodules in a fresh interpreter."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     proc = subprocess.run(
@@ -54,7 +47,6 @@ def probe(names: list[str], skip: list[str] = ()) -> dict[str, list[str]]:
             "-c",
             PROBE,
             json.dumps(names),
-            json.dumps(list(skip)),
             json.dumps(FORBIDDEN),
         ],
         capture_output=True,
@@ -66,26 +58,17 @@ def probe(names: list[str], skip: list[str] = ()) -> dict[str, list[str]]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _case(package: str) -> object:
-    offenders = [m for m in KNOWN_OFFENDERS if m.startswith(f"stylenet.{package}.")]
-    if not offenders:
-        return package
-    reason = "; ".join(KNOWN_OFFENDERS[m] for m in offenders)
-    return pytest.param(package, marks=pytest.mark.xfail(reason=reason, strict=False))
-
-
-@pytest.mark.parametrize("package", [_case(p) for p in LIBRARY])
+@pytest.mark.parametrize("package", LIBRARY)
 def test_library_package_loads_no_config_stack(package: str) -> None:
     result = probe([f"stylenet.{package}"])
     assert len(result["modules"]) > 1, "the package's modules were not found"
     assert result["loaded"] == [], f"importing stylenet.{package} loads {result['loaded']}"
 
 
-def test_library_without_known_offenders_loads_no_config_stack() -> None:
-    """Everything else in the library, in one interpreter: no new module may break the rule
-    while the known offenders are being moved."""
+def test_whole_library_loads_no_config_stack() -> None:
+    """The library packages and the plain top-level modules together, in one interpreter."""
     names = [f"stylenet.{p}" for p in LIBRARY] + TOP_LEVEL
-    result = probe(names, skip=list(KNOWN_OFFENDERS))
+    result = probe(names)
     assert "stylenet.losses.perceptual" in result["modules"]
     assert result["loaded"] == [], f"the library loads {result['loaded']}"
 

@@ -17,7 +17,7 @@ from hydra.core.global_hydra import GlobalHydra
 from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from stylenet.config import train_config_dir
+from stylenet.config import rename_targets, train_config_dir
 from stylenet.errors import ConfigError
 from stylenet.nn.checkpoint import read_checkpoint
 
@@ -104,7 +104,7 @@ def resume_config(cfg: DictConfig, overrides: list[str] | None = None) -> DictCo
     given = OmegaConf.to_container(cfg, resolve=False)
     default = OmegaConf.to_container(default_config(), resolve=False)
     patch = config_patch(given, default)
-    merged = OmegaConf.to_container(OmegaConf.create(saved), resolve=False)
+    merged = rename_targets(OmegaConf.to_container(OmegaConf.create(saved), resolve=False))
     if patch is not _MISSING:
         apply_patch(merged, patch, given)
     merged["resume"] = given["resume"]

@@ -18,10 +18,11 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from stylenet.cli.train_heldout import heldout_callbacks
 from stylenet.config import build, require_positive, train_config_dir
-from stylenet.data.datamodule import PhotoDataModule, list_photos
 from stylenet.data.images import read_image
+from stylenet.data.photos import list_photos
 from stylenet.devices import resolve_precision
 from stylenet.errors import ConfigError
+from stylenet.lit.datamodule import PhotoDataModule
 from stylenet.lit.schedule import TrainingSchedule
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.losses import PerceptualLoss
@@ -299,7 +300,7 @@ LIGHTNING_NOISE = (
     r".*there is no last checkpoint available.*",
     r".*smaller than the logging interval.*",
     r".*LeafSpec.*",
-    # the photo stream follows global_step (stylenet.data.datamodule), so any resume is exact
+    # the photo stream follows global_step (stylenet.data.photos), so any resume is exact
     r".*your dataloader is not resumable.*",
 )
 

@@ -1,1 +1,1 @@
-"""Image I/O, colour utilities and the training data module."""
+"""Image I/O, colour utilities and the training photos' crops."""

@@ -1,1 +1,2 @@
-"""LightningModules for training feed-forward style networks."""
+"""The Lightning side of training feed-forward style networks: the module, the photo
+datamodule, schedules."""

@@ -154,6 +154,24 @@ def test_resume_alone_takes_the_config_from_the_checkpoint(
     assert saved["data"]["image_size"] == 32 and saved["model"]["width"] == 0.125
 
 
+def test_a_checkpoint_naming_the_old_datamodule_target_resumes(
+    data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checkpoints written before the datamodule moved to stylenet.lit carry its old
+    ``_target_``; ``resume=`` builds the new one and trains on exactly the same photos."""
+    checkpoint = read_checkpoint(straight / "step_000003.ckpt")
+    saved = checkpoint["stylenet_train_config"]
+    assert saved["data"]["_target_"] == "stylenet.lit.datamodule.PhotoDataModule"
+    saved["data"]["_target_"] = "stylenet.data.datamodule.PhotoDataModule"
+    old = tmp_path / "old.ckpt"
+    torch.save(checkpoint, old)
+    out = tmp_path / "resumed"
+    train([f"resume={old}", f"trainer.max_steps={STEPS}"], out, monkeypatch)
+    assert_same(straight / "last.ckpt", out / "checkpoints" / "last.ckpt")
+    again = read_checkpoint(out / "checkpoints" / "last.ckpt")["stylenet_train_config"]
+    assert again["data"]["_target_"] == "stylenet.lit.datamodule.PhotoDataModule"
+
+
 def test_resume_at_max_steps_says_so_naming_the_file(
     data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
