@@ -28,11 +28,11 @@ from hydra import compose, initialize_config_dir
 from stylenet.config import build, shared_data_dir, train_config_dir
 from stylenet.data.images import list_images, read_image
 from stylenet.data.photos import center_crop
-from stylenet.devices import describe_cpu, read_cpuinfo
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.losses import PerceptualLoss
 from stylenet.nn.transformer import TransformerNet
 from stylenet.nn.vgg import VGGFeatures
+from stylenet.provenance import describe_cpu, read_cpuinfo
 
 BASELINE_STYLE = ["relu1_2", "relu2_2", "relu3_3", "relu4_3"]
 BASELINE_CONTENT = "relu2_2"

@@ -150,7 +150,8 @@ def step_timer(overrides: Sequence[str], *, coarse: bool) -> Any:
 
     import torch
 
-    from stylenet.cli.train_setup import build_module, training_precision, training_schedule
+    from stylenet.cli.train_module import build_module
+    from stylenet.cli.train_options import training_precision, training_schedule
     from stylenet.lit.schedule import resize_photos
 
     cfg = recipe_config([*overrides, "heldout.root=null"])

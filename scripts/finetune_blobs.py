@@ -26,7 +26,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure_blobs import measure, photo_inputs, synthetic_inputs
 
-from stylenet.cli.train_setup import build_module
+from stylenet.cli.train_module import build_module
 from stylenet.config import shared_data_dir, train_config_dir
 from stylenet.data.images import list_images, read_image, resize, save_image
 from stylenet.nn.checkpoint import load_transformer

@@ -1,4 +1,5 @@
-"""Pick the torch device, autocast dtype and training precision a command runs on."""
+"""Pick the torch device, autocast dtype and training precision a command runs on (the CPU's
+facts come from :mod:`stylenet.provenance`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 import torch
 
 from stylenet.errors import ConfigError
+from stylenet.provenance import cpu_flags, describe_cpu, read_cpuinfo
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -34,54 +36,6 @@ def autocast_dtype(precision: str) -> torch.dtype | None:
 # (Cooper Lake, Zen 4 and later) and AMX (Sapphire Rapids and later). Without them, CPU autocast
 # emulates bf16 and a training step is an order of magnitude slower than fp32.
 NATIVE_BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
-# Flags worth naming in benchmark and log lines (the kernels torch and ONNX Runtime pick).
-NOTABLE_CPU_FLAGS = {
-    "avx2": "AVX2",
-    "avx512f": "AVX-512",
-    "avx512_bf16": "AVX-512 BF16",
-    "avx512_vnni": "AVX-512 VNNI",
-    "avx_vnni": "AVX-VNNI",
-    "amx_bf16": "AMX-BF16",
-}
-CPUINFO = "/proc/cpuinfo"
-
-
-def read_cpuinfo(path: str = CPUINFO) -> str:
-    """The text of ``/proc/cpuinfo`` (Linux); empty where there is none."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as file:
-            return file.read()
-    except OSError:
-        return ""
-
-
-def cpu_flags(cpuinfo: str) -> frozenset[str]:
-    """The feature flags of the first processor in ``/proc/cpuinfo`` text (x86 ``flags``,
-    ARM ``Features``); empty when the text has none."""
-    for line in cpuinfo.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() in ("flags", "Features"):
-            return frozenset(value.split())
-    return frozenset()
-
-
-def cpu_model(cpuinfo: str) -> str:
-    """The ``model name`` of the first processor (empty when the text has none)."""
-    for line in cpuinfo.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "model name":
-            return value.strip()
-    return ""
-
-
-def describe_cpu(cpuinfo: str) -> str:
-    """``AMD EPYC (AVX2, AVX-512, AVX-512 BF16, AVX-512 VNNI)``: the model and notable flags."""
-    flags = cpu_flags(cpuinfo)
-    named = [label for flag, label in NOTABLE_CPU_FLAGS.items() if flag in flags]
-    model = cpu_model(cpuinfo) or "unknown CPU"
-    if not flags:
-        return f"{model} (flags unknown)"
-    return f"{model} ({', '.join(named) if named else 'no AVX2 or AVX-512'})"
 
 
 def choose_precision(

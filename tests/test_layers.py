@@ -18,6 +18,7 @@ TOP_LEVEL = [
     "stylenet.errors",
     "stylenet.model_card",
     "stylenet.options",
+    "stylenet.provenance",
     "stylenet.resources",
     "stylenet.styles",
 ]

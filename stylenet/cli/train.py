@@ -13,20 +13,16 @@ from omegaconf import DictConfig
 from stylenet.cli.app import command
 from stylenet.cli.errors import EXIT_INTERRUPTED, exit_on_error
 from stylenet.cli.paths import run_dir
+from stylenet.cli.train_module import build_module
+from stylenet.cli.train_options import resumed_step, validate_train_config
 from stylenet.cli.train_resume import (
     SaveTrainConfig,
     check_steps_left,
     resume_config,
     resume_run_dir,
 )
-from stylenet.cli.train_setup import (
-    build_datamodule,
-    build_module,
-    build_trainer,
-    resumed_step,
-    validate_train_config,
-)
-from stylenet.config import train_config_dir
+from stylenet.cli.train_trainer import build_trainer
+from stylenet.config import build, train_config_dir
 
 EXIT_PROCESS_LOST = 1
 
@@ -66,7 +62,7 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
     check_steps_left(cfg, resumed_step(cfg))
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     output = run_dir()
-    datamodule = build_datamodule(cfg)
+    datamodule = build(cfg.data)
     module = build_module(cfg, output)
     trainer = build_trainer(cfg, output, extra_callbacks=[SaveTrainConfig(cfg)])
     try:

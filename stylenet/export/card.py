@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import onnx
-import onnxruntime
-import torch
 
 from stylenet.export.contract import (
     FORMAT_VERSION,
@@ -20,6 +18,7 @@ from stylenet.export.contract import (
 )
 from stylenet.model_card import ModelCard, Parity, card_path
 from stylenet.nn.checkpoint import ModelInfo
+from stylenet.provenance import software_versions
 from stylenet.styles import is_multi_style
 
 __all__ = ["ModelCard", "Parity", "card_path", "model_card", "sha256", "write_card"]
@@ -67,11 +66,7 @@ def model_card(
         ),
         file_size=file.stat().st_size,
         sha256=sha256(file),
-        exported_with={
-            "torch": torch.__version__,
-            "onnx": onnx.__version__,
-            "onnxruntime": onnxruntime.__version__,
-        },
+        exported_with=software_versions(("torch", "onnx", "onnxruntime")),
     )
 
 

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
-from stylenet.cli import train_setup
+from stylenet.cli import train_options
+from stylenet.cli.train_module import training_facts
+from stylenet.cli.train_trainer import build_trainer
 from stylenet.config import train_config_dir
 from stylenet.devices import resolve_precision
-from tests.test_devices import AVX2_ONLY, AVX512_BF16
+from tests.helpers.cpuinfo import AVX2_ONLY, AVX512_BF16
 
 
 def compose_train(*overrides: str):
@@ -44,8 +46,8 @@ def test_the_trainer_and_model_card_get_the_resolved_precision(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fake = functools.partial(resolve_precision, cpuinfo=lambda: cpuinfo, cuda_bf16=False)
-    monkeypatch.setattr(train_setup, "resolve_precision", fake)
+    monkeypatch.setattr(train_options, "resolve_precision", fake)
     cfg = compose_train("heldout.root=null", *([override] if override else []))
-    trainer = train_setup.build_trainer(cfg, tmp_path)
+    trainer = build_trainer(cfg, tmp_path)
     assert trainer.precision == expected
-    assert train_setup.training_facts(cfg, [])["precision"] == expected
+    assert training_facts(cfg, [])["precision"] == expected

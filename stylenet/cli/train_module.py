@@ -1,0 +1,111 @@
+"""Build the LightningModule a training run trains: the perceptual loss with its styles' Gram
+targets, the transformer, and the facts its model card will carry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from stylenet.cli.train_options import (
+    StyleSpec,
+    style_specs,
+    training_precision,
+    training_schedule,
+)
+from stylenet.config import build
+from stylenet.data.images import read_image
+from stylenet.errors import ConfigError
+from stylenet.lit.style_module import StyleTransferModule
+from stylenet.losses import PerceptualLoss
+from stylenet.nn.checkpoint import load_transformer
+from stylenet.nn.extend import add_styles, train_only_styles
+from stylenet.nn.transformer import TransformerNet
+from stylenet.provenance import machine_description
+
+
+def build_loss(cfg: DictConfig, specs: list[StyleSpec]) -> PerceptualLoss:
+    """The perceptual loss with every style's Gram targets computed once."""
+    loss: PerceptualLoss = build(cfg.perceptual, _convert_="all")
+    images = [read_image(spec.image, max_side=spec.size) for spec in specs]
+    loss.set_styles(images, [spec.scale for spec in specs])
+    return loss
+
+
+def build_net(cfg: DictConfig, num_styles: int) -> TransformerNet:
+    """The transformer; conditional instance norm when there are several styles."""
+    if num_styles > 1:
+        return build(cfg.model, norm="conditional_instance", num_styles=num_styles)
+    return build(cfg.model)
+
+
+def training_facts(cfg: DictConfig, specs: list[StyleSpec]) -> dict[str, Any]:
+    """What a model card should say about how the network was trained."""
+    return {
+        "style_images": {spec.name: Path(spec.image).name for spec in specs},
+        "image_size": int(cfg.data.image_size),
+        "batch_size": int(cfg.data.batch_size),
+        "content_weight": float(cfg.perceptual.content_weight),
+        "style_weight": float(cfg.perceptual.style_weight),
+        "style_weights": {
+            spec.name: float(cfg.perceptual.style_weight) * spec.scale for spec in specs
+        },
+        "tv_weight": float(cfg.perceptual.tv_weight),
+        "loss_network": str(cfg.perceptual.weights),
+        "precision": training_precision(cfg)[0],
+        "lr": float(cfg.lr),
+        "schedule": dict(OmegaConf.to_container(cfg.schedule)) if cfg.get("schedule") else {},
+        "seed": int(cfg.seed),
+        "machine": machine_description(str(cfg.trainer.accelerator)),
+    }
+
+
+def build_module(cfg: DictConfig, output: Path) -> StyleTransferModule:
+    """The LightningModule for ``cfg``'s style(s), or for adding them to ``cfg.base``."""
+    specs = style_specs(cfg)
+    if cfg.get("base"):
+        return build_add_style_module(cfg, specs, output)
+    return StyleTransferModule(
+        build_net(cfg, len(specs)),
+        build_loss(cfg, specs),
+        styles=[spec.name for spec in specs],
+        lr=float(cfg.lr),
+        facts=training_facts(cfg, specs),
+        channels_last=bool(cfg.channels_last),
+        val_dir=output / "val",
+        seed=int(cfg.seed),
+        schedule=training_schedule(cfg),
+    )
+
+
+def build_add_style_module(
+    cfg: DictConfig, specs: list[StyleSpec], output: Path
+) -> StyleTransferModule:
+    """Train only new styles' (γ, β) on top of the trained network ``cfg.base``."""
+    base, info = load_transformer(str(cfg.base))
+    clash = [spec.name for spec in specs if spec.name in info.styles]
+    if clash:
+        raise ConfigError(
+            f"{cfg.base} already has style(s) {', '.join(clash)}; name the new one differently "
+            "(style.name=...)"
+        )
+    net = add_styles(base, len(specs))
+    new_styles = list(range(len(info.styles), net.num_styles))
+    train_only_styles(net, new_styles)
+    facts = dict(info.facts, **training_facts(cfg, specs))
+    facts["style_images"] = {**info.facts.get("style_images", {}), **facts["style_images"]}
+    facts["added_styles"] = [spec.name for spec in specs]
+    facts["base_checkpoint"] = Path(str(cfg.base)).name
+    return StyleTransferModule(
+        net,
+        build_loss(cfg, specs),
+        styles=[*info.styles, *(spec.name for spec in specs)],
+        lr=float(cfg.lr),
+        facts=facts,
+        channels_last=bool(cfg.channels_last),
+        val_dir=output / "val",
+        train_styles=new_styles,
+        seed=int(cfg.seed),
+        schedule=training_schedule(cfg),
+    )

@@ -1,0 +1,143 @@
+"""What the training config (``conf/train/train.yaml``) says, read and checked: the styles to
+train, the precision and schedule, the step a resume starts from, one-line errors for bad values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from stylenet.config import require_positive, train_config_dir
+from stylenet.data.photos import list_photos
+from stylenet.devices import resolve_precision
+from stylenet.errors import ConfigError
+from stylenet.lit.schedule import TrainingSchedule
+from stylenet.nn.checkpoint import check_resumable, read_checkpoint, verify_checkpoint
+from stylenet.nn.transformer import MIN_SIDE
+
+
+@dataclass
+class StyleSpec:
+    """One training style: its name, painting, size for Gram targets and loss scale."""
+
+    name: str
+    image: str
+    size: int
+    scale: float = 1.0
+
+
+def style_specs(cfg: DictConfig) -> list[StyleSpec]:
+    """The styles to train: ``styles=[a,b,…]`` (names in conf/train/style/) or the one ``style``."""
+    names = cfg.get("styles")
+    if not names:
+        return [_spec(cfg.style, cfg.perceptual.style_weight)]
+    if not isinstance(names, (ListConfig, list)):
+        raise ConfigError(f"styles must be a list of style names, got {names!r}")
+    return [_spec(load_style_config(str(name), cfg), cfg.perceptual.style_weight) for name in names]
+
+
+def load_style_config(name: str, cfg: DictConfig) -> DictConfig:
+    """``conf/train/style/<name>.yaml`` resolved against ``cfg.paths``."""
+    file = Path(train_config_dir()) / "style" / f"{name}.yaml"
+    if not file.is_file():
+        known = sorted(p.stem for p in file.parent.glob("*.yaml"))
+        raise ConfigError(f"unknown style {name!r}; choose from {', '.join(known)}")
+    merged = OmegaConf.merge({"paths": cfg.paths, "style": OmegaConf.load(file)})
+    return merged.style
+
+
+def _spec(style: DictConfig, default_weight: float) -> StyleSpec:
+    if not style.get("image"):
+        raise ConfigError("style.image is not set; give style.image=PATH of a painting")
+    size = int(require_positive("style.size", style.get("size", 512), allow_zero=False))
+    weight = style.get("style_weight")
+    scale = 1.0
+    if weight is not None and float(default_weight) > 0:
+        scale = require_positive("style.style_weight", weight) / float(default_weight)
+    return StyleSpec(str(style.name), str(style.image), size, scale)
+
+
+def experiment_choice() -> str | None:
+    """The ``experiment=`` group option of the running Hydra app (None outside one).
+
+    ``experiment=add_style`` sets ``base: ???``, but merging a missing value keeps
+    ``train.yaml``'s ``base: null``, so the choice itself is what tells a base is required.
+    """
+    if not HydraConfig.initialized():
+        return None
+    choice = HydraConfig.get().runtime.choices.get("experiment")
+    return None if choice is None else str(choice)
+
+
+def validate_train_config(cfg: DictConfig) -> None:
+    """Check values Lightning would only trip over later (one-line ConfigError each)."""
+    if int(cfg.data.image_size) < MIN_SIDE:
+        raise ConfigError(f"data.image_size must be >= {MIN_SIDE}, got {cfg.data.image_size}")
+    if int(cfg.trainer.max_steps) < 1:
+        raise ConfigError(f"trainer.max_steps must be >= 1, got {cfg.trainer.max_steps}")
+    if int(cfg.checkpoint_every) < 1:
+        raise ConfigError(f"checkpoint_every must be >= 1, got {cfg.checkpoint_every}")
+    if int(cfg.trainer.get("accumulate_grad_batches", 1)) != 1:
+        raise ConfigError(
+            "trainer.accumulate_grad_batches must be 1: each step trains on one batch of "
+            "data.batch_size photos per device (raise data.batch_size or trainer.devices instead)"
+        )
+    require_positive("lr", cfg.lr, allow_zero=False)
+    schedule = training_schedule(cfg)
+    coarse_side = round(int(cfg.data.image_size) * schedule.coarse_scale)
+    if schedule.coarse_steps and coarse_side < MIN_SIDE:
+        raise ConfigError(
+            f"schedule.coarse_scale {schedule.coarse_scale} makes {coarse_side} px photos of "
+            f"data.image_size={cfg.data.image_size}; they must be >= {MIN_SIDE} px"
+        )
+    for name in ("content_weight", "style_weight", "tv_weight"):
+        require_positive(f"perceptual.{name}", cfg.perceptual[name])
+    if cfg.logger not in ("csv", "tensorboard"):
+        raise ConfigError(f"logger must be csv or tensorboard, got {cfg.logger!r}")
+    if experiment_choice() == "add_style" and not cfg.get("base"):
+        raise ConfigError(
+            "base= is required: experiment=add_style adds styles to a trained network; give "
+            "base=PATH of its checkpoint (e.g. <run>/checkpoints/last.ckpt)"
+        )
+    for key in ("resume", "base"):
+        path = cfg.get(key)
+        if path is not None and not Path(str(path)).is_file():
+            raise ConfigError(f"{key} checkpoint not found: {path} (give a .ckpt path)")
+    list_photos(Path(str(cfg.data.root)).expanduser())
+    specs = style_specs(cfg)
+    if cfg.get("base"):
+        verify_checkpoint(str(cfg.base))
+    if cfg.get("resume"):
+        model = OmegaConf.to_container(cfg.model, resolve=True)
+        names = None if cfg.get("base") else [spec.name for spec in specs]
+        check_resumable(str(cfg.resume), model, names)
+
+
+def training_precision(cfg: DictConfig) -> tuple[str, str]:
+    """``trainer.precision`` for Lightning and why: ``auto`` resolved for this machine
+    (:func:`stylenet.devices.resolve_precision`: bf16 only where native, else fp32)."""
+    return resolve_precision(str(cfg.trainer.precision), str(cfg.trainer.accelerator))
+
+
+def training_schedule(cfg: DictConfig) -> TrainingSchedule:
+    """``cfg.schedule`` over ``trainer.max_steps`` (a bad value is one config error line)."""
+    node = cfg.get("schedule") or {}
+    try:
+        return TrainingSchedule(
+            total_steps=int(cfg.trainer.max_steps),
+            lr=str(node.get("lr", "constant")),
+            lr_min=float(node.get("lr_min", 0.0)),
+            coarse_fraction=float(node.get("coarse_fraction", 0.0)),
+            coarse_scale=float(node.get("coarse_scale", 0.5)),
+        )
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
+
+
+def resumed_step(cfg: DictConfig) -> int:
+    """The global step training resumes from (0 for a fresh run)."""
+    if not cfg.get("resume"):
+        return 0
+    return int(read_checkpoint(str(cfg.resume)).get("global_step", 0))
