@@ -53,7 +53,7 @@ def normalize_weights(
     return (row / row.sum()).astype(np.float32)
 
 
-def weights_from_blend(styles: Sequence[str], blend: Mapping[str, float]) -> np.ndarray:
+def weights_from_blend(styles: Sequence[str], blend: Mapping[str, float | str]) -> np.ndarray:
     """``{name: weight}`` over some of ``styles`` → normalised float32 ``S`` weights.
 
     Unknown names, non-numbers, negative or all-zero weights raise :class:`ConfigError`.

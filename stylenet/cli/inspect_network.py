@@ -149,8 +149,8 @@ def conv_weight_from_cfg(
                 f"unknown VGG layer {cfg.layer!r}; use conv1_1 … conv{names[-1][4:]} "
                 f"(or the relu names)"
             )
-        vgg = network_from_cfg(cfg, [layer], device).module
-        weights = {f"conv{layer[4:]}": vgg.convs[names.index(layer)].weight}
+        vgg = VGGFeatures([layer], weights=str(cfg.classifier)).to(device)
+        weights = {f"conv{layer[4:]}": vgg.conv_layers()[names.index(layer)].weight}
         order, source = vgg.channel_order, str(cfg.classifier)
     else:
         model = network_from_cfg(cfg, [], device).module

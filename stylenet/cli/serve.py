@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from omegaconf import DictConfig, ListConfig
 
@@ -79,7 +80,7 @@ def run(cfg: DictConfig) -> None:
         host=str(cfg.host),
         port=int(cfg.port),
         log_level=str(cfg.log_level),
-        timeout_graceful_shutdown=float(cfg.graceful_timeout),
+        timeout_graceful_shutdown=math.ceil(float(cfg.graceful_timeout)),  # whole seconds
         ws_max_size=int(float(cfg.max_body_mb) * 1e6),  # one live frame, like one body
     )
     print(f"stylenet-serve: http://{cfg.host}:{cfg.port}/ (API docs at /docs)", flush=True)

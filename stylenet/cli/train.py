@@ -89,7 +89,7 @@ def _main(cfg: DictConfig) -> None:
     except TrainingProcessLost as lost:
         print(f"stylenet: error: {lost}", file=sys.stderr, flush=True)
         raise SystemExit(EXIT_PROCESS_LOST) from None
-    if rank_zero_only.rank == 0:  # one line per job, not per process
+    if getattr(rank_zero_only, "rank", 0) == 0:  # one line per job, not per process
         print(f"last checkpoint: {path}")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from stylenet.cli.train_options import (
     StyleSpec,
@@ -14,6 +14,7 @@ from stylenet.cli.train_options import (
     training_precision,
     training_schedule,
 )
+from stylenet.cli.values import plain_dict
 from stylenet.config import build
 from stylenet.data.images import read_image
 from stylenet.errors import ConfigError
@@ -55,7 +56,7 @@ def training_facts(cfg: DictConfig, specs: list[StyleSpec]) -> dict[str, Any]:
         "loss_network": str(cfg.perceptual.weights),
         "precision": training_precision(cfg)[0],
         "lr": float(cfg.lr),
-        "schedule": dict(OmegaConf.to_container(cfg.schedule)) if cfg.get("schedule") else {},
+        "schedule": plain_dict(cfg.schedule) if cfg.get("schedule") else {},
         "seed": int(cfg.seed),
         "machine": machine_description(str(cfg.trainer.accelerator)),
     }

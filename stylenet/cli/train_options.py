@@ -9,6 +9,7 @@ from pathlib import Path
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from stylenet.cli.values import plain_dict
 from stylenet.config import require_positive, train_config_dir
 from stylenet.data.photos import list_photos
 from stylenet.devices import resolve_precision
@@ -110,7 +111,7 @@ def validate_train_config(cfg: DictConfig) -> None:
     if cfg.get("base"):
         verify_checkpoint(str(cfg.base))
     if cfg.get("resume"):
-        model = OmegaConf.to_container(cfg.model, resolve=True)
+        model = plain_dict(cfg.model)
         names = None if cfg.get("base") else [spec.name for spec in specs]
         check_resumable(str(cfg.resume), model, names)
 

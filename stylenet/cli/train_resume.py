@@ -17,6 +17,7 @@ from hydra.core.global_hydra import GlobalHydra
 from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from stylenet.cli.values import plain_dict
 from stylenet.config import rename_targets, train_config_dir
 from stylenet.errors import ConfigError
 from stylenet.nn.checkpoint import read_checkpoint
@@ -31,7 +32,7 @@ class SaveTrainConfig(Callback):
     """Stores the run's config (plain containers, unresolved) in every checkpoint."""
 
     def __init__(self, cfg: DictConfig) -> None:
-        self.config = OmegaConf.to_container(cfg, resolve=False)
+        self.config = plain_dict(cfg, resolve=False)
 
     def on_save_checkpoint(self, trainer: Any, pl_module: Any, checkpoint: dict[str, Any]) -> None:
         checkpoint[CONFIG_KEY] = self.config
@@ -101,10 +102,10 @@ def resume_config(cfg: DictConfig, overrides: list[str] | None = None) -> DictCo
     if not isinstance(saved, dict):
         log.warning("%s holds no training config: using the command line's", cfg.resume)
         return cfg
-    given = OmegaConf.to_container(cfg, resolve=False)
-    default = OmegaConf.to_container(default_config(), resolve=False)
+    given = plain_dict(cfg, resolve=False)
+    default = plain_dict(default_config(), resolve=False)
     patch = config_patch(given, default)
-    merged = rename_targets(OmegaConf.to_container(OmegaConf.create(saved), resolve=False))
+    merged = rename_targets(plain_dict(OmegaConf.create(saved), resolve=False))
     if patch is not _MISSING:
         apply_patch(merged, patch, given)
     merged["resume"] = given["resume"]

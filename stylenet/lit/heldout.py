@@ -101,8 +101,10 @@ class HeldOutEvaluation(Callback):
         """Training wall-clock so far, earlier runs included, evaluations excluded."""
         return self._seconds_before + time.perf_counter() - self._clock - self._excluded
 
-    def evaluate(self, trainer: L.Trainer, module: StyleTransferModule) -> dict[str, float]:
+    def evaluate(self, trainer: L.Trainer, module: L.LightningModule) -> dict[str, float]:
         """Score the network now; append, log and write the point."""
+        if not isinstance(module, StyleTransferModule):
+            raise TypeError(f"held-out losses score a StyleTransferModule, not {type(module)}")
         start = time.perf_counter()
         step = int(trainer.global_step)
         point = {"step": step, "minutes": self.training_seconds() / 60}

@@ -172,9 +172,9 @@ class StyleTransferModule(L.LightningModule):
         grid = make_grid(torch.cat([photos.float(), stylized]).clamp(0, 1), nrow=len(photos))
         folder = self.val_dir or Path(self.trainer.default_root_dir) / "val"
         save_image(grid.cpu(), folder / f"step_{self.global_step:06d}.jpg", quality=92)
-        experiment = getattr(self.logger, "experiment", None)
-        if hasattr(experiment, "add_image"):
-            experiment.add_image("val/stylized", grid, self.global_step)
+        add_image = getattr(getattr(self.logger, "experiment", None), "add_image", None)
+        if add_image is not None:  # TensorBoard
+            add_image("val/stylized", grid, self.global_step)
 
     # --- optimiser and checkpoints ---------------------------------------------------------
     def configure_optimizers(self) -> Any:
@@ -190,7 +190,10 @@ class StyleTransferModule(L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # Plain tensors and tuples only, so checkpoints load with torch.load(weights_only=True).
-        kind, keys, position, has_gauss, cached = np.random.get_state()
+        state = np.random.get_state(legacy=True)
+        if isinstance(state, dict):
+            raise TypeError("NumPy's global generator is not MT19937; its state cannot be saved")
+        kind, keys, position, has_gauss, cached = state
         checkpoint["rng_states"] = {
             "torch": torch.get_rng_state(),
             "numpy": (kind, torch.from_numpy(keys.astype(np.int64)), position, has_gauss, cached),

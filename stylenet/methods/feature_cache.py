@@ -73,7 +73,7 @@ class FeatureCache:
         if path is None:
             return
         with atomic_path(path) as tmp, tmp.open("wb") as handle:
-            np.savez(handle, **arrays)
+            np.savez(handle, allow_pickle=False, **arrays)
 
     def get_or_compute(self, key: str, compute: Callable[[], Arrays]) -> tuple[Arrays, bool]:
         """``(arrays, hit)``: the cached entry, or ``compute()`` stored and returned."""

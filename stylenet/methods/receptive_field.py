@@ -76,7 +76,7 @@ def vgg_ops(vgg: VGGFeatures, layer: str) -> list[SpatialOp]:
     name = layer.replace("conv", "relu", 1) if layer.startswith("conv") else layer
     ops: list[SpatialOp] = []
     previous_block = 1
-    for conv, relu in zip(vgg.convs, vgg.depth_names, strict=True):
+    for conv, relu in zip(vgg.conv_layers(), vgg.depth_names, strict=True):
         block = int(relu[4])
         if block != previous_block:
             ops.append(SpatialOp(POOL_SIZE, POOL_SIZE))
@@ -122,6 +122,8 @@ def _op_of(module: nn.Module) -> SpatialOp:
         )  # fmt: skip
     if isinstance(module, nn.Conv2d):
         raise ConfigError("convolutions with padding='same'/'valid' strings are not supported")
+    if not isinstance(module, nn.MaxPool2d | nn.AvgPool2d):
+        raise ConfigError(f"{type(module).__name__} is neither a convolution nor a pooling")
     dilation = getattr(module, "dilation", 1)
     return SpatialOp(
         side(module.kernel_size), side(module.stride or module.kernel_size),

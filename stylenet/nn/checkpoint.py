@@ -114,7 +114,11 @@ def model_config(hparams: Mapping[str, Any], file: str | os.PathLike[str]) -> di
             f"{file}: unknown model hyper-parameter(s) {', '.join(unknown)}; "
             f"TransformerNet takes {', '.join(sorted(accepted))}"
         )
-    kinds = {"width": (int, float), "norm": str, "upsample": str}
+    kinds: dict[str, type | tuple[type, ...]] = {
+        "width": (int, float),
+        "norm": str,
+        "upsample": str,
+    }
     for key, value in config.items():
         if isinstance(value, bool) or not isinstance(value, kinds.get(key, int)):
             raise CheckpointError(

@@ -98,6 +98,10 @@ class VGGFeatures(nn.Module):
         """Always stays in eval mode (frozen)."""
         return super().train(False)
 
+    def conv_layers(self) -> list[FrozenConv3x3]:
+        """The convolutions in order, one for each name of :attr:`depth_names`."""
+        return [conv for conv in self.convs if isinstance(conv, FrozenConv3x3)]
+
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         """RGB [0, 1] → the weights' input space (channel order, scale, mean, std)."""
         if self.channel_order != [0, 1, 2]:

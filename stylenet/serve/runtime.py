@@ -147,7 +147,9 @@ def check_output_size(
 ) -> None:
     """Run one small non-square image; the contract says the output has the input's shape."""
     height, width = MIN_IMAGE_SIDE + 2, MIN_IMAGE_SIDE + 5  # not a multiple of the strides
-    feed = {IMAGE_INPUT: np.full((1, 3, height, width), 128.0, dtype=np.float32)}
+    feed: dict[str, np.ndarray] = {
+        IMAGE_INPUT: np.full((1, 3, height, width), 128.0, dtype=np.float32)
+    }
     if takes_weights:
         feed[WEIGHTS_INPUT] = np.eye(1, num_styles, dtype=np.float32)
     try:

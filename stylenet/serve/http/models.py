@@ -57,11 +57,10 @@ def model_files(specs: Sequence[str]) -> list[Path]:
     from stylenet.serve.loader import resolve_model
 
     if not specs:
-        files = sorted(shipped_models_dir().glob("*.onnx"))
-        files = [f for f in files if f.stem.count(".") == 0]
-        if not files:
+        shipped = [f for f in sorted(shipped_models_dir().glob("*.onnx")) if "." not in f.stem]
+        if not shipped:
             raise ConfigError(f"no shipped models in {shipped_models_dir()}; give models=")
-        return files
+        return shipped
     files: list[Path] = []
     for spec in specs:
         path = Path(str(spec)).expanduser()

@@ -29,7 +29,7 @@ class StyleOptions:
     fmt: str = "jpeg"
 
 
-def parse_blend(text: str | None) -> dict[str, float] | None:
+def parse_blend(text: str | None) -> dict[str, float | str] | None:
     """``starry_night:0.7,wave:0.3`` or ``{"starry_night": 0.7, "wave": 0.3}`` → a dict."""
     if text is None or not text.strip():
         return None
@@ -42,7 +42,7 @@ def parse_blend(text: str | None) -> dict[str, float] | None:
         if not isinstance(value, Mapping):
             raise bad_request('blend must look like {"starry_night": 0.7, "wave": 0.3}')
         return {str(k): v for k, v in value.items()}
-    blend: dict[str, float] = {}
+    blend: dict[str, float | str] = {}
     for part in text.split(","):
         name, sep, weight = part.partition(":")
         if not sep or not name.strip():
@@ -52,7 +52,7 @@ def parse_blend(text: str | None) -> dict[str, float] | None:
 
 
 def choose_weights(
-    styles: Sequence[str], style: str | None, blend: Mapping[str, float] | None
+    styles: Sequence[str], style: str | None, blend: Mapping[str, float | str] | None
 ) -> np.ndarray | None:
     """The ``S`` weights for ``style=`` or ``blend=`` (not both); ``None``: the first style."""
     try:
