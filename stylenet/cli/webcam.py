@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,8 +78,16 @@ def build_frame_stylizer(cfg: DictConfig) -> Callable[[np.ndarray], np.ndarray]:
     return lambda frame: frames(cv2.flip(frame, 1))
 
 
-def run(cfg: DictConfig) -> WebcamRun:
-    """Open the camera, stylize live until a stop condition, close everything cleanly."""
+def run(
+    cfg: DictConfig,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> WebcamRun:
+    """Open the camera, stylize live until a stop condition, close everything cleanly.
+
+    ``clock`` and ``sleep`` pace a video file at its own frame rate
+    (:func:`stylenet.serve.camera.paced`)."""
     camera_id(cfg.camera)  # a negative index is refused before OpenCV sees it
     options.side("size", cfg.size)
     options.number("strength", cfg.strength, low=0, high=1)
@@ -106,7 +115,8 @@ def run(cfg: DictConfig) -> WebcamRun:
         sink = fan_out(*(s for s in (preview, recorder) if s is not None))
         frames = read_frames(capture)
         if is_video_file(camera_id(cfg.camera)):  # played at its own frame rate, like a camera
-            frames = paced(frames, capture.get(cv2.CAP_PROP_FPS) or 0.0)
+            fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
+            frames = paced(frames, fps, clock=clock, sleep=sleep)
         stats = run_live(
             stylize,
             frames,

@@ -60,10 +60,18 @@ class VideoFileSink:
 
     ``fps``: the file's frame rate; ``None`` = the rate the frames actually arrive at,
     measured over the first ``warmup`` frames (kept in memory until then), so a recording
-    of a live run plays at real speed. Frames must all have the first frame's size.
+    of a live run plays at real speed (``clock``: seconds, as ``time.monotonic``). Frames must
+    all have the first frame's size.
     """
 
-    def __init__(self, path: str | os.PathLike[str], fps: float | None = None, warmup: int = 10):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        fps: float | None = None,
+        warmup: int = 10,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         video_fourcc(path)  # unknown extension: fail before the camera starts
         if fps is not None and float(fps) <= 0:
             raise VideoError(f"output fps must be > 0, got {fps}")
@@ -75,6 +83,7 @@ class VideoFileSink:
         self._partial = self._atomic.__enter__()
         self._pending: list[np.ndarray] = []
         self._times: list[float] = []
+        self._clock = clock
         self._writer: cv2.VideoWriter | None = None
 
     def __call__(self, frame: np.ndarray) -> None:
@@ -83,7 +92,7 @@ class VideoFileSink:
             self._writer.write(frame)
             return
         self._pending.append(frame.copy())
-        self._times.append(time.monotonic())
+        self._times.append(self._clock())
         if self.fps is not None or len(self._pending) >= self.warmup:
             self._flush()
 

@@ -36,16 +36,32 @@ def camera_file(tmp_path: Path) -> Path:
     return write_clip(tmp_path / "camera.mp4", static_clip(frames=10, height=48, width=64))
 
 
+class FakeClock:
+    """A clock that only moves when slept on: pacing without wall-clock time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
 def test_a_video_file_plays_live_at_its_own_rate(tmp_path: Path, model: Path) -> None:
-    # 12 frames at 6 fps take 2 s to play: the run lasts the clip's duration (an unpaced file is
-    # read in a burst in milliseconds), and after the first frame's warm-up a tiny network keeps
-    # up, where a burst leaves one or two frames to stylize.
+    # 12 frames at 6 fps: frame k is released at k/6 s of the clock, as a camera delivers them
+    # (an unpaced file would be read in a burst and most frames dropped)
     clip = write_clip(tmp_path / "clip.mp4", static_clip(12, 32, 40), fps=6.0)
     overrides = [f"model={model}", f"camera={clip}", f"output={tmp_path / 'live.mp4'}"]
-    result = run(config(*overrides, "display=false", "size=40", "device=cpu"))
-    assert result.stats.stopped_by == "end"
-    assert result.stats.grabbed == 12 and result.stats.processed >= 4
-    assert result.stats.seconds >= 11 / 6
+    clock = FakeClock()
+    cfg = config(*overrides, "display=false", "size=40", "device=cpu")
+    result = run(cfg, clock=clock, sleep=clock.sleep)
+    assert result.stats.stopped_by == "end" and result.stats.grabbed == 12
+    assert clock.waits == pytest.approx([1 / 6] * 11)
+    assert clock.now == pytest.approx(11 / 6)
 
 
 def test_records_a_live_run_to_a_file(tmp_path: Path, model: Path, camera_file: Path) -> None:

@@ -108,12 +108,13 @@ def test_fps_overlay_draws_on_a_copy() -> None:
 
 
 def test_file_sink_records_at_the_measured_rate(tmp_path: Path) -> None:
-    recorder = VideoFileSink(tmp_path / "live.avi", warmup=4)
-    for frame in numbered_frames(8, interval=0.05):
+    arrivals = iter(0.08 * k for k in range(8))  # a frame every 80 ms: 12.5 fps
+    recorder = VideoFileSink(tmp_path / "live.avi", warmup=4, clock=lambda: next(arrivals))
+    for frame in numbered_frames(8):
         recorder(np.repeat(frame, 2, axis=1))
     assert recorder.close() == tmp_path / "live.avi"
     frames, fps = read_clip(tmp_path / "live.avi")
-    assert len(frames) == 8 and frames[0].shape == (40, 96, 3) and 5 < fps < 25
+    assert len(frames) == 8 and frames[0].shape == (40, 96, 3) and fps == pytest.approx(12.5)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["live.avi"]
 
 
