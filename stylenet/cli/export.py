@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig, ListConfig
 
@@ -10,8 +11,9 @@ from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.paths import output_path
 from stylenet.config import require_positive, serve_config_dir
-from stylenet.export.bundle import ExportedFile, export_bundle
-from stylenet.nn.checkpoint import load_transformer
+
+if TYPE_CHECKING:
+    from stylenet.export.bundle import ExportedFile
 
 
 def _variants(value: object) -> list[str]:
@@ -22,6 +24,10 @@ def _variants(value: object) -> list[str]:
 
 def run(cfg: DictConfig) -> list[ExportedFile]:
     """Export ``cfg.model`` to ``cfg.out`` (+ variants); returns what was written."""
+    # deferred: torch and ONNX load only to export, not for --help or a command-line error
+    from stylenet.export.bundle import export_bundle
+    from stylenet.nn.checkpoint import load_transformer
+
     num_calibration = int(require_positive("num_calibration", cfg.num_calibration, False))
     net, info = load_transformer(cfg.model)
     target = output_path(cfg.out, f"{Path(str(cfg.model)).stem}.onnx")

@@ -92,7 +92,8 @@ def _groups(body: list[str], root: Path) -> list[tuple[str, str]]:
         if match is None or match["group"] == "_self_":
             continue
         name = match["group"]
-        choices = sorted(p.stem for p in (root / name).glob("*.yaml"))
+        folder = root / name if (root / name).is_dir() else Path(config_dir()) / name  # searchpath
+        choices = sorted(p.stem for p in folder.glob("*.yaml"))
         text = f"default {match['choice'] or 'none'}"
         if choices:
             text += f"; one of {', '.join(choices)}"
@@ -119,7 +120,10 @@ def _options(body: list[str]) -> list[tuple[str, str, str]]:
             section = ""
         nested = line.startswith("  ") and not line.lstrip().startswith(("#", "-"))
         match = _OPTION.match(line.strip() if nested and block else line)
-        if match is None or match["key"] in _SKIP or (nested and not block):
+        if match is not None and not nested and match["key"] in _SKIP:
+            block = ""  # nor its keys
+            continue
+        if match is None or (nested and not block):
             continue
         if not nested:
             block = "" if match["value"] else match["key"]

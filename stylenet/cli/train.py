@@ -5,23 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import lightning as L
 from hydra.core.hydra_config import HydraConfig
-from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
 from stylenet.cli.app import command
 from stylenet.cli.errors import EXIT_INTERRUPTED, exit_on_error
-from stylenet.cli.paths import run_dir
-from stylenet.cli.train_module import build_module
-from stylenet.cli.train_options import resumed_step, validate_train_config
-from stylenet.cli.train_resume import (
-    SaveTrainConfig,
-    check_steps_left,
-    resume_config,
-    resume_run_dir,
-)
-from stylenet.cli.train_trainer import build_trainer
+from stylenet.cli.paths import resume_run_dir, run_dir
 from stylenet.config import build, train_config_dir
 
 EXIT_PROCESS_LOST = 1
@@ -55,6 +44,14 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
     With ``resume=CKPT`` the run's own config (stored in the checkpoint) is the base and what
     ``cfg`` changes relative to the defaults is applied on top, and so is every key named in
     ``overrides`` (the command line's; taken from Hydra when ``None``)."""
+    # deferred: torch and Lightning load only to train, not for --help or a command-line error
+    import lightning as L
+
+    from stylenet.cli.train_module import build_module
+    from stylenet.cli.train_options import resumed_step, validate_train_config
+    from stylenet.cli.train_resume import SaveTrainConfig, check_steps_left, resume_config
+    from stylenet.cli.train_trainer import build_trainer
+
     if overrides is None and HydraConfig.initialized():
         overrides = list(HydraConfig.get().overrides.task)
     cfg = resume_config(cfg, overrides)
@@ -89,6 +86,8 @@ def _main(cfg: DictConfig) -> None:
     except TrainingProcessLost as lost:
         print(f"stylenet: error: {lost}", file=sys.stderr, flush=True)
         raise SystemExit(EXIT_PROCESS_LOST) from None
+    from lightning.pytorch.utilities import rank_zero_only
+
     if getattr(rank_zero_only, "rank", 0) == 0:  # one line per job, not per process
         print(f"last checkpoint: {path}")
 

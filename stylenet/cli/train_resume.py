@@ -134,24 +134,3 @@ def check_steps_left(cfg: DictConfig, step: int) -> None:
             f"{cfg.resume} is at step {step}, already at trainer.max_steps={max_steps}: nothing to "
             f"train. Continue with a larger trainer.max_steps=..., or use {cfg.resume} as the model"
         )
-
-
-def resume_run_dir(argv: list[str]) -> list[str]:
-    """``argv`` plus ``hydra.run.dir=<run>`` when it resumes ``<run>/checkpoints/X.ckpt`` and names
-    no run folder: the run continues in its own folder (Hydra's record of this launch goes to
-    ``.hydra/resumed_<time>/``, next to the original ``.hydra/`` files)."""
-    args = argv[1:]
-    if any(arg.startswith(("hydra.run.dir=", "++hydra.run.dir=")) for arg in args):
-        return argv
-    values = [arg.split("=", 1)[1] for arg in args if arg.startswith("resume=")]
-    if not values or values[-1] in ("", "null"):
-        return argv
-    checkpoint = Path(values[-1]).expanduser()
-    if checkpoint.parent.name != "checkpoints" or not checkpoint.is_file():
-        return argv
-    run = checkpoint.resolve().parent.parent
-    return [
-        *argv,
-        f"hydra.run.dir={run}",
-        "hydra.output_subdir=.hydra/resumed_${now:%Y-%m-%d_%H-%M-%S}",
-    ]

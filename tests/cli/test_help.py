@@ -15,8 +15,6 @@ import stylenet.config  # noqa: F401  (registers the resolvers)
 from stylenet.cli.help import CONFIG_FILES, command_help, config_file
 from tests.helpers.paths import REPO
 
-HOOKED = sorted(set(CONFIG_FILES) - {"train"})  # the commands whose config uses the template
-
 
 def listed(text: str, title: str) -> dict[str, str]:
     """The indented lines under the line starting with ``title``, by their first word's key."""
@@ -54,9 +52,13 @@ def test_groups_listed_are_the_commands_own() -> None:
     assert "  perceptual " in text and "vgg19_caffe_fast" in text
     assert "train/" not in text and "serve" not in text.split("Options")[0].split("Usage")[0]
     assert "Config groups" not in command_help("stylize")
+    train = listed(command_help("train"), "Config groups")
+    assert set(train) == {"paths", "model", "perceptual", "data", "style", "trainer", "experiment"}
+    assert "vgg19_caffe_fast; one of random," in train["perceptual"]  # found on the searchpath
+    assert "one of add_style," in train["experiment"]
 
 
-@pytest.mark.parametrize("command", HOOKED)
+@pytest.mark.parametrize("command", sorted(CONFIG_FILES))
 def test_the_configs_hydra_help_template_is_this_text(command: str) -> None:
     path = config_file(command)
     with initialize_config_dir(str(path.parent), version_base="1.3"):
@@ -65,7 +67,7 @@ def test_the_configs_hydra_help_template_is_this_text(command: str) -> None:
     assert cfg.hydra.run.dir.startswith(f"outputs/{command}/")
 
 
-@pytest.mark.parametrize("command", ["gatys", "invert"])
+@pytest.mark.parametrize("command", ["gatys", "invert", "train", "export"])
 def test_help_from_the_command_line_needs_no_torch(command: str) -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
