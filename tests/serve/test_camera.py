@@ -7,21 +7,7 @@ import pytest
 
 from stylenet.serve.camera import camera_id, paced
 from stylenet.serve.video import is_video_file
-
-
-class FakeClock:
-    """A clock that only moves when the code under test sleeps (or work is simulated)."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 6))
-        self.now += seconds
+from tests.helpers.clock import FakeClock
 
 
 def frames(count: int) -> list[np.ndarray]:
