@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from stylenet.data.color import blend_strength, luminance_moments, transfer_luminance
+from stylenet.data.color import (
+    Moments,
+    blend_strength,
+    luminance_moments,
+    transfer_luminance,
+)
 from stylenet.data.image_files import check_rgb_array, require_min_side
 from stylenet.errors import ConfigError
 from stylenet.nn.limits import MIN_SIDE
@@ -98,11 +103,31 @@ def stylize_array(
     stylized = np.clip(np.asarray(out[0], dtype=np.float32).transpose(1, 2, 0) / 255.0, 0, 1)
     if preserve_color or strength < 1.0:
         photo = image.astype(np.float32) / 255.0
-        if preserve_color:
-            stylized = transfer_luminance(stylized, photo)
-        if strength < 1.0:
-            stylized = blend_strength(stylized, photo, float(strength))
+        stylized = apply_color_options(
+            stylized, photo, preserve_color=preserve_color, strength=float(strength)
+        )
     return to_uint8(stylized)
+
+
+def apply_color_options(
+    stylized: np.ndarray,
+    photo: np.ndarray,
+    *,
+    preserve_color: bool,
+    strength: float,
+    moments: tuple[Moments, Moments] | None = None,
+) -> np.ndarray:
+    """``preserve_color`` then ``strength`` on ``H×W×3`` float arrays in [0, 1] (a new array
+    when either applies); ``moments``: the whole picture's (stylized, photo) luma moments
+    when the arrays are a strip of it."""
+    if preserve_color:
+        stylized_moments, content_moments = moments or (None, None)
+        stylized = transfer_luminance(
+            stylized, photo, stylized_moments=stylized_moments, content_moments=content_moments
+        )
+    if strength < 1.0:
+        stylized = blend_strength(stylized, photo, strength)
+    return stylized
 
 
 def stylize_tiled_image(
@@ -149,12 +174,9 @@ def stylize_tiled_image(
     for y in strips:
         stylized = out[y : y + STRIP_ROWS].astype(np.float32)
         photo = image[y : y + STRIP_ROWS].astype(np.float32) / 255.0
-        if moments is not None:
-            stylized = transfer_luminance(
-                stylized, photo, stylized_moments=moments[0], content_moments=moments[1]
-            )
-        if strength < 1.0:
-            stylized = blend_strength(stylized, photo, strength)
+        stylized = apply_color_options(
+            stylized, photo, preserve_color=preserve_color, strength=strength, moments=moments
+        )
         result[y : y + STRIP_ROWS] = to_uint8(stylized)
     return result
 

@@ -17,6 +17,20 @@ def compose_train(overrides: list[str]):
         return compose(config_name="train", overrides=overrides)
 
 
+def smoke_base(photos: Path, tmp_path: Path, *, image_size: int) -> str:
+    """Base overrides of a tiny experiment: smoke recipe, random VGG, one held-out photo."""
+    style = tmp_path / "painting.png"
+    Image.fromarray(synthetic_rgb(64, 64, seed=9)).save(style)
+    heldout = tmp_path / "heldout"
+    heldout.mkdir()
+    Image.fromarray(synthetic_rgb(40, 48, seed=3)).save(heldout / "h.png")
+    return (
+        f"experiment=smoke perceptual=random data.root={photos} data.image_size={image_size} "
+        f"style=wave style.image={style} style.size=64 progress=false "
+        f"heldout.root={heldout} heldout.every=2 heldout.size=40"
+    )
+
+
 def test_every_named_change_composes_and_changes_the_recipe() -> None:
     base = compose_train(experiment.base_recipe("wave"))
     for name, overrides in experiment.CHANGES.items():
@@ -48,16 +62,7 @@ def test_changes_are_judged_against_the_baseline_at_equal_minutes() -> None:
 def test_a_smoke_experiment_runs_both_recipes_and_reports(
     image_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    style = tmp_path / "painting.png"
-    Image.fromarray(synthetic_rgb(64, 64, seed=9)).save(style)
-    heldout = tmp_path / "heldout"
-    heldout.mkdir()
-    Image.fromarray(synthetic_rgb(40, 48, seed=3)).save(heldout / "h.png")
-    base = (
-        f"experiment=smoke perceptual=random data.root={image_folder} data.image_size=40 "
-        f"style=wave style.image={style} style.size=64 progress=false "
-        f"heldout.root={heldout} heldout.every=2 heldout.size=40"
-    )
+    base = smoke_base(image_folder, tmp_path, image_size=40)
     out = tmp_path / "experiments"
     experiment.main(
         ["lr_2e-3", "--style", "wave", "--minutes", "0.05", "--out", str(out), "--base", base]
@@ -92,16 +97,7 @@ def test_step_costs_turn_the_baseline_budget_into_steps() -> None:
 def test_an_equal_compute_experiment_scales_steps_by_measured_cost(
     image_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    style = tmp_path / "painting.png"
-    Image.fromarray(synthetic_rgb(64, 64, seed=9)).save(style)
-    heldout = tmp_path / "heldout"
-    heldout.mkdir()
-    Image.fromarray(synthetic_rgb(40, 48, seed=3)).save(heldout / "h.png")
-    base = (
-        f"experiment=smoke perceptual=random data.root={image_folder} data.image_size=64 "
-        f"style=wave style.image={style} style.size=64 progress=false "
-        f"heldout.root={heldout} heldout.every=2 heldout.size=40"
-    )
+    base = smoke_base(image_folder, tmp_path, image_size=64)
     out = tmp_path / "experiments"
     args = ["coarse_50", "--style", "wave", "--steps", "3", "--out", str(out), "--base", base]
     experiment.main(args)
