@@ -115,6 +115,7 @@ def run_live(
     drop_frames: bool = True,
     show_fps: bool = True,
     first_frame_timeout: float = 10.0,
+    clock: Callable[[], float] = time.monotonic,
 ) -> LiveStats:
     """Stylize frames from ``source`` into ``sink`` until the source ends or a stop condition.
 
@@ -123,15 +124,16 @@ def run_live(
     after ``duration`` seconds, when ``sink`` returns ``True``, or on Ctrl-C (not an error).
     ``drop_frames``: always take the newest frame (live); ``False`` processes every frame.
     ``show_fps`` draws the processing rate on each output frame. A source that delivers no
-    first frame within ``first_frame_timeout`` seconds raises :class:`VideoError`.
+    first frame within ``first_frame_timeout`` seconds raises :class:`VideoError`. ``clock``
+    (seconds) measures ``duration``, the rate and the run's time (injectable for tests).
     """
     stats = LiveStats()
-    start = time.monotonic()
+    start = clock()
     deadline = None if duration is None else start + float(duration)
-    meter = FpsMeter()
+    meter = FpsMeter(clock=clock)
     grabber = LatestFrameGrabber(source) if drop_frames else None
     frames = (
-        _newest_frames(grabber, deadline, first_frame_timeout)
+        _newest_frames(grabber, deadline, first_frame_timeout, clock)
         if grabber
         else _all_frames(source, stats)
     )
@@ -139,7 +141,7 @@ def run_live(
         if grabber is not None:
             grabber.start()
         stats.stopped_by = _loop(
-            stylize, frames, sink, stats, meter, max_frames, deadline, show_fps
+            stylize, frames, sink, stats, meter, max_frames, deadline, show_fps, clock
         )
     except KeyboardInterrupt:
         stats.stopped_by = "interrupt"
@@ -147,7 +149,7 @@ def run_live(
         if grabber is not None:
             grabber.stop()
             stats.grabbed = grabber.grabbed
-        stats.seconds = time.monotonic() - start
+        stats.seconds = clock() - start
     return stats
 
 
@@ -160,6 +162,7 @@ def _loop(
     max_frames: int | None,
     deadline: float | None,
     show_fps: bool,
+    clock: Callable[[], float],
 ) -> str:
     """Process until a stop condition; returns its name."""
     for frame in frames:
@@ -172,22 +175,26 @@ def _loop(
             return "sink"
         if max_frames is not None and stats.processed >= max_frames:
             return "max_frames"
-        if deadline is not None and time.monotonic() >= deadline:
+        if deadline is not None and clock() >= deadline:
             return "duration"
-    return "duration" if deadline is not None and time.monotonic() >= deadline else "end"
+    return "duration" if deadline is not None and clock() >= deadline else "end"
 
 
 def _newest_frames(
-    grabber: LatestFrameGrabber, deadline: float | None, first_frame_timeout: float
+    grabber: LatestFrameGrabber,
+    deadline: float | None,
+    first_frame_timeout: float,
+    clock: Callable[[], float],
 ) -> Iterator[np.ndarray]:
-    """The grabber's newest frames until the source ends or the deadline passes."""
+    """The grabber's newest frames until the source ends or the deadline (on ``clock``)
+    passes."""
     waited_for_first = False
-    while deadline is None or time.monotonic() < deadline:
-        wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+    while deadline is None or clock() < deadline:
+        wait = None if deadline is None else max(0.0, deadline - clock())
         if not waited_for_first:
             wait = first_frame_timeout if wait is None else min(wait, first_frame_timeout)
         frame = grabber.latest(timeout=wait)
-        live = deadline is None or time.monotonic() < deadline
+        live = deadline is None or clock() < deadline
         if frame is None and not waited_for_first and not grabber.ended and live:
             raise VideoError(
                 f"no frame arrived within {first_frame_timeout:g} s: the camera may be "
@@ -208,13 +215,14 @@ def _all_frames(source: Iterable[np.ndarray], stats: LiveStats) -> Iterator[np.n
 class FpsMeter:
     """Frames per second, exponentially smoothed over roughly the last ten frames."""
 
-    def __init__(self, smoothing: float = 0.9) -> None:
+    def __init__(self, smoothing: float = 0.9, *, clock: Callable[[], float] = time.monotonic):
         self.smoothing = smoothing
+        self.clock = clock
         self.fps = 0.0
         self._last: float | None = None
 
     def tick(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if self._last is not None and now > self._last:
             rate = 1.0 / (now - self._last)
             self.fps = (

@@ -78,7 +78,7 @@ class TorchStylizer:
         weights = None
         if self.net.is_multi_style:
             rows = weight_rows(style_weights, self.styles, batch.shape[0])
-            weights = torch.from_numpy(rows).to(self.device)
+            weights = torch.tensor(rows, device=self.device)  # rows may be a read-only view
         given = None
         if statistics is not None:
             given = torch.from_numpy(np.asarray(statistics, dtype=np.float32)).to(self.device)

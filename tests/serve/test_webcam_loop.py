@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,17 +12,63 @@ from stylenet.serve import sinks
 from stylenet.serve.frames import FrameStylizer
 from stylenet.serve.live import LatestFrameGrabber, draw_fps, run_live
 from stylenet.serve.sinks import VideoFileSink, fan_out, window_available
+from tests.helpers.clock import FakeClock
 from tests.serve.clips import read_clip, static_clip, tiny_stylizer
 
+WAIT_S = 10.0  # bound on waits for the other thread (never reached when the code works)
 
-def numbered_frames(count: int | None, interval: float = 0.0) -> Iterator[np.ndarray]:
-    """Frames whose pixel values are their index (mod 256), every ``interval`` seconds."""
+
+def numbered_frames(count: int | None) -> Iterator[np.ndarray]:
+    """Frames whose pixel values are their index (mod 256), as fast as they are read."""
     index = 0
     while count is None or index < count:
-        if interval:
-            time.sleep(interval)
-        yield np.full((40, 48, 3), index % 256, np.uint8)
+        yield frame(index)
         index += 1
+
+
+def frame(index: int) -> np.ndarray:
+    """Frame number ``index``: every pixel value is ``index`` (mod 256)."""
+    return np.full((40, 48, 3), index % 256, np.uint8)
+
+
+class Bursts:
+    """A camera three times faster than the stylizer, in lock-step with it (no sleeps):
+    the source releases three frames per stylize call, and each call returns only once the
+    grabber has stored all three, so the two older ones of each burst are dropped."""
+
+    def __init__(self, calls: int, burst: int = 3) -> None:
+        self.calls, self.burst, self.total = 0, burst, burst * (calls + 1)
+        self.stored = 0  # frames the grabber has stored (it asked for the next one)
+        self.ready = threading.Condition()
+
+    def source(self) -> Iterator[np.ndarray]:
+        for index in range(self.total):
+            with self.ready:
+                self.stored = index
+                self.ready.notify_all()
+                self.ready.wait_for(lambda i=index: i < self.burst * (self.calls + 1), WAIT_S)
+            yield frame(index)
+        with self.ready:
+            self.stored = self.total
+            self.ready.notify_all()
+
+    def stylize(self, image: np.ndarray) -> np.ndarray:
+        with self.ready:
+            self.calls += 1
+            self.ready.notify_all()
+            goal = min(self.total, self.burst * (self.calls + 1))  # this call's burst stored
+            self.ready.wait_for(lambda: self.stored >= goal, WAIT_S)
+        return image.copy()
+
+
+def advancing(clock: FakeClock, seconds: float) -> Callable[[np.ndarray], np.ndarray]:
+    """An identity "stylizer" that takes ``seconds`` on ``clock``."""
+
+    def stylize(image: np.ndarray) -> np.ndarray:
+        clock.sleep(seconds)
+        return image.copy()
+
+    return stylize
 
 
 def identity(frame: np.ndarray) -> np.ndarray:
@@ -43,27 +89,46 @@ def test_processes_every_frame_of_a_finite_source_with_the_stylizer() -> None:
 def test_respects_max_frames(drop_frames: bool) -> None:
     out: list[np.ndarray] = []
     stats = run_live(
-        identity, numbered_frames(None, 0.001), out.append, max_frames=4, drop_frames=drop_frames
+        identity, numbered_frames(None), out.append, max_frames=4, drop_frames=drop_frames
     )
     assert stats.processed == 4 == len(out) and stats.stopped_by == "max_frames"
 
 
 def test_drops_frames_when_the_source_is_faster_than_processing() -> None:
-    def slow(frame: np.ndarray) -> np.ndarray:
-        time.sleep(0.03)
-        return frame.copy()
-
+    camera = Bursts(calls=6)
     out: list[np.ndarray] = []
-    stats = run_live(slow, numbered_frames(400, 0.002), out.append, max_frames=6, show_fps=False)
-    indices = [int(frame[0, 0, 0]) for frame in out]
-    assert stats.processed == 6 and stats.dropped > 0 and stats.grabbed > 6
-    assert indices == sorted(indices) and indices[-1] - indices[0] > 5  # newest frames, gaps
+    stats = run_live(camera.stylize, camera.source(), out.append, max_frames=6, show_fps=False)
+    indices = [int(image[0, 0, 0]) for image in out]
+    # the first frame is whichever of the first burst came first; then always each burst's newest
+    assert indices[0] in (0, 1, 2) and indices[1:] == [5, 8, 11, 14, 17]
+    assert stats.processed == 6 and stats.grabbed == 21 and stats.dropped == 15
 
 
-def test_stops_after_duration_and_when_the_sink_asks() -> None:
-    start = time.monotonic()
-    stats = run_live(identity, numbered_frames(None, 0.005), lambda f: None, duration=0.3)
-    assert stats.stopped_by == "duration" and time.monotonic() - start < 3
+@pytest.mark.parametrize("drop_frames", [True, False])
+def test_stops_after_duration_on_its_clock(drop_frames: bool) -> None:
+    clock = FakeClock()
+    stats = run_live(
+        advancing(clock, 0.1),
+        numbered_frames(None if drop_frames else 50),
+        lambda f: None,
+        duration=0.35,
+        drop_frames=drop_frames,
+        clock=clock,
+    )
+    assert stats.stopped_by == "duration" and stats.processed == 4
+    assert stats.seconds == pytest.approx(0.4) and stats.fps == pytest.approx(10.0)
+
+
+def test_the_fps_overlay_shows_the_rate_on_the_clock() -> None:
+    clock = FakeClock()
+    out: list[np.ndarray] = []
+    run_live(advancing(clock, 0.25), numbered_frames(3), out.append, drop_frames=False, clock=clock)
+    assert not np.array_equal(out[-1], frame(2))  # "4.0 fps" drawn on the third frame
+    expected = draw_fps(frame(2), 4.0)
+    np.testing.assert_array_equal(out[-1], expected)
+
+
+def test_stops_when_the_sink_asks() -> None:
     seen: list[np.ndarray] = []
     stats = run_live(
         identity, numbered_frames(50), lambda f: seen.append(f) or len(seen) == 3, drop_frames=False
@@ -75,7 +140,7 @@ def test_ctrl_c_ends_the_loop_cleanly() -> None:
     def interrupted(frame: np.ndarray) -> np.ndarray:
         raise KeyboardInterrupt
 
-    stats = run_live(interrupted, numbered_frames(None, 0.001), lambda f: None)
+    stats = run_live(interrupted, numbered_frames(None), lambda f: None)
     assert stats.stopped_by == "interrupt" and stats.processed == 0
 
 
@@ -86,12 +151,18 @@ def test_source_errors_reach_the_caller() -> None:
 
     out: list[np.ndarray] = []
     with pytest.raises(VideoError, match="camera unplugged"):
-        run_live(lambda f: (time.sleep(0.05), f)[1], failing(), out.append)
+        run_live(identity, failing(), out.append)
 
 
 def test_grabber_hands_out_only_the_newest_frame() -> None:
-    grabber = LatestFrameGrabber(numbered_frames(5)).start()
-    time.sleep(0.2)
+    stored = threading.Event()
+
+    def five() -> Iterator[np.ndarray]:
+        yield from numbered_frames(5)
+        stored.set()  # the grabber has stored the last frame and asked for more
+
+    grabber = LatestFrameGrabber(five()).start()
+    assert stored.wait(WAIT_S)
     newest = grabber.latest(timeout=1)
     assert newest is not None and int(newest[0, 0, 0]) == 4
     assert grabber.latest(timeout=1) is None and grabber.grabbed == 5
@@ -141,9 +212,12 @@ def test_no_window_without_a_display(monkeypatch) -> None:
 
 
 def test_a_silent_source_is_a_clear_error() -> None:
+    released = threading.Event()
+
     def silent() -> Iterator[np.ndarray]:
-        time.sleep(1.0)
+        released.wait(0.5)  # a camera that delivers nothing (until the test lets it go)
         yield np.zeros((40, 48, 3), np.uint8)
 
     with pytest.raises(VideoError, match=r"no frame arrived within 0.2 s"):
         run_live(identity, silent(), lambda f: None, first_frame_timeout=0.2)
+    released.set()
