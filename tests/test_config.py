@@ -13,8 +13,8 @@ from stylenet.config import (
     RENAMED_TARGETS,
     build,
     check_targets,
+    config_dir,
     rename_targets,
-    train_config_dir,
 )
 from stylenet.errors import ConfigError
 
@@ -39,10 +39,10 @@ def test_a_config_cannot_make_build_call_anything(tmp_path: Path) -> None:
 
 
 def test_the_shipped_training_config_builds() -> None:
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         cfg = compose(config_name="train", overrides=["experiment=smoke"])
     check_targets(cfg)  # every target the project ships is allowed
-    net = build(cfg.model)
+    net = build(cfg.net)
     assert type(net).__name__ == "TransformerNet"
     assert build(OmegaConf.create({"_target_": "datetime.timedelta", "seconds": 3})).seconds == 3
 
