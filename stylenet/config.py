@@ -112,9 +112,9 @@ def _group_file(group: str, name: str) -> dict[str, Any]:
         known = sorted(p.stem for p in file.parent.glob("*.yaml"))
         raise ConfigError(f"unknown {group} {name!r}; choose {group}= from {', '.join(known)}")
     node = OmegaConf.to_container(OmegaConf.load(file), resolve=False) or {}
-    assert isinstance(node, dict)
-    node.pop("defaults", None)  # a default-only file: its own keys are what counts here
-    return node
+    if not isinstance(node, dict):
+        raise ConfigError(f"{file} must hold a mapping")
+    return {str(key): value for key, value in node.items() if key != "defaults"}
 
 
 def check_targets(node: Any, where: str = "config") -> None:

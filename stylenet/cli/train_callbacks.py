@@ -28,10 +28,11 @@ def _entries(cfg: DictConfig, group: str) -> list[tuple[str, DictConfig]]:
     if not isinstance(node, DictConfig):
         raise ConfigError(f"{group} must be a config group (e.g. {group}=default), got {node!r}")
     entries = []
-    for name, value in node.items():
+    for key, value in node.items():
+        name = str(key)
         if not isinstance(value, DictConfig) or "_target_" not in value:
             raise ConfigError(f"{group}.{name} has no _target_: give a callable to build")
-        entries.append((str(name), value))
+        entries.append((name, value))
     return entries
 
 
