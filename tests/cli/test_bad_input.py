@@ -406,6 +406,20 @@ CASES = [
         "unknown option strenght; valid options: blend",
     ),
     Case("group typo", "train", "net=tinyy", 2, "unknown net 'tinyy'; choose net= from johnson"),
+    Case(
+        "a renamed training option",
+        "train",
+        "style.image={painting}",
+        2,
+        "style.image= is now painting.image=: give painting.image=",
+    ),
+    Case(
+        "a renamed training group",
+        "train",
+        "model=tiny",
+        2,
+        "model= is now net=: give net=tiny",
+    ),
     Case("bad override syntax", "stylize", "model={ckpt} strength=[1", 2, "cannot parse"),
     # 7. ONNX contract
     Case(

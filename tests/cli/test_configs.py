@@ -31,6 +31,7 @@ from stylenet.nn.transformer import TransformerNet
 from stylenet.nn.vgg import layer_names
 from stylenet.nn.vgg_weights import VGGWeights
 from tests.helpers.images import synthetic_rgb
+from tests.helpers.training import smoke_config, train
 
 CONF = Path(config_dir())
 GROUPS = sorted(p.name for p in CONF.iterdir() if p.is_dir())
@@ -265,3 +266,16 @@ def test_the_experiments_recipes() -> None:
     assert len(multi.styles) == 7 and multi.trainer.max_steps == 8000
     add = compose_config("train", "experiment=add_style", "painting=udnie")
     assert (add.lr, add.trainer.max_steps) == (1.0e-2, 1000)  # base= is checked at the start
+
+
+@pytest.mark.parametrize("logger", ["none", "csv"])
+def test_a_run_trains_with_its_logger_choice(
+    logger: str, photos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    painting = tmp_path / "painting.png"
+    Image.fromarray(synthetic_rgb(64, 64, seed=9)).save(painting)
+    out = tmp_path / "run"
+    cfg = smoke_config(photos, painting, None, f"logger={logger}", "data.num_val=1")
+    last = train(cfg, out, monkeypatch)
+    assert last.is_file() and (out / "checkpoints" / "step_000002.ckpt").is_file()
+    assert (out / "logs" / "metrics.csv").is_file() == (logger == "csv")
