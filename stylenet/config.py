@@ -106,7 +106,9 @@ def _rename_interpolations(node: Any) -> Any:
 
 
 def _group_file(group: str, name: str) -> dict[str, Any]:
-    """``conf/<group>/<name>.yaml`` as plain containers, unresolved (``{}`` when empty)."""
+    """``conf/<group>/<name>.yaml`` as plain containers, unresolved (``{}`` when empty); the
+    files read here have no defaults list of their own (tests/test_config.py compares them with
+    the composed group)."""
     file = Path(config_dir()) / group / f"{name}.yaml"
     if not file.is_file():
         known = sorted(p.stem for p in file.parent.glob("*.yaml"))
@@ -114,7 +116,7 @@ def _group_file(group: str, name: str) -> dict[str, Any]:
     node = OmegaConf.to_container(OmegaConf.load(file), resolve=False) or {}
     if not isinstance(node, dict):
         raise ConfigError(f"{file} must hold a mapping")
-    return {str(key): value for key, value in node.items() if key != "defaults"}
+    return {str(key): value for key, value in node.items()}
 
 
 def check_targets(node: Any, where: str = "config") -> None:

@@ -93,8 +93,9 @@ def explicit_keys(overrides: list[str], given: dict[str, Any]) -> list[str]:
 def resume_config(cfg: DictConfig, overrides: list[str] | None = None) -> DictConfig:
     """The config to resume ``cfg.resume`` with (``cfg`` itself for a fresh run or a checkpoint
     written before checkpoints carried their config); a config stored in an older layout is
-    upgraded first (:func:`stylenet.config.upgrade_train_config`). ``overrides`` are the command line's
-    ``key=value`` strings: a key named there wins even where it equals the default."""
+    upgraded first (:func:`stylenet.config.upgrade_train_config`). ``overrides`` are the
+    command line's ``key=value`` strings: a key named there wins even where it equals the
+    default."""
     if not cfg.get("resume"):
         return cfg
     if not Path(str(cfg.resume)).expanduser().is_file():
