@@ -3,7 +3,7 @@
     python scripts/bench_infer.py
     python scripts/bench_infer.py --models johnson_fast --sizes 640x480 --repeats 10
 
-Randomly initialised networks from ``conf/train/model/<name>.yaml`` (speed does not depend on the
+Randomly initialised networks from ``conf/net/<name>.yaml`` (speed does not depend on the
 weights), batch 1, the same photo-like input for every backend. Each cell: ``--warmup`` runs,
 then the median of ``--repeats`` timed runs (fewer for slow cells, at least 3, so a cell takes
 about ``--budget`` seconds). GFLOP/frame counts the convolutions (2·MACs, from shapes);
@@ -29,7 +29,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from torch import nn
 
-from stylenet.config import train_config_dir
+from stylenet.config import config_dir
 from stylenet.export.calibration import ImageCalibrationReader, synthetic_photo
 from stylenet.export.onnx import export_onnx
 from stylenet.export.variants import to_int8
@@ -38,10 +38,10 @@ from stylenet.serve.runtime import OnnxStylizer
 
 
 def random_net(name: str) -> nn.Module:
-    """A randomly initialised network from ``conf/train/model/<name>.yaml`` (eval mode)."""
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
-        cfg = compose(config_name=f"model/{name}")
-    return instantiate(cfg.model).eval()
+    """A randomly initialised network from ``conf/net/<name>.yaml`` (eval mode)."""
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = compose(config_name=f"net/{name}")
+    return instantiate(cfg.net).eval()
 
 
 def conv_flops(net: nn.Module, height: int, width: int) -> float:

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 
-from stylenet.config import build, shared_data_dir, train_config_dir
+from stylenet.config import build, config_dir, shared_data_dir
 from stylenet.data.images import list_images, read_image
 from stylenet.data.photos import center_crop
 from stylenet.lit.style_module import StyleTransferModule
@@ -72,13 +72,13 @@ def baseline_step(batch: int, size: int) -> Callable[[], float]:
 
 
 def training_config(*overrides: str):
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         return compose(config_name="train", overrides=list(overrides))
 
 
 def style_image() -> torch.Tensor:
     """The default training style's painting (random pixels when it is not available)."""
-    path = Path(str(training_config().style.image))
+    path = Path(str(training_config().painting.image))
     return read_image(path, max_side=512) if path.is_file() else torch.rand(3, 512, 512)
 
 
@@ -87,11 +87,11 @@ def stylenet_module(
 ) -> StyleTransferModule:
     """The module the training command builds (its perceptual config and one style), on the
     full-width network the baseline uses."""
-    cfg = training_config("model=johnson")
+    cfg = training_config("net=johnson")
     overrides = {"weights": weights} if weights else {}
     loss: PerceptualLoss = build(cfg.perceptual, _convert_="all", **overrides)
     loss.set_styles([torch.rand(3, size, size) if style is None else style])
-    net = build(cfg.model)
+    net = build(cfg.net)
     return StyleTransferModule(net, loss, ["bench"], lr=float(cfg.lr), channels_last=channels_last)
 
 

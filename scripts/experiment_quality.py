@@ -2,7 +2,7 @@
 wall-clock, on the held-out curve that ``stylenet-train`` records (``heldout.csv``).
 
 Each run is ``stylenet-train`` with the base recipe (default: the shipped one,
-``experiment=ship style=<style>``) plus the change's overrides. Two budgets:
+``experiment=ship painting=<style>``) plus the change's overrides. Two budgets:
 
 - ``--steps N`` (equal work, for a machine shared with other jobs): the baseline trains N
   steps; every change trains as many steps as fit in the baseline's compute, from the
@@ -49,10 +49,10 @@ CHANGES: dict[str, list[str]] = {
     "batch_2": ["data.batch_size=2"],
     "batch_8": ["data.batch_size=8"],
     "crops_128": ["data.image_size=128"],
-    "johnson": ["model=johnson"],
-    "johnson_fast": ["model=johnson_fast"],
-    "style_size_256": ["style.size=256"],
-    "style_size_768": ["style.size=768"],
+    "johnson": ["net=johnson"],
+    "johnson_fast": ["net=johnson_fast"],
+    "style_size_256": ["painting.size=256"],
+    "style_size_768": ["painting.size=768"],
     "fp32": ["trainer.precision=32-true"],
     "cosine": ["schedule.lr=cosine"],
     "lr_2e-3_cosine": ["lr=2e-3", "schedule.lr=cosine"],
@@ -64,7 +64,7 @@ COSTS_NAME = "costs.json"
 
 def base_recipe(style: str) -> list[str]:
     """Today's recipe of the shipped single-style models, for ``style``."""
-    return ["experiment=ship", f"style={style}"]
+    return ["experiment=ship", f"painting={style}"]
 
 
 def time_budget(minutes: float) -> str:
@@ -137,9 +137,9 @@ class StepCost:
 def recipe_config(overrides: Sequence[str]) -> Any:
     from hydra import compose, initialize_config_dir
 
-    from stylenet.config import train_config_dir
+    from stylenet.config import config_dir
 
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         return compose(config_name="train", overrides=list(overrides))
 
 
@@ -185,8 +185,8 @@ def measure_costs(
     for change in changes:
         cfg = recipe_config([*base, *CHANGES[change], "heldout.root=null"])
         shape = (
-            f"{cfg.model}|{cfg.data.batch_size}|{cfg.data.image_size}|{cfg.trainer.precision}"
-            f"|{cfg.style.size}|{sorted(cfg.perceptual.style_layers)}|{cfg.schedule.coarse_scale}"
+            f"{cfg.net}|{cfg.data.batch_size}|{cfg.data.image_size}|{cfg.trainer.precision}"
+            f"|{cfg.painting.size}|{sorted(cfg.perceptual.style_layers)}|{cfg.schedule.coarse_scale}"
         )
         fraction = float(cfg.schedule.coarse_fraction)
         keys[change] = (shape, fraction)
@@ -348,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     budget.add_argument("--steps", type=int, help="equal compute: the baseline's step count")
     parser.add_argument("--out", default="outputs/experiments", help="where the runs go")
     parser.add_argument(
-        "--base", default=None, help="base overrides (default: experiment=ship style=<style>)"
+        "--base", default=None, help="base overrides (default: experiment=ship painting=<style>)"
     )
     parser.add_argument("--list", action="store_true", help="print the named changes and exit")
     parser.add_argument("--report", action="store_true", help="only the table of existing runs")

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure_blobs import measure, photo_inputs, synthetic_inputs
 
 from stylenet.cli.train_module import build_module
-from stylenet.config import shared_data_dir, train_config_dir
+from stylenet.config import config_dir, shared_data_dir
 from stylenet.data.images import list_images, read_image, resize, save_image
 from stylenet.nn.checkpoint import load_transformer
 from stylenet.nn.transformer import ConvNormAct
@@ -74,7 +74,7 @@ def score(
 def finetune(args: argparse.Namespace, penalty: float, photos: list[torch.Tensor]) -> nn.Module:
     torch.manual_seed(0)
     random.seed(0)
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         cfg = compose(config_name="train", overrides=["experiment=ship_multi"])
     module = build_module(cfg, Path("/tmp"))
     shipped, info = load_transformer(SHIPPED)

@@ -34,7 +34,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
-from stylenet.config import build, train_config_dir
+from stylenet.config import build, config_dir
 from stylenet.export.variants import to_fp16
 from stylenet.serve.runtime import OnnxStylizer
 
@@ -58,10 +58,10 @@ def median_ms(run: Callable[[], object], repeats: int, sync: bool = False) -> fl
 
 def training_parts(model: str, perceptual: str) -> tuple[torch.nn.Module, torch.nn.Module]:
     """A fresh network (seed 0) and the perceptual loss with a synthetic style target."""
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
-        cfg = compose(config_name="train", overrides=[f"model={model}", f"perceptual={perceptual}"])
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = compose(config_name="train", overrides=[f"net={model}", f"perceptual={perceptual}"])
     torch.manual_seed(0)
-    net = build(cfg.model)
+    net = build(cfg.net)
     loss = build(cfg.perceptual, _convert_="all")
     loss.set_styles([torch.rand(3, 128, 128, generator=torch.Generator().manual_seed(1))])
     return net, loss
@@ -166,8 +166,8 @@ def check_trainer(
         f"trainer.max_steps={args.trainer_steps}",
         f"data.root={photos}",
         "data.num_val=2",
-        f"style.image={work / 'painting.jpg'}",
-        "style=wave",
+        f"painting.image={work / 'painting.jpg'}",
+        "painting=wave",
         "progress=false",
         f"hydra.run.dir={work / 'train'}",
     )

@@ -104,7 +104,7 @@ def build_stylizer(model: str | None) -> tuple[Stylizer, str]:
     if model:
         return load_stylizer(model, device="cpu"), model
     torch.manual_seed(0)
-    net = TransformerNet(width=0.5, num_res_blocks=5)  # conf/train/model/johnson_small.yaml
+    net = TransformerNet(width=0.5, num_res_blocks=5)  # conf/net/johnson_small.yaml
     return TorchStylizer(net, ModelInfo(["random"]), "cpu"), "random johnson_small (untrained)"
 
 

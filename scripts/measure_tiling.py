@@ -12,7 +12,7 @@ time relative to ``tile`` mode at the same tile size (shared statistics include 
 ``--crop out.jpg`` saves, for the first tile size, a crop around the first interior tile corner:
 single pass | each statistics mode, side by side.
 
-Random-initialised networks from ``conf/train/model/<name>.yaml`` (or ``--checkpoint``/``--onnx``
+Random-initialised networks from ``conf/net/<name>.yaml`` (or ``--checkpoint``/``--onnx``
 for a trained one), run with ONNX Runtime fp32 (``--backend torch`` for PyTorch eager).
 Agreement mode prints, per tile size and overlap, the mean and 99th-percentile
 ``|tiled - single pass|`` (0–255) and the seam ratio at tile edges for the tiled output next
@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from stylenet.config import train_config_dir
+from stylenet.config import config_dir
 from stylenet.export.calibration import synthetic_photo
 from stylenet.export.onnx import export_onnx
 from stylenet.nn.checkpoint import ModelInfo
@@ -48,10 +48,10 @@ from stylenet.serve.torch_backend import TorchStylizer
 
 
 def random_net(name: str) -> torch.nn.Module:
-    """A randomly initialised network from ``conf/train/model/<name>.yaml`` (eval mode)."""
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
-        cfg = compose(config_name=f"model/{name}")
-    return instantiate(cfg.model).eval()
+    """A randomly initialised network from ``conf/net/<name>.yaml`` (eval mode)."""
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = compose(config_name=f"net/{name}")
+    return instantiate(cfg.net).eval()
 
 
 def make_stylizer(args: argparse.Namespace, scratch: Path) -> Stylizer:
@@ -165,7 +165,7 @@ def pair(text: str) -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="johnson", help="conf/train/model name (random weights)")
+    parser.add_argument("--model", default="johnson", help="conf/net name (random weights)")
     parser.add_argument("--checkpoint", default=None)
     parser.add_argument("--onnx", default=None)
     parser.add_argument("--backend", default="onnx", choices=["onnx", "torch"])

@@ -9,7 +9,7 @@ the same pull as ``--reference``, times ``--headroom``:
     weight = base weight x (photo style loss vs reference / photo style loss) x headroom
 
 The reference keeps the base weight (its strength was judged from its trained model). The
-suggestions are what ``conf/train/style/*.yaml: style_weight`` are set from.
+suggestions are what ``conf/painting/*.yaml: style_weight`` are set from.
 
     python scripts/style_pull.py                        # shared styles/ and coco/train2017
     python scripts/style_pull.py --styles my_paintings/ --reference starry_night
@@ -32,7 +32,7 @@ from stylenet.data.images import list_images, read_image
 from stylenet.eval.fast_vs_gatys import loss_terms
 from stylenet.losses import PerceptualLoss
 
-TRAINING_STYLE_SIZE = 512  # conf/train/style/*.yaml: size
+TRAINING_STYLE_SIZE = 512  # conf/painting/*.yaml: size
 
 
 @dataclass

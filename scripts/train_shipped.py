@@ -1,6 +1,6 @@
 """Train (or continue) the models that ship in exported/, and export the finished ones.
 
-Each model trains in ``training/<name>/`` with the recipe in ``conf/train/experiment/ship*.yaml``;
+Each model trains in ``training/<name>/`` with the recipe in ``conf/experiment/ship*.yaml``;
 its ``checkpoints/last.ckpt``, CSV log, held-out curve and JPEG validation grids are kept in
 the repository, so a run stopped at any point resumes from its last checkpoint (at most
 ``checkpoint_every`` steps are lost), on this machine or another. Only a model that reached
@@ -43,8 +43,8 @@ def recipe(name: str) -> list[str]:
     if name == "multi_style":
         return ["experiment=ship_multi"]
     if name in FAST_MODELS:
-        return ["experiment=ship_fast", f"style={FAST_MODELS[name]}"]
-    return ["experiment=ship", f"style={name}"]
+        return ["experiment=ship_fast", f"painting={FAST_MODELS[name]}"]
+    return ["experiment=ship", f"painting={name}"]
 
 
 def run_dir(name: str) -> Path:
@@ -59,9 +59,9 @@ def steps_done(name: str) -> int:
 def step_budget(name: str) -> int:
     from hydra import compose, initialize_config_dir
 
-    from stylenet.config import train_config_dir
+    from stylenet.config import config_dir
 
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         return int(compose(config_name="train", overrides=recipe(name)).trainer.max_steps)
 
 

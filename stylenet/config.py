@@ -1,9 +1,11 @@
-"""The CLI's config stack: where the Hydra configs live, ``build`` (instantiate with one-line
-errors) and the OmegaConf resolvers. Only ``stylenet/cli/`` (and scripts) import this; the
+"""The CLI's config stack: where the Hydra configs live (one root, ``conf/``), ``build``
+(instantiate with one-line errors), the upgrade of configs stored by older runs and the
+OmegaConf resolvers. Only ``stylenet/cli/`` (and scripts) import this; the
 library uses :mod:`stylenet.options` and :mod:`stylenet.resources`."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,29 +22,9 @@ __all__ = [
     "build",
     "config_dir",
     "require_positive",
-    "serve_config_dir",
     "shared_data_dir",
     "shipped_models_dir",
-    "train_config_dir",
 ]
-
-
-def train_config_dir() -> str:
-    """``conf/train/``: the training command's root (model/, style/, data/, trainer/, …).
-
-    A root of its own, so that ``style=`` stays a plain option of stylenet-gatys; the shared
-    ``conf/perceptual/`` group is reached through ``hydra.searchpath`` in ``train.yaml``.
-    """
-    return str(Path(config_dir()) / "train")
-
-
-def serve_config_dir() -> str:
-    """``conf/serve/``: the inference commands' configs (stylize, export, webcam).
-
-    A config root of their own, so that ``model=`` and ``style=`` are plain options there
-    rather than the training config groups ``conf/train/model/`` and ``conf/train/style/``.
-    """
-    return str(Path(config_dir()) / "serve")
 
 
 # What ``build`` may call. A config can come from a file (a resumed checkpoint carries its
@@ -53,6 +35,12 @@ BUILD_TARGETS = frozenset(
         "stylenet.nn.transformer.TransformerNet",
         "stylenet.lit.datamodule.PhotoDataModule",
         "lightning.Trainer",
+        "lightning.pytorch.callbacks.LearningRateMonitor",
+        "lightning.pytorch.callbacks.ModelCheckpoint",
+        "lightning.pytorch.callbacks.OnExceptionCheckpoint",
+        "lightning.pytorch.callbacks.TQDMProgressBar",
+        "lightning.pytorch.loggers.CSVLogger",
+        "lightning.pytorch.loggers.TensorBoardLogger",
         "lightning.pytorch.strategies.DDPStrategy",
         "datetime.timedelta",
     }
@@ -77,6 +65,58 @@ def rename_targets(node: Any) -> Any:
     if isinstance(node, list):
         return [rename_targets(value) for value in node]
     return node
+
+
+# Training config keys that were renamed, old → new: the training groups ``model/`` and
+# ``style/`` became ``net/`` and ``painting/`` when all commands moved into one config root
+# (there ``model=`` and ``style=`` are the serving commands' own options).
+RENAMED_TRAIN_KEYS = {"model": "net", "style": "painting"}
+
+
+def upgrade_train_config(saved: dict[str, Any]) -> dict[str, Any]:
+    """A training config stored by an older run (plain dicts, unresolved) in today's layout.
+
+    Renamed keys (:data:`RENAMED_TRAIN_KEYS`) and the interpolations naming them
+    (``${style.name}``) take their new names, moved ``_target_``s theirs
+    (:func:`rename_targets`); ``logger: csv`` (a name, before ``logger/`` was a group) becomes
+    that group's config, and a run from before the ``callbacks/`` group gets
+    ``callbacks/default.yaml``, which holds what those runs were built with. ``saved`` is not
+    edited."""
+    upgraded = _rename_interpolations(rename_targets(saved))
+    for old, new in RENAMED_TRAIN_KEYS.items():
+        if old in upgraded and new not in upgraded:
+            upgraded[new] = upgraded.pop(old)
+    logger = upgraded.get("logger")
+    if isinstance(logger, str):
+        upgraded["logger"] = _group_file("logger", logger)
+    if "callbacks" not in upgraded:
+        upgraded["callbacks"] = _group_file("callbacks", "default")
+    return upgraded
+
+
+def _rename_interpolations(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _rename_interpolations(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_rename_interpolations(value) for value in node]
+    if isinstance(node, str) and "${" in node:
+        for old, new in RENAMED_TRAIN_KEYS.items():
+            node = re.sub(rf"\$\{{{old}\.", f"${{{new}.", node)
+    return node
+
+
+def _group_file(group: str, name: str) -> dict[str, Any]:
+    """``conf/<group>/<name>.yaml`` as plain containers, unresolved (``{}`` when empty); the
+    files read here have no defaults list of their own (tests/test_config.py compares them with
+    the composed group)."""
+    file = Path(config_dir()) / group / f"{name}.yaml"
+    if not file.is_file():
+        known = sorted(p.stem for p in file.parent.glob("*.yaml"))
+        raise ConfigError(f"unknown {group} {name!r}; choose {group}= from {', '.join(known)}")
+    node = OmegaConf.to_container(OmegaConf.load(file), resolve=False) or {}
+    if not isinstance(node, dict):
+        raise ConfigError(f"{file} must hold a mapping")
+    return {str(key): value for key, value in node.items()}
 
 
 def check_targets(node: Any, where: str = "config") -> None:
@@ -120,7 +160,5 @@ def build(node: Any, **kwargs: Any) -> Any:
 
 if not OmegaConf.has_resolver("shared_data"):
     OmegaConf.register_new_resolver("shared_data", shared_data_dir)
-if not OmegaConf.has_resolver("stylenet_conf"):
-    OmegaConf.register_new_resolver("stylenet_conf", config_dir)
 if not OmegaConf.has_resolver("stylenet_help"):
     OmegaConf.register_new_resolver("stylenet_help", help_template)

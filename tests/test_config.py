@@ -13,8 +13,9 @@ from stylenet.config import (
     RENAMED_TARGETS,
     build,
     check_targets,
+    config_dir,
     rename_targets,
-    train_config_dir,
+    upgrade_train_config,
 )
 from stylenet.errors import ConfigError
 
@@ -39,10 +40,10 @@ def test_a_config_cannot_make_build_call_anything(tmp_path: Path) -> None:
 
 
 def test_the_shipped_training_config_builds() -> None:
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         cfg = compose(config_name="train", overrides=["experiment=smoke"])
     check_targets(cfg)  # every target the project ships is allowed
-    net = build(cfg.model)
+    net = build(cfg.net)
     assert type(net).__name__ == "TransformerNet"
     assert build(OmegaConf.create({"_target_": "datetime.timedelta", "seconds": 3})).seconds == 3
 
@@ -61,3 +62,33 @@ def test_moved_targets_get_their_new_name_and_stay_allowed() -> None:
     check_targets(new)
     for target in RENAMED_TARGETS.values():
         assert target in BUILD_TARGETS
+
+
+def test_a_training_config_in_the_old_layout_is_upgraded() -> None:
+    """Before one config root: groups model/ and style/, ``logger: csv``, no callbacks group."""
+    old = {
+        "model": {"_target_": "stylenet.nn.transformer.TransformerNet", "width": 0.125},
+        "style": {"name": "wave", "image": "${paths.styles}/wave.jpg", "size": 64},
+        "data": {"_target_": "stylenet.data.datamodule.PhotoDataModule", "seed": "${seed}"},
+        "heldout": {"label": "${style.name} at ${model.width}", "plain": "style.name"},
+        "logger": "tensorboard",
+        "seed": 3,
+    }
+    new = upgrade_train_config(old)
+    assert set(new) == {"net", "painting", "data", "heldout", "logger", "callbacks", "seed"}
+    assert new["net"] == old["model"] and new["painting"] == old["style"]
+    assert new["data"]["_target_"] == "stylenet.lit.datamodule.PhotoDataModule"
+    assert new["heldout"] == {"label": "${painting.name} at ${net.width}", "plain": "style.name"}
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        today = compose(config_name="train", overrides=["logger=tensorboard"])
+    expected = OmegaConf.to_container(today, resolve=False)
+    assert new["logger"] == expected["logger"]
+    assert new["callbacks"] == expected["callbacks"]  # what runs were built with before
+    assert old["logger"] == "tensorboard" and "model" in old  # not edited
+    check_targets(new)
+    assert upgrade_train_config(new) == new  # today's layout stays as it is
+
+
+def test_an_unknown_old_logger_is_a_one_line_error() -> None:
+    with pytest.raises(ConfigError, match="unknown logger 'wandb'; choose logger= from csv"):
+        upgrade_train_config({"logger": "wandb"})

@@ -15,7 +15,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,13 @@ Task = Callable[[DictConfig], None]
 NUMBER_OR_NAME = {"camera", "trainer.devices"}
 
 
-def command(*, config_path: str, config_name: str) -> Callable[[Task], Callable[[], None]]:
-    """Decorate ``main(cfg)`` as ``@hydra.main`` would, with :func:`check_command_line` first."""
+def command(
+    *, config_path: str, config_name: str, renamed: Mapping[str, str] | None = None
+) -> Callable[[Task], Callable[[], None]]:
+    """Decorate ``main(cfg)`` as ``@hydra.main`` would, with :func:`check_command_line` first.
+
+    ``renamed`` maps options the command used to have to where they are now (``style`` →
+    ``painting``): giving an old one is an error naming the new one."""
 
     def decorate(task: Task) -> Callable[[], None]:
         coerced: dict[str, Any] = {}
@@ -59,7 +64,9 @@ def command(*, config_path: str, config_name: str) -> Callable[[Task], Callable[
             if debugging():  # Hydra then re-raises instead of printing its own summary
                 os.environ.setdefault("HYDRA_FULL_ERROR", "1")
             args = sys.argv[1:]
-            coerced.update(exit_on_error(check_command_line, config_path, config_name, args))
+            coerced.update(
+                exit_on_error(check_command_line, config_path, config_name, args, renamed=renamed)
+            )
             hydra_main()
 
         return main
@@ -73,11 +80,19 @@ def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def check_command_line(config_dir: str, config_name: str, args: Sequence[str]) -> dict[str, Any]:
+def check_command_line(
+    config_dir: str,
+    config_name: str,
+    args: Sequence[str],
+    *,
+    renamed: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Compose ``config_name`` with ``args``; raise :class:`ConfigError` on any Hydra error,
-    missing required option or value of the wrong type. Returns the booleans to store."""
+    an option that was renamed (``renamed``: old → new), missing required option or value of
+    the wrong type. Returns the booleans to store."""
     if any(arg.startswith("-") for arg in args):  # --help, --cfg, -m …: Hydra's own business
         return {}
+    check_renamed(args, renamed or {})
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=config_dir, version_base="1.3"):
         cfg = _compose(config_name, list(args), config_dir)
@@ -116,6 +131,18 @@ def check_command_line(config_dir: str, config_name: str, args: Sequence[str]) -
             kind = "a number" if isinstance(default, float) else "an integer"
             raise ConfigError(f"{key} must be {kind}, got {value!r}")
     return coerced
+
+
+def check_renamed(args: Sequence[str], renamed: Mapping[str, str]) -> None:
+    """Refuse an option under its old name (``style=wave`` where ``renamed`` says ``style`` is
+    now ``painting``), naming the new one: ``painting=wave``."""
+    for arg in args:
+        key, equals, value = arg.partition("=")
+        prefix = key[: len(key) - len(key.lstrip("+~"))]
+        head, dot, rest = key[len(prefix) :].partition(".")
+        if equals and head in renamed:
+            new = f"{prefix}{renamed[head]}{dot}{rest}"
+            raise ConfigError(f"{key}= is now {new}=: give {new}={value}")
 
 
 def _compose(config_name: str, overrides: list[str], config_dir: str) -> DictConfig:

@@ -10,7 +10,7 @@ from omegaconf import DictConfig, ListConfig
 from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.paths import output_path
-from stylenet.config import require_positive, serve_config_dir
+from stylenet.config import config_dir, require_positive
 
 if TYPE_CHECKING:
     from stylenet.export.bundle import ExportedFile
@@ -41,7 +41,7 @@ def run(cfg: DictConfig) -> list[ExportedFile]:
     return files
 
 
-@command(config_path=serve_config_dir(), config_name="export")
+@command(config_path=config_dir(), config_name="export")
 def main(cfg: DictConfig) -> None:
     exit_on_error(run, cfg)
 

@@ -37,24 +37,27 @@ def _layers(value: object, fallback: object) -> dict[str, float] | list[str]:
     return [str(x) for x in _as_list(chosen)]
 
 
+# gatys' own loss knobs, now set on the perceptual group only (one place for each)
+MOVED_OPTIONS = {
+    name: f"perceptual.{name}"
+    for name in ("content_weight", "style_weight", "tv_weight", "pooling")
+}
+
+
 def build_loss(cfg: DictConfig) -> PerceptualLoss:
-    """The perceptual loss with this command's weights, layers, pooling (and dream layer)."""
+    """``cfg.perceptual`` (its weights and pooling) with this command's layers (and dream layer)."""
     from stylenet.methods.gatys import build_loss_network
 
     content_layers = _layers(cfg.content_layers, cfg.perceptual.content_layers)
     style_layers = _layers(cfg.style_layers, cfg.perceptual.style_layers)
     dream_layer = cfg.dream_layer if float(cfg.dream_weight) > 0 else None
     vgg = build_loss_network(
-        cfg.perceptual.weights, cfg.pooling, content_layers, style_layers, dream_layer
+        cfg.perceptual.weights, cfg.perceptual.pooling, content_layers, style_layers, dream_layer
     )
     return instantiate(
         cfg.perceptual,
         content_layers=content_layers,
         style_layers=style_layers,
-        content_weight=cfg.content_weight,
-        style_weight=cfg.style_weight,
-        tv_weight=cfg.tv_weight,
-        pooling=cfg.pooling,
         vgg=vgg,
         _convert_="all",
     )
@@ -79,12 +82,13 @@ def output_size(size: object, reference: torch.Tensor | None) -> tuple[int, int]
 
 def validate(cfg: DictConfig) -> None:
     """Check the plain options up front (one-line ConfigError each)."""
-    weights = ("content_weight", "style_weight", "tv_weight", "range_weight", "dream_weight")
-    for name in (*weights, "save_every"):
+    for name in ("content_weight", "style_weight", "tv_weight"):
+        require_positive(f"perceptual.{name}", cfg.perceptual[name])
+    for name in ("range_weight", "dream_weight", "save_every"):
         require_positive(name, cfg[name])
     require_positive("style_scale", cfg.style_scale, allow_zero=False)
-    if cfg.pooling not in ("max", "avg"):
-        raise ConfigError(f"pooling must be max or avg, got {cfg.pooling!r}")
+    if cfg.perceptual.pooling not in ("max", "avg"):
+        raise ConfigError(f"perceptual.pooling must be max or avg, got {cfg.perceptual.pooling!r}")
     if cfg.style is None or not _as_list(cfg.style):
         raise ConfigError("style= is required: style=painting.jpg or style=[a.jpg,b.jpg]")
 
@@ -156,7 +160,7 @@ def _snapshots(target: Path, every: int):
     return write
 
 
-@command(config_path=config_dir(), config_name="gatys")
+@command(config_path=config_dir(), config_name="gatys", renamed=MOVED_OPTIONS)
 def main(cfg: DictConfig) -> None:
     path = exit_on_error(run, cfg)
     print(f"wrote {path}")

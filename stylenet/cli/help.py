@@ -2,7 +2,8 @@
 
 The config is the one place where an option is documented: its header comment is the
 command's summary and usage, each top-level ``key: default  # comment`` line is one option,
-and its ``defaults`` list names the config groups the command uses. Hydra's help template
+and its ``defaults`` list names the config groups the command uses (all commands share one
+config root, so only these are listed, not every group of ``conf/``). Hydra's help template
 (``hydra.help.template: ${stylenet_help:<command>}`` in each command's config) prints this
 text instead of the bare config and every group of the config tree.
 """
@@ -15,19 +16,21 @@ from pathlib import Path
 from stylenet.errors import ConfigError
 from stylenet.resources import config_dir
 
-# the command's config file, relative to conf/
-CONFIG_FILES = {
-    "dream": "dream.yaml",
-    "fool": "fool.yaml",
-    "gatys": "gatys.yaml",
-    "invert": "invert.yaml",
-    "saliency": "saliency.yaml",
-    "visualize": "visualize.yaml",
-    "export": "serve/export.yaml",
-    "stylize": "serve/stylize.yaml",
-    "webcam": "serve/webcam.yaml",
-    "train": "train/train.yaml",
-}
+# the commands whose config file, conf/<command>.yaml, writes their --help
+COMMANDS = (
+    "dream",
+    "export",
+    "fool",
+    "gatys",
+    "inspect",
+    "invert",
+    "saliency",
+    "serve",
+    "stylize",
+    "train",
+    "visualize",
+    "webcam",
+)
 _OPTION = re.compile(
     r"^(?P<key>[A-Za-z_][\w]*):[ \t]*(?P<value>[^#]*?)[ \t]*(?:#[ \t]*(?P<doc>.*))?$"
 )
@@ -39,9 +42,9 @@ _SKIP = {"defaults", "hydra"}
 
 def config_file(command: str) -> Path:
     """The config file of ``command`` (``gatys`` → ``conf/gatys.yaml``)."""
-    if command not in CONFIG_FILES:
+    if command not in COMMANDS:
         raise ConfigError(f"no help for unknown command {command!r}")
-    return Path(config_dir()) / CONFIG_FILES[command]
+    return Path(config_dir()) / f"{command}.yaml"
 
 
 def command_help(command: str) -> str:
@@ -89,11 +92,10 @@ def _groups(body: list[str], root: Path) -> list[tuple[str, str]]:
         if in_defaults and line and not line[0].isspace():
             break
         match = _GROUP.match(line) if in_defaults else None
-        if match is None or match["group"] == "_self_":
+        if match is None or match["group"] == "_self_" or match["group"].startswith("hydra/"):
             continue
         name = match["group"]
-        folder = root / name if (root / name).is_dir() else Path(config_dir()) / name  # searchpath
-        choices = sorted(p.stem for p in folder.glob("*.yaml"))
+        choices = sorted(p.stem for p in (root / name).glob("*.yaml"))
         text = f"default {match['choice'] or 'none'}"
         if choices:
             text += f"; one of {', '.join(choices)}"

@@ -38,7 +38,7 @@ def run(cfg: DictConfig) -> Path:
         require_positive(name, cfg[name])
     size = int(options.side("size", cfg.size) or 0)
     layers = chosen_layers(cfg)
-    vgg = VGGFeatures(layers, weights=cfg.perceptual.weights, pooling=cfg.pooling)
+    vgg = VGGFeatures(layers, weights=cfg.perceptual.weights, pooling=cfg.perceptual.pooling)
     device = resolve_device(cfg.device)
     vgg = vgg.to(device)
     image = read_image(cfg.image, max_side=size)[None].to(device)
@@ -65,7 +65,7 @@ def run(cfg: DictConfig) -> Path:
     return save_image(strip, output_path(cfg.output, "inversion_strip.png"))
 
 
-@command(config_path=config_dir(), config_name="invert")
+@command(config_path=config_dir(), config_name="invert", renamed={"pooling": "perceptual.pooling"})
 def main(cfg: DictConfig) -> None:
     path = exit_on_error(run, cfg)
     print(f"wrote {path}")

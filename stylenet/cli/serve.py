@@ -9,7 +9,7 @@ from omegaconf import DictConfig, ListConfig
 
 from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
-from stylenet.config import require_positive, serve_config_dir
+from stylenet.config import config_dir, require_positive
 from stylenet.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def run(cfg: DictConfig) -> None:
     uvicorn.Server(config).run()
 
 
-@command(config_path=serve_config_dir(), config_name="serve")
+@command(config_path=config_dir(), config_name="serve")
 def main(cfg: DictConfig) -> None:
     exit_on_error(run, cfg)
 

@@ -16,7 +16,7 @@ from stylenet.cli.errors import EXIT_PARTIAL, exit_on_error
 from stylenet.cli.inputs import Job, find_inputs, plan_jobs
 from stylenet.cli.paths import run_dir
 from stylenet.cli.values import plain
-from stylenet.config import serve_config_dir
+from stylenet.config import config_dir
 from stylenet.data.image_files import read_array, write_image
 from stylenet.errors import ConfigError, StylenetError
 from stylenet.serve.blend import choose_weights, interpolation_grid, parse_blend
@@ -151,7 +151,7 @@ def write_grid(cfg: DictConfig, stylizer: Stylizer, source: Path) -> Path:
     return write_image(figure, target, quality=int(cfg.quality))
 
 
-@command(config_path=serve_config_dir(), config_name="stylize")
+@command(config_path=config_dir(), config_name="stylize")
 def main(cfg: DictConfig) -> None:
     written = exit_on_error(run, cfg)
     for path in written:

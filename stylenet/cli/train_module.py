@@ -37,8 +37,8 @@ def build_loss(cfg: DictConfig, specs: list[StyleSpec]) -> PerceptualLoss:
 def build_net(cfg: DictConfig, num_styles: int) -> TransformerNet:
     """The transformer; conditional instance norm when there are several styles."""
     if num_styles > 1:
-        return build(cfg.model, norm="conditional_instance", num_styles=num_styles)
-    return build(cfg.model)
+        return build(cfg.net, norm="conditional_instance", num_styles=num_styles)
+    return build(cfg.net)
 
 
 def training_facts(cfg: DictConfig, specs: list[StyleSpec]) -> dict[str, Any]:
@@ -89,7 +89,7 @@ def build_add_style_module(
     if clash:
         raise ConfigError(
             f"{cfg.base} already has style(s) {', '.join(clash)}; name the new one differently "
-            "(style.name=...)"
+            "(painting.name=...)"
         )
     net = add_styles(base, len(specs))
     new_styles = list(range(len(info.styles), net.num_styles))

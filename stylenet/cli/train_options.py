@@ -1,4 +1,4 @@
-"""What the training config (``conf/train/train.yaml``) says, read and checked: the styles to
+"""What the training config (``conf/train.yaml``) says, read and checked: the styles to
 train, the precision and schedule, the step a resume starts from, one-line errors for bad values."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from stylenet.cli.values import plain_dict
-from stylenet.config import require_positive, train_config_dir
+from stylenet.config import config_dir, require_positive
 from stylenet.data.photos import list_photos
 from stylenet.devices import resolve_precision
 from stylenet.errors import ConfigError
@@ -30,34 +30,34 @@ class StyleSpec:
 
 
 def style_specs(cfg: DictConfig) -> list[StyleSpec]:
-    """The styles to train: ``styles=[a,b,…]`` (names in conf/train/style/) or the one ``style``."""
+    """The styles to train: ``styles=[a,b,…]`` (names in conf/painting/) or the one ``painting``."""
     names = cfg.get("styles")
     if not names:
-        return [_spec(cfg.style, cfg.perceptual.style_weight)]
+        return [_spec(cfg.painting, cfg.perceptual.style_weight)]
     if not isinstance(names, (ListConfig, list)):
         raise ConfigError(f"styles must be a list of style names, got {names!r}")
-    return [_spec(load_style_config(str(name), cfg), cfg.perceptual.style_weight) for name in names]
+    return [_spec(load_painting(str(name), cfg), cfg.perceptual.style_weight) for name in names]
 
 
-def load_style_config(name: str, cfg: DictConfig) -> DictConfig:
-    """``conf/train/style/<name>.yaml`` resolved against ``cfg.paths``."""
-    file = Path(train_config_dir()) / "style" / f"{name}.yaml"
+def load_painting(name: str, cfg: DictConfig) -> DictConfig:
+    """``conf/painting/<name>.yaml`` resolved against ``cfg.paths``."""
+    file = Path(config_dir()) / "painting" / f"{name}.yaml"
     if not file.is_file():
         known = sorted(p.stem for p in file.parent.glob("*.yaml"))
         raise ConfigError(f"unknown style {name!r}; choose from {', '.join(known)}")
-    merged = OmegaConf.merge({"paths": cfg.paths, "style": OmegaConf.load(file)})
-    return merged.style
+    merged = OmegaConf.merge({"paths": cfg.paths, "painting": OmegaConf.load(file)})
+    return merged.painting
 
 
-def _spec(style: DictConfig, default_weight: float) -> StyleSpec:
-    if not style.get("image"):
-        raise ConfigError("style.image is not set; give style.image=PATH of a painting")
-    size = int(require_positive("style.size", style.get("size", 512), allow_zero=False))
-    weight = style.get("style_weight")
+def _spec(painting: DictConfig, default_weight: float) -> StyleSpec:
+    if not painting.get("image"):
+        raise ConfigError("painting.image is not set; give painting.image=PATH of a painting")
+    size = int(require_positive("painting.size", painting.get("size", 512), allow_zero=False))
+    weight = painting.get("style_weight")
     scale = 1.0
     if weight is not None and float(default_weight) > 0:
-        scale = require_positive("style.style_weight", weight) / float(default_weight)
-    return StyleSpec(str(style.name), str(style.image), size, scale)
+        scale = require_positive("painting.style_weight", weight) / float(default_weight)
+    return StyleSpec(str(painting.name), str(painting.image), size, scale)
 
 
 def experiment_choice() -> str | None:
@@ -95,8 +95,6 @@ def validate_train_config(cfg: DictConfig) -> None:
         )
     for name in ("content_weight", "style_weight", "tv_weight"):
         require_positive(f"perceptual.{name}", cfg.perceptual[name])
-    if cfg.logger not in ("csv", "tensorboard"):
-        raise ConfigError(f"logger must be csv or tensorboard, got {cfg.logger!r}")
     if experiment_choice() == "add_style" and not cfg.get("base"):
         raise ConfigError(
             "base= is required: experiment=add_style adds styles to a trained network; give "
@@ -111,7 +109,7 @@ def validate_train_config(cfg: DictConfig) -> None:
     if cfg.get("base"):
         verify_checkpoint(str(cfg.base))
     if cfg.get("resume"):
-        model = plain_dict(cfg.model)
+        model = plain_dict(cfg.net)
         names = None if cfg.get("base") else [spec.name for spec in specs]
         check_resumable(str(cfg.resume), model, names)
 

@@ -18,7 +18,7 @@ from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from stylenet.cli.values import plain_dict
-from stylenet.config import rename_targets, train_config_dir
+from stylenet.config import config_dir, upgrade_train_config
 from stylenet.errors import ConfigError
 from stylenet.nn.checkpoint import read_checkpoint
 
@@ -39,10 +39,10 @@ class SaveTrainConfig(Callback):
 
 
 def default_config() -> DictConfig:
-    """``conf/train/train.yaml`` with no overrides (inside or outside a running Hydra app)."""
+    """``conf/train.yaml`` with no overrides (inside or outside a running Hydra app)."""
     if GlobalHydra.instance().is_initialized():
         return compose(config_name="train")
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3", job_name="train"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3", job_name="train"):
         return compose(config_name="train")
 
 
@@ -76,7 +76,7 @@ def apply_patch(base: dict[str, Any], patch: dict[str, Any], given: dict[str, An
 
 
 def explicit_keys(overrides: list[str], given: dict[str, Any]) -> list[str]:
-    """The keys named by ``key=value`` overrides. A group choice (``model=tiny``) names its
+    """The keys named by ``key=value`` overrides. A group choice (``net=tiny``) names its
     whole sub-tree; it only matters where the choice is the default (otherwise the patch
     already holds what it changes)."""
     keys = []
@@ -92,8 +92,10 @@ def explicit_keys(overrides: list[str], given: dict[str, Any]) -> list[str]:
 
 def resume_config(cfg: DictConfig, overrides: list[str] | None = None) -> DictConfig:
     """The config to resume ``cfg.resume`` with (``cfg`` itself for a fresh run or a checkpoint
-    written before checkpoints carried their config). ``overrides`` are the command line's
-    ``key=value`` strings: a key named there wins even where it equals the default."""
+    written before checkpoints carried their config); a config stored in an older layout is
+    upgraded first (:func:`stylenet.config.upgrade_train_config`). ``overrides`` are the
+    command line's ``key=value`` strings: a key named there wins even where it equals the
+    default."""
     if not cfg.get("resume"):
         return cfg
     if not Path(str(cfg.resume)).expanduser().is_file():
@@ -105,7 +107,7 @@ def resume_config(cfg: DictConfig, overrides: list[str] | None = None) -> DictCo
     given = plain_dict(cfg, resolve=False)
     default = plain_dict(default_config(), resolve=False)
     patch = config_patch(given, default)
-    merged = rename_targets(plain_dict(OmegaConf.create(saved), resolve=False))
+    merged = upgrade_train_config(plain_dict(OmegaConf.create(saved), resolve=False))
     if patch is not _MISSING:
         apply_patch(merged, patch, given)
     merged["resume"] = given["resume"]

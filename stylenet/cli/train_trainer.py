@@ -1,5 +1,6 @@
-"""Build the Lightning Trainer a training run uses: checkpoints (periodic, last, on a crash),
-the logger, the held-out callbacks and the resolved precision, without Lightning's noise."""
+"""Build the Lightning Trainer a training run uses: the configured callbacks and loggers
+(stylenet/cli/train_callbacks.py), the held-out callbacks and the resolved precision, without
+Lightning's noise."""
 
 from __future__ import annotations
 
@@ -8,38 +9,15 @@ import warnings
 from pathlib import Path
 
 import lightning as L
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint, OnExceptionCheckpoint
-from lightning.pytorch.loggers import CSVLogger, Logger
+from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig
 
+from stylenet.cli.train_callbacks import build_callbacks, build_loggers
 from stylenet.cli.train_heldout import heldout_callbacks
-from stylenet.cli.train_options import resumed_step, training_precision
+from stylenet.cli.train_options import training_precision
 from stylenet.config import build
-from stylenet.errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-
-def build_logger(cfg: DictConfig, output: Path) -> Logger:
-    """CSV (default) or TensorBoard logs under ``output/logs``.
-
-    Lightning's CSV logger replaces an existing ``metrics.csv``, so a resumed run logs to
-    ``logs/from_step_NNNNNN/metrics.csv`` and the earlier segments stay (where segments
-    overlap, the later one holds the steps that count: they were trained again after resume).
-    """
-    if cfg.logger == "tensorboard":
-        from lightning.pytorch.loggers import TensorBoardLogger
-
-        try:
-            return TensorBoardLogger(save_dir=str(output), name="logs", version="")
-        except ModuleNotFoundError as error:
-            raise ConfigError(
-                "logger=tensorboard needs TensorBoard: pip install tensorboard (or use logger=csv)"
-            ) from error
-    start = resumed_step(cfg)
-    return CSVLogger(
-        save_dir=str(output), name="logs", version=f"from_step_{start:06d}" if start else ""
-    )
 
 
 LIGHTNING_NOISE = (
@@ -65,22 +43,11 @@ def silence_lightning_noise() -> None:
 def build_trainer(
     cfg: DictConfig, output: Path, *, extra_callbacks: list[Callback] | None = None
 ) -> L.Trainer:
-    """Lightning Trainer with periodic + last checkpoints, a crash checkpoint and a logger."""
-    folder = output / "checkpoints"
-    periodic = ModelCheckpoint(
-        dirpath=folder,
-        filename="step_{step:06d}",
-        auto_insert_metric_name=False,
-        every_n_train_steps=int(cfg.checkpoint_every),
-        save_last=True,
-        save_top_k=int(cfg.keep_checkpoints),
-        monitor="step",
-        mode="max",
-        # decide at each step: otherwise Lightning defers the save of an epoch's last step to a
-        # validation that may never come (step checkpoints went missing at epoch ends)
-        save_on_train_epoch_end=True,
-    )
-    on_crash = OnExceptionCheckpoint(dirpath=folder, filename="interrupted")
+    """Lightning Trainer with the ``callbacks`` and ``logger`` groups' callbacks and loggers
+    (periodic + last checkpoints, a crash checkpoint, the CSV log by default), the held-out
+    evaluation and the resolved precision."""
+    callbacks = [*build_callbacks(cfg, output), *heldout_callbacks(cfg, output)]
+    loggers = build_loggers(cfg, output)
     silence_lightning_noise()
     precision, reason = training_precision(cfg)
     log.info("precision %s (%s)", precision, reason)
@@ -88,8 +55,8 @@ def build_trainer(
         cfg.trainer,
         precision=precision,
         default_root_dir=str(output),
-        callbacks=[periodic, on_crash, *heldout_callbacks(cfg, output), *(extra_callbacks or [])],
-        logger=build_logger(cfg, output),
+        callbacks=[*callbacks, *(extra_callbacks or [])],
+        logger=loggers or False,
         enable_progress_bar=bool(cfg.progress),
         enable_model_summary=False,
     )

@@ -15,7 +15,7 @@ from stylenet import options
 from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.values import plain
-from stylenet.config import require_positive, serve_config_dir
+from stylenet.config import config_dir, require_positive
 from stylenet.errors import ConfigError, VideoError
 from stylenet.serve.blend import choose_weights, parse_blend
 from stylenet.serve.camera import camera_id, open_camera, paced
@@ -145,7 +145,7 @@ def summary(result: WebcamRun) -> str:
     return line + (f"; wrote {result.output}" if result.output else "")
 
 
-@command(config_path=serve_config_dir(), config_name="webcam")
+@command(config_path=config_dir(), config_name="webcam")
 def main(cfg: DictConfig) -> None:
     print(summary(exit_on_error(run, cfg)))
 

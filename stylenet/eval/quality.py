@@ -24,7 +24,7 @@ from stylenet.serve.loader import load_stylizer
 from stylenet.serve.stylizer import Stylizer
 from stylenet.styles import is_multi_style, one_hot
 
-TRAINING_STYLE_SIZE = 512  # conf/train/style/*.yaml: size
+TRAINING_STYLE_SIZE = 512  # conf/painting/*.yaml: size
 # Finer than the benchmark's curve below 25: trained models often match within 10 iterations
 # (one function evaluation each), and the fine steps tell such models apart.
 MATCH_ITERATIONS = (2, 4, 6, 8, 10, 15, 25, 50, 100, 200, 500)

@@ -100,7 +100,7 @@ class TransformerNet(nn.Module):
         num_styles: S, the number of styles (conditional instance norm only).
         upsample: interpolation mode of the resize-convolution (``nearest`` or ``bilinear``).
         outer_kernel: kernel size of the first and last (full-resolution) convolutions
-            (paper: 9; smaller is faster, see ``conf/train/model/johnson_fast.yaml``).
+            (paper: 9; smaller is faster, see ``conf/net/johnson_fast.yaml``).
     """
 
     def __init__(

@@ -162,8 +162,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 TRAIN = (
-    "experiment=smoke perceptual=random data.root={photos} data.image_size=40 style=wave "
-    "style.image={painting} style.size=64 progress=false"
+    "experiment=smoke perceptual=random data.root={photos} data.image_size=40 painting=wave "
+    "painting.image={painting} painting.size=64 progress=false"
 )
 
 
@@ -261,7 +261,7 @@ CASES = [
     Case(
         "resume with another model",
         "train",
-        TRAIN + " resume={ckpt} model=johnson_small",
+        TRAIN + " resume={ckpt} net=johnson_small",
         2,
         "trained with another model",
     ),
@@ -405,8 +405,20 @@ CASES = [
         2,
         "unknown option strenght; valid options: blend",
     ),
+    Case("group typo", "train", "net=tinyy", 2, "unknown net 'tinyy'; choose net= from johnson"),
     Case(
-        "group typo", "train", "model=tinyy", 2, "unknown model 'tinyy'; choose model= from johnson"
+        "a renamed training option",
+        "train",
+        "style.image={painting}",
+        2,
+        "style.image= is now painting.image=: give painting.image=",
+    ),
+    Case(
+        "a renamed training group",
+        "train",
+        "model=tiny",
+        2,
+        "model= is now net=: give net=tiny",
     ),
     Case("bad override syntax", "stylize", "model={ckpt} strength=[1", 2, "cannot parse"),
     # 7. ONNX contract
@@ -590,9 +602,7 @@ def test_bad_video_prints_no_ffmpeg_log(files: dict[str, Path], tmp_path: Path) 
 )
 def test_documented_value_forms_pass_the_command_line_check(command: str, args) -> None:
     from stylenet.cli.app import check_command_line
-    from stylenet.config import config_dir, serve_config_dir, train_config_dir
+    from stylenet.config import config_dir
 
-    roots = {"webcam": serve_config_dir(), "stylize": serve_config_dir()}
-    root = roots.get(command, train_config_dir() if command == "train" else config_dir())
-    coerced = check_command_line(root, command, args)
+    coerced = check_command_line(config_dir(), command, args)
     assert coerced == ({"preserve_color": True} if command == "stylize" else {})

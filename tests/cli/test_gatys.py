@@ -6,7 +6,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
-from stylenet.cli.gatys import run
+from stylenet.cli.gatys import MOVED_OPTIONS, build_loss, run
 from stylenet.config import config_dir
 from stylenet.errors import ConfigError, ImageError
 from tests.helpers.cli import cli_error_line
@@ -64,7 +64,7 @@ def test_adam_noise_init_and_snapshots(tmp_path: Path, pictures) -> None:
             "optimizer=adam",
             "init=noise",
             "save_every=1",
-            "pooling=avg",
+            "perceptual.pooling=avg",
             "dream_weight=1",
             "dream_layer=relu1_1",
             f"output={out}",
@@ -86,8 +86,8 @@ def test_init_from_an_image_file(tmp_path: Path, pictures) -> None:
     ("override", "error", "message"),
     [
         ("style_blend=[1,2,3]", ConfigError, "style_blend has 3 weight"),
-        ("pooling=median", ConfigError, "pooling must be max or avg"),
-        ("style_weight=-1", ConfigError, "style_weight must be >= 0"),
+        ("perceptual.pooling=median", ConfigError, "perceptual.pooling must be max or avg"),
+        ("perceptual.style_weight=-1", ConfigError, r"perceptual\.style_weight must be >= 0"),
         ("optimizer=sgd", ConfigError, "optimizer must be one of lbfgs, adam"),
         ("num_scales=5", ConfigError, "use fewer scales"),
         ("precision=fp8", ConfigError, "precision must be one of"),
@@ -106,3 +106,35 @@ def test_command_prints_one_error_line_and_exits_2(tmp_path: Path, pictures) -> 
         "gatys", f"content={photo}", "style=nope.jpg", "perceptual=random", cwd=tmp_path
     )
     assert line.startswith("stylenet: error: image not found: nope.jpg")
+
+
+def test_the_loss_weights_and_pooling_come_from_perceptual_and_its_overrides() -> None:
+    """One place per knob: perceptual's file gives the default, perceptual.<knob>= changes it."""
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        shipped = compose(config_name="gatys", overrides=["style=a.jpg"])
+    assert shipped.perceptual.weights == "vgg19_caffe"
+    assert (shipped.perceptual.content_weight, shipped.perceptual.style_weight) == (1.0, 5.0)
+    assert shipped.perceptual.tv_weight == 100.0 and shipped.perceptual.pooling == "max"
+    for knob in MOVED_OPTIONS:
+        assert knob not in shipped, f"gatys.yaml repeats perceptual.{knob}"
+    default = build_loss(config("style=a.jpg"))
+    assert (default.content_weight, default.style_weight, default.tv_weight) == (1.0, 1.0e4, 1.0e-2)
+    loss = build_loss(
+        config(
+            "style=a.jpg",
+            "perceptual.style_weight=20",
+            "perceptual.content_weight=0.5",
+            "perceptual.tv_weight=3",
+            "perceptual.pooling=avg",
+        )
+    )
+    assert (loss.content_weight, loss.style_weight, loss.tv_weight) == (0.5, 20.0, 3.0)
+    assert loss.vgg.pooling == "avg" and default.vgg.pooling == "max"
+
+
+def test_an_old_loss_option_names_its_new_place(tmp_path: Path) -> None:
+    line = cli_error_line("gatys", "style=a.jpg", "style_weight=3", cwd=tmp_path)
+    assert line == (
+        "stylenet: error: style_weight= is now perceptual.style_weight=: "
+        "give perceptual.style_weight=3"
+    )

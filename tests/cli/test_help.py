@@ -12,7 +12,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 import stylenet.config  # noqa: F401  (registers the resolvers)
-from stylenet.cli.help import CONFIG_FILES, command_help, config_file
+from stylenet.cli.help import COMMANDS, command_help, config_file
 from tests.helpers.paths import REPO
 
 
@@ -28,7 +28,7 @@ def listed(text: str, title: str) -> dict[str, str]:
     return block
 
 
-@pytest.mark.parametrize("command", sorted(CONFIG_FILES))
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_option_of_the_config_has_a_documented_line(command: str) -> None:
     text = command_help(command)
     assert text.startswith(f"stylenet-{command}: ")
@@ -48,23 +48,40 @@ def test_every_option_of_the_config_has_a_documented_line(command: str) -> None:
 
 
 def test_groups_listed_are_the_commands_own() -> None:
-    text = command_help("gatys")
-    assert "  perceptual " in text and "vgg19_caffe_fast" in text
-    assert "train/" not in text and "serve" not in text.split("Options")[0].split("Usage")[0]
-    assert "Config groups" not in command_help("stylize")
+    """All commands share conf/: each lists only the groups of its own defaults list."""
+    gatys = listed(command_help("gatys"), "Config groups")
+    assert set(gatys) == {"perceptual"} and "vgg19_caffe_fast" in gatys["perceptual"]
+    assert set(listed(command_help("invert"), "Config groups")) == {"perceptual"}
+    for command in ("stylize", "export", "webcam", "serve", "inspect", "dream", "fool"):
+        assert "Config groups" not in command_help(command), command
     train = listed(command_help("train"), "Config groups")
-    assert set(train) == {"paths", "model", "perceptual", "data", "style", "trainer", "experiment"}
-    assert "vgg19_caffe_fast; one of random," in train["perceptual"]  # found on the searchpath
+    assert set(train) == {
+        "paths",
+        "net",
+        "perceptual",
+        "data",
+        "painting",
+        "trainer",
+        "logger",
+        "callbacks",
+        "experiment",
+    }
+    assert "vgg19_caffe_fast; one of random," in train["perceptual"]
     assert "one of add_style," in train["experiment"]
+    assert "default csv; one of csv, none, tensorboard" in train["logger"]
+    assert "one of johnson, johnson_fast, johnson_small, tiny" in train["net"]
 
 
-@pytest.mark.parametrize("command", sorted(CONFIG_FILES))
+@pytest.mark.parametrize("command", COMMANDS)
 def test_the_configs_hydra_help_template_is_this_text(command: str) -> None:
     path = config_file(command)
     with initialize_config_dir(str(path.parent), version_base="1.3"):
         cfg = compose(path.stem, return_hydra_config=True)
     assert cfg.hydra.help.template == command_help(command).replace("$", "$$")
-    assert cfg.hydra.run.dir.startswith(f"outputs/{command}/")
+    if command == "serve":  # a server writes nothing: it runs where it is started
+        assert cfg.hydra.run.dir == "."
+    elif command != "inspect":  # inspect: Hydra's outputs/<date>/<time>
+        assert cfg.hydra.run.dir.startswith(f"outputs/{command}/")
 
 
 @pytest.mark.parametrize("command", ["gatys", "invert", "train", "export"])

@@ -45,3 +45,23 @@ def test_command_prints_one_error_line_and_exits_2(tmp_path: Path) -> None:
     Image.fromarray(synthetic_rgb(40, 40)).save(tmp_path / "p.png")
     line = cli_error_line("invert", "image=p.png", "tv_beta=-2", "perceptual=random", cwd=tmp_path)
     assert line == "stylenet: error: tv_beta must be >= 0, got -2"
+
+
+def test_pooling_is_the_perceptual_groups_and_the_override_takes_effect(
+    tmp_path: Path, image_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stylenet.nn.vgg
+
+    assert "pooling" not in config() and config().perceptual.pooling == "max"
+    seen: list[str] = []
+    real = stylenet.nn.vgg.VGGFeatures
+
+    def recording(*args, pooling: str, **kwargs):
+        seen.append(pooling)
+        return real(*args, pooling=pooling, **kwargs)
+
+    monkeypatch.setattr(stylenet.nn.vgg, "VGGFeatures", recording)
+    run(config(f"image={image_file}", "perceptual.pooling=avg", f"output={tmp_path / 'a.png'}"))
+    assert seen == ["avg"]
+    line = cli_error_line("invert", f"image={image_file}", "pooling=avg", cwd=tmp_path)
+    assert line.endswith("pooling= is now perceptual.pooling=: give perceptual.pooling=avg")

@@ -11,14 +11,14 @@ from fastapi.testclient import TestClient
 from hydra import compose, initialize_config_dir
 
 from stylenet.cli.serve import build, settings_from
-from stylenet.config import serve_config_dir
+from stylenet.config import config_dir
 from stylenet.errors import ConfigError, ModelFileError
 from tests.conftest import REPO, cli_error_line
 from tests.serve.http.helpers import SINGLE, have_models
 
 
 def config(*overrides: str):
-    with initialize_config_dir(config_dir=serve_config_dir(), version_base="1.3"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         return compose(config_name="serve", overrides=list(overrides))
 
 

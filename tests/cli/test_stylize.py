@@ -11,7 +11,7 @@ from hydra import compose, initialize_config_dir
 from PIL import Image
 
 from stylenet.cli.stylize import run
-from stylenet.config import serve_config_dir
+from stylenet.config import config_dir
 from stylenet.data.color import rgb_to_yiq
 from stylenet.data.image_files import read_array
 from stylenet.errors import CheckpointError, ConfigError, ImageError, ModelFileError
@@ -49,7 +49,7 @@ def multi(tmp_path: Path) -> Path:
 
 
 def config(*overrides: str):
-    with initialize_config_dir(config_dir=serve_config_dir(), version_base="1.3"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         return compose(config_name="stylize", overrides=list(overrides))
 
 

@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from stylenet.cli.help import command_help
-from stylenet.config import train_config_dir
+from stylenet.config import config_dir
 from stylenet.errors import ConfigError, ImageError
 from stylenet.nn.checkpoint import load_transformer, read_checkpoint
 from tests.helpers.cli import cli_error_line
@@ -86,7 +86,7 @@ def test_resuming_in_place_keeps_the_earlier_logs(
         ("data.image_size=16", ConfigError, "image_size"),
         ("perceptual.style_weight=-1", ConfigError, "style_weight"),
         ("trainer.max_steps=0", ConfigError, "max_steps"),
-        ("style.image=/no/such/painting.jpg", ImageError, "not found"),
+        ("painting.image=/no/such/painting.jpg", ImageError, "not found"),
         ("resume=/no/such.ckpt", ConfigError, "resume"),
         ("trainer.precision=fp8", ConfigError, "precision"),
     ],
@@ -118,7 +118,7 @@ def test_command_line_error_is_one_line_and_exit_2(tmp_path: Path, style_image: 
         "train",
         "experiment=smoke",
         f"data.root={tmp_path / 'nowhere'}",
-        f"style.image={style_image}",
+        f"painting.image={style_image}",
         f"hydra.run.dir={tmp_path / 'run'}",
     )
     assert line == (
@@ -128,9 +128,7 @@ def test_command_line_error_is_one_line_and_exit_2(tmp_path: Path, style_image: 
 
 
 def test_help_lists_every_perceptual_option() -> None:
-    options = sorted(
-        p.stem for p in (Path(train_config_dir()).parent / "perceptual").glob("*.yaml")
-    )
+    options = sorted(p.stem for p in (Path(config_dir()) / "perceptual").glob("*.yaml"))
     line = next(x for x in command_help("train").splitlines() if x.startswith("  perceptual "))
     listed = line.split("; one of ")[1].split(" - ")[0].split(",")
     assert sorted(name.strip() for name in listed) == options

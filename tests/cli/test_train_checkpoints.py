@@ -73,9 +73,9 @@ def test_crafted_resume_checkpoint_runs_nothing(trained: Path, tmp_path: Path, m
 
 def test_resume_with_another_model_is_refused(trained: Path, monkeypatch) -> None:
     with pytest.raises(CheckpointError, match="trained with another model: width"):
-        _resume(trained, trained, "model=johnson", monkeypatch=monkeypatch)
+        _resume(trained, trained, "net=johnson", monkeypatch=monkeypatch)
     with pytest.raises(CheckpointError, match="trained on styles wave, not udnie"):
-        _resume(trained, trained, "style=udnie", monkeypatch=monkeypatch)
+        _resume(trained, trained, "painting=udnie", monkeypatch=monkeypatch)
 
 
 def test_flipped_bit_in_resume_checkpoint_is_reported_corrupt(

@@ -21,7 +21,7 @@ from hydra import compose, initialize_config_dir
 from PIL import Image
 
 from stylenet.cli.train import run
-from stylenet.config import train_config_dir
+from stylenet.config import config_dir
 from stylenet.nn.checkpoint import load_transformer, read_checkpoint
 from tests.conftest import REPO, synthetic_rgb
 
@@ -52,7 +52,7 @@ def overrides(data: tuple[Path, Path], *extra: str) -> list[str]:
         "styles=[wave,udnie]",
         "data.image_size=32",
         "data.num_val=2",
-        "style.size=48",
+        "painting.size=48",
         "progress=false",
         "checkpoint_every=1",
         "keep_checkpoints=-1",
@@ -121,7 +121,7 @@ def ddp_run(data, tmp_path_factory) -> Path:
 def single_run(data, tmp_path_factory) -> Path:
     """One process with the same global batch (2)."""
     out = tmp_path_factory.mktemp("single") / "run"
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3", job_name="train"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3", job_name="train"):
         cfg = compose(config_name="train", overrides=overrides(data, "data.batch_size=2"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("stylenet.cli.train.run_dir", lambda: out)
@@ -249,7 +249,7 @@ def test_add_style_under_ddp(data, ddp_run: Path, tmp_path: Path) -> None:
                 *args,
                 "experiment=add_style",
                 f"base={base}",
-                "style=the_scream",
+                "painting=the_scream",
                 "trainer.max_steps=2",
                 f"hydra.run.dir={out}",
             ],

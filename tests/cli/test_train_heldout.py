@@ -10,7 +10,7 @@ from hydra import compose, initialize_config_dir
 from PIL import Image
 
 from stylenet.cli import train_heldout
-from stylenet.config import train_config_dir
+from stylenet.config import config_dir
 from stylenet.errors import ConfigError
 from stylenet.lit.heldout import HeldOutEvaluation
 from stylenet.nn.checkpoint import read_checkpoint
@@ -108,7 +108,7 @@ def test_auto_uses_the_shared_val2017_or_is_off(
 
 
 def test_default_config_evaluates_val2017_and_smoke_runs_do_not() -> None:
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         assert compose(config_name="train").heldout.root == "auto"
         assert compose(config_name="train", overrides=["experiment=smoke"]).heldout.root is None
 

@@ -8,7 +8,7 @@ from hydra import compose, initialize_config_dir
 from PIL import Image
 
 from stylenet.cli.train import run
-from stylenet.config import train_config_dir
+from stylenet.config import config_dir
 from stylenet.errors import ConfigError
 from stylenet.nn.checkpoint import load_transformer
 from tests.helpers.images import synthetic_rgb
@@ -24,7 +24,7 @@ def style_dir(tmp_path: Path) -> Path:
 
 
 def train(photos: Path, styles: Path, out: Path, monkeypatch, *overrides: str) -> Path:
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3", job_name="train"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3", job_name="train"):
         cfg = compose(
             config_name="train",
             overrides=[
@@ -33,7 +33,7 @@ def train(photos: Path, styles: Path, out: Path, monkeypatch, *overrides: str) -
                 f"data.root={photos}",
                 "data.image_size=40",
                 f"paths.styles={styles}",
-                "style.size=64",
+                "painting.size=64",
                 "progress=false",
                 *overrides,
             ],
@@ -56,7 +56,7 @@ def test_multi_style_then_add_style(
         monkeypatch,
         "experiment=add_style",
         f"base={multi}",
-        "style=the_scream",
+        "painting=the_scream",
         "trainer.max_steps=2",
         "data.num_workers=0",
     )
@@ -83,7 +83,7 @@ def test_add_style_refuses_an_existing_name(
             monkeypatch,
             "experiment=add_style",
             f"base={multi}",
-            "style=wave",
+            "painting=wave",
         )
 
 

@@ -11,22 +11,22 @@ from hydra import compose, initialize_config_dir
 from stylenet.cli import train_options
 from stylenet.cli.train_module import training_facts
 from stylenet.cli.train_trainer import build_trainer
-from stylenet.config import train_config_dir
+from stylenet.config import config_dir
 from stylenet.devices import resolve_precision
 from tests.helpers.cpuinfo import AVX2_ONLY, AVX512_BF16
 
 
 def compose_train(*overrides: str):
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3", job_name="train"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3", job_name="train"):
         return compose(config_name="train", overrides=["progress=false", *overrides])
 
 
 def test_defaults_are_auto_precision_and_the_shipped_network() -> None:
     cfg = compose_train()
     assert cfg.trainer.precision == "auto"
-    shipped = compose_train("experiment=ship", "style=wave")
-    assert cfg.model == shipped.model  # the network the ship recipe trains (johnson_small)
-    assert cfg.model.width == 0.5
+    shipped = compose_train("experiment=ship", "painting=wave")
+    assert cfg.net == shipped.net  # the network the ship recipe trains (johnson_small)
+    assert cfg.net.width == 0.5
 
 
 @pytest.mark.parametrize(

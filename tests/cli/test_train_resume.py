@@ -15,7 +15,7 @@ from hydra import compose, initialize_config_dir
 from PIL import Image
 
 from stylenet.cli.train import TrainingInterrupted, run
-from stylenet.config import train_config_dir
+from stylenet.config import config_dir
 from stylenet.errors import ConfigError
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.nn.checkpoint import read_checkpoint
@@ -46,9 +46,9 @@ def overrides(data: tuple[Path, Path], *extra: str) -> list[str]:
         "data.image_size=32",
         "data.batch_size=2",
         "data.num_val=2",
-        "style=wave",
-        f"style.image={style}",
-        "style.size=48",
+        "painting=wave",
+        f"painting.image={style}",
+        "painting.size=48",
         "progress=false",
         "checkpoint_every=1",
         "keep_checkpoints=-1",
@@ -58,7 +58,7 @@ def overrides(data: tuple[Path, Path], *extra: str) -> list[str]:
 
 
 def compose_cfg(args: list[str]):
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3", job_name="train"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3", job_name="train"):
         return compose(config_name="train", overrides=args)
 
 
@@ -151,7 +151,7 @@ def test_resume_alone_takes_the_config_from_the_checkpoint(
     assert_same(straight / "last.ckpt", out / "checkpoints" / "last.ckpt")
     saved = read_checkpoint(out / "checkpoints" / "last.ckpt")["stylenet_train_config"]
     assert saved["trainer"]["max_steps"] == STEPS  # the command line won
-    assert saved["data"]["image_size"] == 32 and saved["model"]["width"] == 0.125
+    assert saved["data"]["image_size"] == 32 and saved["net"]["width"] == 0.125
 
 
 def test_a_checkpoint_naming_the_old_datamodule_target_resumes(
@@ -170,6 +170,42 @@ def test_a_checkpoint_naming_the_old_datamodule_target_resumes(
     assert_same(straight / "last.ckpt", out / "checkpoints" / "last.ckpt")
     again = read_checkpoint(out / "checkpoints" / "last.ckpt")["stylenet_train_config"]
     assert again["data"]["_target_"] == "stylenet.lit.datamodule.PhotoDataModule"
+
+
+def old_layout(saved: dict) -> dict:
+    """``saved`` (today's stored training config) as runs stored it before all commands shared
+    one config root: groups ``model``/``style``, ``logger: csv``, no ``callbacks``."""
+    old = {
+        ("model" if k == "net" else "style" if k == "painting" else k): v for k, v in saved.items()
+    }
+    assert old["logger"] == {"csv": old["logger"]["csv"]}
+    old["logger"] = "csv"
+    del old["callbacks"]
+    old["heldout"] = {**old["heldout"], "note": "${style.name} on ${model.width}"}
+    return old
+
+
+def test_a_checkpoint_with_the_old_config_layout_resumes_bit_exact(
+    data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs stored ``model``/``style`` (now ``net``/``painting``) and ``logger: csv`` (now a
+    group); ``resume=`` upgrades them and continues exactly, with the same files and logs."""
+    checkpoint = read_checkpoint(straight / "step_000003.ckpt")
+    saved = checkpoint["stylenet_train_config"]
+    checkpoint["stylenet_train_config"] = old_layout(saved)
+    old = tmp_path / "old.ckpt"
+    torch.save(checkpoint, old)
+    out = tmp_path / "resumed"
+    train([f"resume={old}", f"trainer.max_steps={STEPS}"], out, monkeypatch)
+    assert_same(straight / "last.ckpt", out / "checkpoints" / "last.ckpt")
+    for later in range(4, STEPS + 1):
+        assert (out / "checkpoints" / f"step_{later:06d}.ckpt").is_file()
+    assert (out / "logs" / "from_step_000003" / "metrics.csv").is_file()
+    again = read_checkpoint(out / "checkpoints" / "last.ckpt")["stylenet_train_config"]
+    assert "model" not in again and "style" not in again
+    assert again["net"] == saved["net"] and again["painting"] == saved["painting"]
+    assert again["logger"] == saved["logger"] and again["callbacks"] == saved["callbacks"]
+    assert again["heldout"]["note"] == "${painting.name} on ${net.width}"
 
 
 def test_resume_at_max_steps_says_so_naming_the_file(
@@ -237,11 +273,9 @@ def test_a_model_named_on_the_command_line_wins_even_as_the_default(
 ) -> None:
     from stylenet.errors import StylenetError
 
-    last = straight / "last.ckpt"  # trained with model=tiny; johnson_small is the default
+    last = straight / "last.ckpt"  # trained with net=tiny; johnson_small is the default
     with pytest.raises(StylenetError, match="model"):
-        train(
-            [f"resume={last}", "model=johnson_small", "trainer.max_steps=9"], tmp_path, monkeypatch
-        )
+        train([f"resume={last}", "net=johnson_small", "trainer.max_steps=9"], tmp_path, monkeypatch)
 
 
 SCHEDULED = ["schedule.lr=cosine", "schedule.coarse_fraction=0.5", "data.image_size=64"]

@@ -8,7 +8,7 @@ from hydra import compose, initialize_config_dir
 
 from stylenet.cli import webcam
 from stylenet.cli.webcam import run, summary
-from stylenet.config import serve_config_dir
+from stylenet.config import config_dir
 from stylenet.errors import ConfigError, VideoError
 from stylenet.nn.transformer import TransformerNet
 from tests.helpers.cli import cli_error_line
@@ -17,7 +17,7 @@ from tests.serve.clips import read_clip, static_clip, write_clip
 
 
 def config(*overrides: str):
-    with initialize_config_dir(config_dir=serve_config_dir(), version_base="1.3"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         return compose(config_name="webcam", overrides=list(overrides))
 
 

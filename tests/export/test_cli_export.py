@@ -8,14 +8,14 @@ import torch
 from hydra import compose, initialize_config_dir
 
 from stylenet.cli.export import run
-from stylenet.config import serve_config_dir
+from stylenet.config import config_dir
 from stylenet.errors import CheckpointError, ConfigError
 from tests.helpers.cli import cli_error_line
 from tests.helpers.networks import STYLES, multi_style_net
 
 
 def config(*overrides: str):
-    with initialize_config_dir(config_dir=serve_config_dir(), version_base="1.3"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         return compose(config_name="export", overrides=list(overrides))
 
 

@@ -9,20 +9,20 @@ from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from stylenet.cli.train import run
-from stylenet.config import train_config_dir
+from stylenet.config import config_dir
 
 SMOKE = [
     "experiment=smoke",
     "perceptual=random",
     "data.image_size=40",
-    "style.size=64",
+    "painting.size=64",
     "progress=false",
 ]
 
 
 def train_config(*overrides: str) -> DictConfig:
-    """``conf/train/train.yaml`` composed with :data:`SMOKE` and ``overrides``."""
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3", job_name="train"):
+    """``conf/train.yaml`` composed with :data:`SMOKE` and ``overrides``."""
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3", job_name="train"):
         return compose(config_name="train", overrides=[*SMOKE, *overrides])
 
 
@@ -30,7 +30,7 @@ def smoke_config(photos: Path, style: Path, out: Path | None, *overrides: str) -
     """A one-style (wave, painted by ``style``) run on ``photos``, in ``out`` when given."""
     run_dir = [] if out is None else [f"hydra.run.dir={out}"]
     return train_config(
-        f"data.root={photos}", "style=wave", f"style.image={style}", *run_dir, *overrides
+        f"data.root={photos}", "painting=wave", f"painting.image={style}", *run_dir, *overrides
     )
 
 

@@ -6,14 +6,14 @@ import pytest
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
-from stylenet.config import train_config_dir
+from stylenet.config import config_dir
 from tests.conftest import load_script, synthetic_rgb
 
 experiment = load_script("experiment_quality")
 
 
 def compose_train(overrides: list[str]):
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         return compose(config_name="train", overrides=overrides)
 
 
@@ -26,7 +26,7 @@ def smoke_base(photos: Path, tmp_path: Path, *, image_size: int) -> str:
     Image.fromarray(synthetic_rgb(40, 48, seed=3)).save(heldout / "h.png")
     return (
         f"experiment=smoke perceptual=random data.root={photos} data.image_size={image_size} "
-        f"style=wave style.image={style} style.size=64 progress=false "
+        f"painting=wave painting.image={style} painting.size=64 progress=false "
         f"heldout.root={heldout} heldout.every=2 heldout.size=40"
     )
 

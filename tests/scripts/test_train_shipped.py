@@ -21,12 +21,12 @@ def test_recipes_compose_with_their_step_budgets(name: str, budget: int) -> None
 def test_the_fast_recipe_trains_the_real_time_network_on_its_style() -> None:
     from hydra import compose, initialize_config_dir
 
-    from stylenet.config import train_config_dir
+    from stylenet.config import config_dir
 
-    with initialize_config_dir(config_dir=train_config_dir(), version_base="1.3"):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         cfg = compose(config_name="train", overrides=train_shipped.recipe("starry_night_fast"))
-    assert cfg.style.name == "starry_night"
-    assert (cfg.model.width, cfg.model.num_res_blocks, cfg.model.outer_kernel) == (0.25, 3, 5)
+    assert cfg.painting.name == "starry_night"
+    assert (cfg.net.width, cfg.net.num_res_blocks, cfg.net.outer_kernel) == (0.25, 3, 5)
 
 
 def test_steps_done_reads_the_last_checkpoint(
