@@ -3,11 +3,12 @@
     python scripts/measure_tiling.py --model johnson --size 1024x1536 --tiles 256,512,768,1024
     python scripts/measure_tiling.py --model johnson --big 6000x4000
     python scripts/measure_tiling.py --checkpoint training/wave/checkpoints/last.ckpt \
-        --photo photo.jpg --resize 4000x3000 --tiles 512,1024 --statistics tile,thumbnail
+        --photo photo.jpg --resize 4000x3000 --tiles 512,1024 --statistics tile,thumbnail,calibrated
 
-``--statistics`` (comma list of ``tile``, ``thumbnail``, ``exact``) chooses how tiles are
+``--statistics`` (comma list of ``tile``, ``thumbnail``, ``calibrated``, ``exact``) chooses how tiles are
 normalised (:mod:`stylenet.serve.shared_statistics`); each row also gives the tiled run's wall
-time relative to ``tile`` mode at the same tile size (shared statistics include their passes).
+time relative to ``tile`` mode at the same tile size (shared statistics include their passes;
+median of ``--repeats`` runs, the modes interleaved).
 ``--photo`` measures a real photo (resized to ``--resize`` WxH) instead of the synthetic one;
 ``--crop out.jpg`` saves, for the first tile size, a crop around the first interior tile corner:
 single pass | each statistics mode, side by side.
@@ -68,7 +69,8 @@ def photo(height: int, width: int, seed: int = 5) -> np.ndarray:
     """A photo-like ``1×3×H×W`` float32 image in [0, 255] (smooth regions, edges, grain)."""
     base = synthetic_photo(seed, 256).unsqueeze(0)
     image = F.interpolate(base, size=(height, width), mode="bicubic", align_corners=False)
-    return (image + torch.randn_like(image) * 6).clamp(0, 255).numpy()
+    grain = torch.randn(image.shape, generator=torch.Generator().manual_seed(seed))
+    return (image + grain * 6).clamp(0, 255).numpy()
 
 
 def load_photo(path: str, size: tuple[int, int] | None) -> np.ndarray:
@@ -115,6 +117,7 @@ def agreement(
     modes: list[str],
     side: int,
     crop: str | None = None,
+    repeats: int = 1,
 ) -> None:
     start = time.perf_counter()
     single = stylizer(image)
@@ -126,11 +129,17 @@ def agreement(
     print("|---:|---:|---|---:|---:|---:|---:|")
     for tile in tiles:
         for overlap in (o for o in overlaps if 2 * o < tile):
-            baseline, outputs = None, [single]
+            results: dict[str, np.ndarray] = {}
+            times: dict[str, list[float]] = {mode: [] for mode in modes}
+            for _ in range(repeats):  # interleaved, so the machine's load hits every mode
+                for mode in modes:
+                    tiled, seconds = tiled_run(stylizer, image, tile, overlap, mode, side)
+                    results.setdefault(mode, tiled)
+                    times[mode].append(seconds)
+            outputs = [single, *(results[mode] for mode in modes)]
+            baseline = float(np.median(times["tile"])) if "tile" in times else None
             for mode in modes:
-                tiled, seconds = tiled_run(stylizer, image, tile, overlap, mode, side)
-                outputs.append(tiled)
-                baseline = seconds if mode == "tile" else baseline
+                tiled, seconds = results[mode], float(np.median(times[mode]))
                 ratio = f"{seconds / baseline:.2f}" if baseline else f"{seconds:.1f} s"
                 diff = np.abs(tiled - single).ravel()
                 sample = np.random.default_rng(0).permutation(diff.size)[:1_000_000]
@@ -173,11 +182,14 @@ def main() -> None:
     parser.add_argument("--tiles", default="256,512,768,1024")
     parser.add_argument("--overlaps", default="32,64,128")
     parser.add_argument("--big", type=pair, default=None, help="WxH of one huge photo")
-    parser.add_argument("--statistics", default="tile,thumbnail", help="tile,thumbnail,exact")
-    parser.add_argument("--thumbnail-side", type=int, default=1024)
+    parser.add_argument(
+        "--statistics", default="tile,thumbnail,calibrated", help="tile,thumbnail,calibrated,exact"
+    )
+    parser.add_argument("--side", type=int, default=1024, help="the thumbnail's longest side")
     parser.add_argument("--photo", default=None, help="a real photo instead of the synthetic one")
     parser.add_argument("--resize", type=pair, default=None, help="WxH to resize --photo to")
     parser.add_argument("--crop", default=None, help="save a before/after crop (JPEG) here")
+    parser.add_argument("--repeats", type=int, default=1, help="time each run N times (median)")
     args = parser.parse_args()
     modes = args.statistics.split(",")
     with tempfile.TemporaryDirectory() as scratch:
@@ -188,7 +200,7 @@ def main() -> None:
         tiles = [int(t) for t in args.tiles.split(",")]
         overlaps = [int(o) for o in args.overlaps.split(",")]
         image = load_photo(args.photo, args.resize) if args.photo else photo(*args.size)
-        agreement(stylizer, image, tiles, overlaps, modes, args.thumbnail_side, args.crop)
+        agreement(stylizer, image, tiles, overlaps, modes, args.side, args.crop, args.repeats)
 
 
 if __name__ == "__main__":

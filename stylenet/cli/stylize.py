@@ -23,6 +23,7 @@ from stylenet.serve.blend import choose_weights, interpolation_grid, parse_blend
 from stylenet.serve.figure import blend_grid_figure
 from stylenet.serve.loader import describe_shipped, load_stylizer, shipped_models
 from stylenet.serve.pipeline import stylize_array
+from stylenet.serve.shared_statistics import DEFAULT_MODE
 from stylenet.serve.stylizer import Stylizer
 from stylenet.serve.video import is_video_file
 
@@ -135,7 +136,7 @@ def stylize_one(cfg: DictConfig, stylizer: Stylizer, weights: np.ndarray | None,
         strength=float(cfg.strength),
         tile_size=int(cfg.tile_size),
         tile_overlap=int(cfg.tile_overlap),
-        tile_statistics=str(cfg.get("tile_statistics", "thumbnail")),
+        tile_statistics=str(cfg.get("tile_statistics", DEFAULT_MODE)),
     )
     return write_image(result, job.destination, quality=int(cfg.quality))
 

@@ -67,9 +67,10 @@ def stylize_array(
     [0, 1] interpolates photo → full style. ``tile_size``: 0 = tile (1024 px tiles) only
     images above :data:`AUTO_TILE_PIXELS`, ``N > 0`` = tiles of N px whenever a side exceeds
     N, ``-1`` = never tile; ``tile_overlap``: feathered overlap in px
-    (:mod:`stylenet.serve.tiling`); ``tile_statistics``: ``thumbnail`` (every tile uses the
-    whole image's instance-norm statistics, from a thumbnail), ``exact`` (accumulated over
-    the full-resolution image) or ``tile`` (each tile's own), see
+    (:mod:`stylenet.serve.tiling`); ``tile_statistics``: ``calibrated`` (every tile uses the
+    whole image's instance-norm statistics, from a thumbnail calibrated to full resolution
+    with crops), ``thumbnail`` (from the thumbnail alone), ``exact`` (accumulated over the full-resolution
+    image) or ``tile`` (each tile's own), see
     :mod:`stylenet.serve.shared_statistics`. ``statistics``: packed instance-norm statistics
     to normalise with instead (e.g. a video frame's thumbnail's), used by stylizers that
     support them and ignored by the others.

@@ -2,17 +2,23 @@
 
 Chen et al., "Towards Ultra-Resolution Neural Style Transfer via Thumbnail Instance
 Normalization" (URST, AAAI 2022): normalise every tile with the statistics of the whole image,
-so tiles no longer differ in tone. Two ways to get them (packed ``N×K`` float32, layout in
+so tiles no longer differ in tone. Three ways to get them (packed ``N×K`` float32, layout in
 :mod:`stylenet.nn.statistics`):
 
-- ``thumbnail``: one pass over a downscaled copy (longest side ``thumbnail_side``);
-- ``exact``: start from the thumbnail's, then ``passes`` passes over disjoint pieces of the
+- ``calibrated`` (default): the thumbnail's, calibrated to full resolution. The network's
+  responses depend on scale, so a thumbnail's moments are off at full resolution; the same
+  places of the picture (crops on a regular grid, about a fifth of its pixels) are run at
+  both scales, each as one mosaic, and their difference moves the thumbnail's moments to
+  full resolution (a control variate: the crops' own sampling error mostly cancels). Three
+  passes, over the thumbnail and the two mosaics (numbers in docs/BENCHMARKS.md);
+- ``thumbnail``: one pass over a downscaled copy (longest side ``side``), as in URST;
+- ``exact``: start from the calibrated ones, then ``passes`` passes over disjoint pieces of the
   full-resolution image (each at most one tile), whose per-layer moments are merged exactly
   (Chan, Golub and LeVeque 1979). Layer ``k``'s statistics depend on layers ``< k``'s, so
   pass ``k`` makes layer ``k`` exact: with one pass per instance-norm layer (the default) the
   statistics are a single full-resolution pass's, up to the pieces' borders (which see
   reflection padding instead of their neighbours). Fewer passes mix layers measured under
-  different normalisations and can be worse than the thumbnail.
+  different normalisations and are worse than the calibrated ones.
 
 ``tile`` (the old behaviour) uses each tile's own statistics. A stylizer takes part when it
 has a non-``None`` ``statistics_channels`` (see :class:`~stylenet.serve.stylizer.Stylizer`).
@@ -32,9 +38,12 @@ from stylenet.errors import ConfigError
 from stylenet.nn.limits import MIN_SIDE
 from stylenet.serve.stylizer import StatisticsStylizer, Stylizer
 
-MODES = ("thumbnail", "exact", "tile")
-DEFAULT_MODE = "thumbnail"
+MODES = ("calibrated", "thumbnail", "exact", "tile")
+DEFAULT_MODE = "calibrated"
 DEFAULT_THUMBNAIL_SIDE = 1024
+DEFAULT_CROP = 64  # calibration crops, in thumbnail px
+DEFAULT_FRACTION = 0.2  # of the picture's pixels, run at full resolution
+DEFAULT_BUDGET_SIDE = 1536  # the full-resolution mosaic holds at most this side² px
 
 
 def supports_statistics(stylizer: Stylizer) -> TypeGuard[StatisticsStylizer]:
@@ -63,6 +72,81 @@ def thumbnail(images: np.ndarray, side: int) -> np.ndarray:
         for image in images
     ]
     return np.ascontiguousarray(np.stack(small).transpose(0, 3, 1, 2), dtype=np.float32)
+
+
+def crop_grid(height: int, width: int, *, count: int, crop: int) -> tuple[list[int], list[int]]:
+    """Top and left edges of about ``count`` ``crop``-px crops on a regular grid over an
+    ``height×width`` image (rows and columns in its aspect ratio, crops centred in their cells,
+    never overlapping)."""
+    cols = max(1, min(width // crop, round(math.sqrt(count * width / height))))
+    rows = max(1, min(height // crop, count // cols))
+
+    def edges(length: int, n: int) -> list[int]:
+        return [
+            min(max(0, round((i + 0.5) * length / n - crop / 2)), length - crop) for i in range(n)
+        ]
+
+    return edges(height, rows), edges(width, cols)
+
+
+def mosaic(images: np.ndarray, tops: Sequence[int], lefts: Sequence[int], crop: int) -> np.ndarray:
+    """The ``crop``-px crops of ``images`` (``N×3×H×W``, float32 or uint8) at every
+    (top, left) of the grid, side by side in their places → float32
+    ``N×3×(len(tops)·crop)×(len(lefts)·crop)``."""
+    rows = [
+        np.concatenate([images[..., y : y + crop, x : x + crop] for x in lefts], axis=-1)
+        for y in tops
+    ]
+    return np.ascontiguousarray(np.concatenate(rows, axis=-2), dtype=np.float32)
+
+
+def matched_mosaics(
+    images: np.ndarray,
+    small: np.ndarray,
+    *,
+    crop: int = DEFAULT_CROP,
+    fraction: float = DEFAULT_FRACTION,
+    budget_side: int = DEFAULT_BUDGET_SIDE,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same places of the picture twice: ``crop``-px crops of its thumbnail ``small`` on
+    a regular grid, and the corresponding full-resolution crops of ``images`` (``crop`` × the
+    downscale factor), as two mosaics ``(thumbnail's, full resolution)``. The full-resolution
+    mosaic holds at most ``fraction`` of the picture's pixels and ``budget_side``² px (at
+    least one crop)."""
+    if not 0.0 < fraction <= 1.0:
+        raise ConfigError(f"the calibration fraction must be in (0, 1], got {fraction}")
+    height, width = images.shape[-2:]
+    small_height, small_width = small.shape[-2:]
+    scale = min(height / small_height, width / small_width)
+    crop = max(1, min(crop, small_height, small_width))
+    full = min(round(crop * scale), height, width)
+    budget = min(budget_side * budget_side, fraction * height * width)
+    tops, lefts = crop_grid(
+        small_height, small_width, count=max(1, int(budget // full**2)), crop=crop
+    )
+    big_tops = [min(round(y * height / small_height), height - full) for y in tops]
+    big_lefts = [min(round(x * width / small_width), width - full) for x in lefts]
+    return mosaic(small, tops, lefts, crop), mosaic(images, big_tops, big_lefts, full)
+
+
+def calibrate(
+    rough: np.ndarray, at_small: np.ndarray, at_full: np.ndarray, channels: Sequence[int]
+) -> np.ndarray:
+    """The thumbnail's packed statistics ``rough`` (``N×K``) moved to full resolution by what
+    the same crops measure at both scales (a control variate): means shifted by
+    ``at_full − at_small``, variances scaled by ``at_full / at_small``."""
+    out = np.array(rough, dtype=np.float64)
+    small, big = np.asarray(at_small, np.float64), np.asarray(at_full, np.float64)
+    start = 0
+    for c in channels:
+        means, variances = slice(start, start + c), slice(start + c, start + 2 * c)
+        out[:, means] += big[:, means] - small[:, means]
+        below = small[:, variances]
+        out[:, variances] *= np.where(
+            below > 1e-12, big[:, variances] / np.maximum(below, 1e-12), 1
+        )
+        start += 2 * c
+    return out.astype(np.float32)
 
 
 def pieces(length: int, tile: int) -> list[tuple[int, int]]:
@@ -103,6 +187,32 @@ def thumbnail_statistics(
     return np.asarray(stylizer.statistics(thumbnail(images, side), style_weights))
 
 
+def calibrated_statistics(
+    stylizer: StatisticsStylizer,
+    images: np.ndarray,
+    style_weights: np.ndarray | None = None,
+    *,
+    side: int = DEFAULT_THUMBNAIL_SIDE,
+) -> np.ndarray:
+    """Packed ``N×K`` statistics of ``images`` (``N×3×H×W`` in [0, 255]): the thumbnail's,
+    calibrated to full resolution with :func:`matched_mosaics` (exact when the picture is no
+    larger than the thumbnail)."""
+    channels = stylizer.statistics_channels
+    if channels is None:
+        raise ConfigError("shared statistics need a stylizer with statistics support")
+    small = thumbnail(images, side)
+    rough = np.asarray(stylizer.statistics(small, style_weights))
+    if small.shape[-2:] == images.shape[-2:]:
+        return rough
+    at_small, at_full = matched_mosaics(images, small)
+    return calibrate(
+        rough,
+        np.asarray(stylizer.statistics(at_small, style_weights)),
+        np.asarray(stylizer.statistics(at_full, style_weights)),
+        channels,
+    )
+
+
 def exact_statistics(
     stylizer: StatisticsStylizer,
     images: np.ndarray,
@@ -113,12 +223,12 @@ def exact_statistics(
     side: int = DEFAULT_THUMBNAIL_SIDE,
 ) -> np.ndarray:
     """Packed ``N×K`` statistics of the full-resolution image, accumulated over disjoint
-    pieces of at most ``tile`` px in ``passes`` refinement passes after the thumbnail's
+    pieces of at most ``tile`` px in ``passes`` refinement passes after the calibrated
     (``None`` = one per instance-norm layer: exact)."""
     channels = stylizer.statistics_channels
     if channels is None:
         raise ConfigError("exact statistics need a stylizer with statistics support")
-    current = thumbnail_statistics(stylizer, images, style_weights, side=side)
+    current = calibrated_statistics(stylizer, images, style_weights, side=side)
     height, width = images.shape[-2:]
     for _ in range(len(channels) if passes is None else passes):
         parts = []
@@ -142,10 +252,13 @@ def shared_statistics(
     passes: int | None = None,
 ) -> np.ndarray | None:
     """The statistics every tile should use under ``mode``; ``None`` for ``tile`` mode or a
-    stylizer without statistics support (format-1 ONNX models)."""
+    stylizer without statistics support (format-1 ONNX models). ``side``: the thumbnail's
+    longest side."""
     check_mode(mode)
     if mode == "tile" or not supports_statistics(stylizer):
         return None
     if mode == "thumbnail":
         return thumbnail_statistics(stylizer, images, style_weights, side=side)
+    if mode == "calibrated":
+        return calibrated_statistics(stylizer, images, style_weights, side=side)
     return exact_statistics(stylizer, images, style_weights, tile=tile, passes=passes, side=side)

@@ -12,7 +12,10 @@ from stylenet.nn.statistics import channel_moments, pack
 from stylenet.nn.transformer import TransformerNet
 from stylenet.serve.pipeline import stylize_array
 from stylenet.serve.shared_statistics import (
+    calibrate,
     combine,
+    crop_grid,
+    matched_mosaics,
     pieces,
     shared_statistics,
     supports_statistics,
@@ -53,7 +56,7 @@ def test_pieces_partition_and_thumbnail_size() -> None:
 
 
 @pytest.mark.parametrize("multi", [False, True])
-@pytest.mark.parametrize("mode", ["thumbnail", "exact"])
+@pytest.mark.parametrize("mode", ["calibrated", "thumbnail", "exact"])
 def test_shared_statistics_bring_tiles_closer_to_one_pass(multi: bool, mode: str) -> None:
     model = stylizer(multi)
     image = photo()
@@ -63,9 +66,60 @@ def test_shared_statistics_bring_tiles_closer_to_one_pass(multi: bool, mode: str
     stats = shared_statistics(model, image, weights, mode=mode, tile=64, side=1024)
     shared = stylize_tiled(model, image, weights, tile=64, overlap=16, statistics=stats)
     # the thumbnail of an image below `side` is the image itself: its statistics are exact;
-    # the exact pass re-measures them on 64 px pieces, whose borders see only padding
-    bound = 0.5 if mode == "thumbnail" else 0.65
+    # (calibrated: the same); the exact pass re-measures them on 64 px pieces, whose borders
+    # see only padding
+    bound = 0.65 if mode == "exact" else 0.5
     assert np.abs(shared - single).mean() < bound * np.abs(per_tile - single).mean()
+
+
+def test_crop_grid_follows_the_aspect_ratio_and_never_overlaps() -> None:
+    tops, lefts = crop_grid(300, 500, count=15, crop=40)
+    assert (len(tops), len(lefts)) == (3, 5)
+    assert all(b - a >= 40 for a, b in itertools.pairwise(tops))
+    assert all(b - a >= 40 for a, b in itertools.pairwise(lefts))
+    assert tops[0] > 0 and tops[-1] + 40 < 300  # centred in their cells, not at the border
+    assert crop_grid(50, 60, count=100, crop=40) == ([5], [10])  # at least one, clipped
+
+
+def test_matched_mosaics_hold_the_same_places_at_both_scales() -> None:
+    image = np.arange(3 * 400 * 600, dtype=np.float32).reshape(1, 3, 400, 600)
+    small = thumbnail(image, 300)  # 200×300: a 2× downscale
+    at_small, at_full = matched_mosaics(image, small, crop=20, fraction=0.2, budget_side=1000)
+    tops, lefts = crop_grid(200, 300, count=int(0.2 * 400 * 600 // 40**2), crop=20)
+    assert at_small.shape == (1, 3, 20 * len(tops), 20 * len(lefts))
+    assert at_full.shape == (1, 3, 40 * len(tops), 40 * len(lefts))
+    assert at_full.shape[-2] * at_full.shape[-1] <= 0.2 * 400 * 600
+    np.testing.assert_array_equal(
+        at_small[..., 20:40, 40:60], small[..., tops[1] : tops[1] + 20, lefts[2] : lefts[2] + 20]
+    )
+    y, x = 2 * tops[1], 2 * lefts[2]
+    np.testing.assert_array_equal(at_full[..., 40:80, 80:120], image[..., y : y + 40, x : x + 40])
+    _, capped = matched_mosaics(image, small, crop=20, fraction=1.0, budget_side=100)
+    assert 0 < capped.shape[-2] * capped.shape[-1] <= 100 * 100  # budget_side² caps it
+    with pytest.raises(ConfigError, match="fraction"):
+        matched_mosaics(image, small, fraction=0.0)
+
+
+def test_calibrate_moves_means_and_scales_variances() -> None:
+    rough = np.array([[1.0, 2.0, 4.0, 9.0]], np.float32)  # one layer: means (1, 2), vars (4, 9)
+    at_small = np.array([[0.0, 1.0, 2.0, 0.0]], np.float32)
+    at_full = np.array([[0.5, 3.0, 3.0, 5.0]], np.float32)
+    np.testing.assert_allclose(calibrate(rough, at_small, at_full, [2]), [[1.5, 4.0, 6.0, 9.0]])
+
+
+def test_calibration_recovers_the_scale_a_thumbnail_loses() -> None:
+    # fine grain the network responds to at full resolution, averaged away by downscaling
+    model = stylizer()
+    rng = np.random.default_rng(1)
+    image = (photo(384, 512) + rng.normal(0, 30, (1, 3, 384, 512))).clip(0, 255)
+    image = image.astype(np.float32)
+    whole = np.asarray(model.statistics(image, None))
+    by_thumbnail = shared_statistics(model, image, mode="thumbnail", tile=128, side=96)
+    calibrated = shared_statistics(model, image, mode="calibrated", tile=128, side=96)
+    assert np.abs(calibrated - whole).mean() < 0.5 * np.abs(by_thumbnail - whole).mean()
+    # a picture no larger than the thumbnail: its own statistics, exactly
+    small = shared_statistics(model, image, mode="calibrated", tile=128, side=512)
+    np.testing.assert_allclose(small, whole, rtol=1e-5, atol=1e-5)
 
 
 def test_exact_statistics_are_a_single_passs_with_one_pass_per_layer() -> None:
