@@ -25,7 +25,9 @@ def parse_blend(value: object) -> dict[str, float] | None:
 
 
 def choose_weights(
-    styles: Sequence[str], style: str | None = None, blend: Mapping[str, float] | None = None
+    styles: Sequence[str],
+    style: str | None = None,
+    blend: Mapping[str, float | str] | None = None,
 ) -> np.ndarray | None:
     """The float32 ``S`` weights for ``style=`` or ``blend=`` (not both); ``None`` = the first style."""
     if style is not None and blend is not None:

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from stylenet.errors import ConfigError
+from stylenet.serve.blend import choose_weights
 from stylenet.serve.http.errors import bad_request
 from stylenet.serve.http.settings import FORMATS
-from stylenet.styles import one_hot, weights_from_blend
 
 MIN_SIDE = 32
 
@@ -29,7 +29,7 @@ class StyleOptions:
     fmt: str = "jpeg"
 
 
-def parse_blend(text: str | None) -> dict[str, float | str] | None:
+def blend_from_query(text: str | None) -> dict[str, float | str] | None:
     """``starry_night:0.7,wave:0.3`` or ``{"starry_night": 0.7, "wave": 0.3}`` → a dict."""
     if text is None or not text.strip():
         return None
@@ -49,22 +49,6 @@ def parse_blend(text: str | None) -> dict[str, float | str] | None:
             raise bad_request(f"blend must look like starry_night:0.7,wave:0.3, got {text!r}")
         blend[name.strip()] = weight.strip()  # numbers are checked by weights_from_blend
     return blend
-
-
-def choose_weights(
-    styles: Sequence[str], style: str | None, blend: Mapping[str, float | str] | None
-) -> np.ndarray | None:
-    """The ``S`` weights for ``style=`` or ``blend=`` (not both); ``None``: the first style."""
-    try:
-        if style is not None and blend is not None:
-            raise ConfigError("give either style= or blend=, not both")
-        if blend is not None:
-            return weights_from_blend(styles, blend)
-        if style is not None:
-            return one_hot(styles, style)
-    except ConfigError as error:
-        raise bad_request(str(error)) from None
-    return None
 
 
 def style_options(
@@ -87,5 +71,8 @@ def style_options(
         fmt = "jpeg"
     if fmt not in FORMATS:
         raise bad_request(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    weights = choose_weights(styles, style, parse_blend(blend))
+    try:
+        weights = choose_weights(styles, style, blend_from_query(blend))
+    except ConfigError as error:
+        raise bad_request(str(error)) from error
     return StyleOptions(weights, float(strength), bool(preserve_color), size, fmt)

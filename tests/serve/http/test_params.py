@@ -6,19 +6,19 @@ import numpy as np
 import pytest
 
 from stylenet.serve.http.errors import HTTPProblem
-from stylenet.serve.http.params import parse_blend, style_options
+from stylenet.serve.http.params import blend_from_query, style_options
 
 STYLES = ["starry_night", "wave", "udnie"]
 
 
 def test_blend_spellings_agree_and_normalise():
-    assert parse_blend("wave:3, udnie:1") == {"wave": "3", "udnie": "1"}
+    assert blend_from_query("wave:3, udnie:1") == {"wave": "3", "udnie": "1"}
     a = style_options(STYLES, blend="wave:3,udnie:1").weights
     b = style_options(STYLES, blend='{"wave": 0.75, "udnie": 0.25}').weights
     np.testing.assert_allclose(a, [0, 0.75, 0.25])
     np.testing.assert_allclose(a, b)
     np.testing.assert_array_equal(style_options(STYLES, style="udnie").weights, [0, 0, 1])
-    assert style_options(STYLES).weights is None and parse_blend("  ") is None
+    assert style_options(STYLES).weights is None and blend_from_query("  ") is None
     assert style_options(STYLES, fmt="JPG").fmt == "jpeg"
 
 
