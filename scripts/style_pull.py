@@ -9,7 +9,10 @@ the same pull as ``--reference``, times ``--headroom``:
     weight = base weight x (photo style loss vs reference / photo style loss) x headroom
 
 The reference keeps the base weight (its strength was judged from its trained model). The
-suggestions are what ``conf/painting/*.yaml: style_weight`` are set from.
+suggestions are what ``conf/painting/*.yaml: style_weight`` are set from; the reference's pull
+× headroom is ``conf/train.yaml: auto_style_weight.pull``, the pull that
+``painting.style_weight=auto`` gives a new painting at training start
+(:mod:`stylenet.eval.style_pull`).
 
     python scripts/style_pull.py                        # shared styles/ and coco/train2017
     python scripts/style_pull.py --styles my_paintings/ --reference starry_night
@@ -18,7 +21,6 @@ suggestions are what ``conf/painting/*.yaml: style_weight`` are set from.
 from __future__ import annotations
 
 import argparse
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +31,7 @@ from omegaconf import OmegaConf
 
 from stylenet.config import config_dir, shared_data_dir
 from stylenet.data.images import list_images, read_image
-from stylenet.eval.fast_vs_gatys import loss_terms
+from stylenet.eval.style_pull import style_pull
 from stylenet.losses import PerceptualLoss
 
 TRAINING_STYLE_SIZE = 512  # conf/painting/*.yaml: size
@@ -48,8 +50,7 @@ def measure(
     pulls = []
     for painting in paintings:
         loss.set_styles([read_image(painting, TRAINING_STYLE_SIZE)])
-        style = statistics.mean(loss_terms(loss, p[None], p[None])[1] for p in photos)
-        pulls.append(Pull(painting.stem, style))
+        pulls.append(Pull(painting.stem, style_pull(loss, photos)))
     return pulls
 
 
@@ -92,6 +93,11 @@ def main() -> None:
     )
     for pull in sorted(pulls, key=lambda p: p.photo_style):
         print(f"| {pull.painting} | {pull.photo_style:.3g} | {weights[pull.painting]:.1f} |")
+    reference_pull = next(p.photo_style for p in pulls if p.painting == args.reference)
+    print(
+        f"\nauto_style_weight.pull (the reference's pull x headroom): "
+        f"{reference_pull * args.headroom:.3g}"
+    )
 
 
 if __name__ == "__main__":

@@ -3,9 +3,12 @@ targets, the transformer, and the facts its model card will carry."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import torch
 from omegaconf import DictConfig
 
 from stylenet.cli.train_options import (
@@ -17,21 +20,60 @@ from stylenet.cli.train_options import (
 from stylenet.cli.values import plain_dict
 from stylenet.config import build
 from stylenet.data.images import read_image
+from stylenet.data.photos import list_photos
 from stylenet.errors import ConfigError
+from stylenet.eval.style_pull import auto_style_weight, style_pull
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.losses import PerceptualLoss
 from stylenet.nn.checkpoint import load_transformer
 from stylenet.nn.extend import add_styles, train_only_styles
 from stylenet.nn.transformer import TransformerNet
+from stylenet.options import require_positive
 from stylenet.provenance import machine_description
 
+log = logging.getLogger(__name__)
 
-def build_loss(cfg: DictConfig, specs: list[StyleSpec]) -> PerceptualLoss:
-    """The perceptual loss with every style's Gram targets computed once."""
+
+def build_loss(cfg: DictConfig, specs: list[StyleSpec]) -> tuple[PerceptualLoss, list[StyleSpec]]:
+    """The perceptual loss with every style's Gram targets computed once, and the styles
+    with their automatic weights (``painting.style_weight=auto``) measured."""
     loss: PerceptualLoss = build(cfg.perceptual, _convert_="all")
     images = [read_image(spec.image, max_side=spec.size) for spec in specs]
+    specs = measured_specs(cfg, specs, images, loss)
     loss.set_styles(images, [spec.scale for spec in specs])
-    return loss
+    return loss, specs
+
+
+def measured_specs(
+    cfg: DictConfig, specs: list[StyleSpec], images: list[torch.Tensor], loss: PerceptualLoss
+) -> list[StyleSpec]:
+    """``specs`` with each ``auto`` style's scale set so that its pull on the first
+    ``auto_style_weight.photos`` training photos is ``auto_style_weight.pull``
+    (:mod:`stylenet.eval.style_pull`)."""
+    if not any(spec.auto for spec in specs):
+        return specs
+    settings = cfg.get("auto_style_weight") or {}
+    count = int(require_positive("auto_style_weight.photos", settings.get("photos", 16), False))
+    target = float(require_positive("auto_style_weight.pull", settings.get("pull"), False))
+    files = list_photos(Path(str(cfg.data.root)).expanduser())[:count]
+    photos = [read_image(file, max_side=int(cfg.data.image_size)) for file in files]
+    base = float(cfg.perceptual.style_weight)
+    out = []
+    for spec, image in zip(specs, images, strict=True):
+        if spec.auto:
+            loss.set_styles([image])
+            weight = auto_style_weight(style_pull(loss, photos), target=target, style_weight=base)
+            log.info(
+                "painting.style_weight=auto: %s gets %.2f (its pull on %d training photos "
+                "evened out to %.3g)",
+                spec.name,
+                weight,
+                len(photos),
+                target,
+            )
+            spec = replace(spec, scale=weight / base, auto=False)
+        out.append(spec)
+    return out
 
 
 def build_net(cfg: DictConfig, num_styles: int) -> TransformerNet:
@@ -67,9 +109,10 @@ def build_module(cfg: DictConfig, output: Path) -> StyleTransferModule:
     specs = style_specs(cfg)
     if cfg.get("base"):
         return build_add_style_module(cfg, specs, output)
+    loss, specs = build_loss(cfg, specs)
     return StyleTransferModule(
         build_net(cfg, len(specs)),
-        build_loss(cfg, specs),
+        loss,
         styles=[spec.name for spec in specs],
         lr=float(cfg.lr),
         facts=training_facts(cfg, specs),
@@ -91,6 +134,7 @@ def build_add_style_module(
             f"{cfg.base} already has style(s) {', '.join(clash)}; name the new one differently "
             "(painting.name=...)"
         )
+    loss, specs = build_loss(cfg, specs)
     net = add_styles(base, len(specs))
     new_styles = list(range(len(info.styles), net.num_styles))
     train_only_styles(net, new_styles)
@@ -100,7 +144,7 @@ def build_add_style_module(
     facts["base_checkpoint"] = Path(str(cfg.base)).name
     return StyleTransferModule(
         net,
-        build_loss(cfg, specs),
+        loss,
         styles=[*info.styles, *(spec.name for spec in specs)],
         lr=float(cfg.lr),
         facts=facts,

@@ -27,6 +27,7 @@ class StyleSpec:
     image: str
     size: int
     scale: float = 1.0
+    auto: bool = False  # painting.style_weight=auto: the scale is measured at training start
 
 
 def style_specs(cfg: DictConfig) -> list[StyleSpec]:
@@ -55,6 +56,13 @@ def _spec(painting: DictConfig, default_weight: float) -> StyleSpec:
     size = int(require_positive("painting.size", painting.get("size", 512), allow_zero=False))
     weight = painting.get("style_weight")
     scale = 1.0
+    if weight == "auto":
+        if not float(default_weight) > 0:
+            raise ConfigError(
+                f"painting.style_weight=auto scales perceptual.style_weight, which is "
+                f"{default_weight}; give a positive perceptual.style_weight"
+            )
+        return StyleSpec(str(painting.name), str(painting.image), size, auto=True)
     if weight is not None and float(default_weight) > 0:
         scale = require_positive("painting.style_weight", weight) / float(default_weight)
     return StyleSpec(str(painting.name), str(painting.image), size, scale)

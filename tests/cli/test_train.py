@@ -12,7 +12,7 @@ from stylenet.errors import ConfigError, ImageError
 from stylenet.nn.checkpoint import load_transformer, read_checkpoint
 from tests.helpers.cli import cli_error_line
 from tests.helpers.images import synthetic_rgb
-from tests.helpers.training import smoke_config, train
+from tests.helpers.training import smoke_config, train, train_config
 
 
 @pytest.fixture
@@ -132,3 +132,31 @@ def test_help_lists_every_perceptual_option() -> None:
     line = next(x for x in command_help("train").splitlines() if x.startswith("  perceptual "))
     listed = line.split("; one of ")[1].split(" - ")[0].split(",")
     assert sorted(name.strip() for name in listed) == options
+
+
+def test_auto_style_weight_evens_out_the_pull_at_training_start(
+    image_folder: Path, style_image: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weights = []
+    for target in (1.0e3, 2.0e3):
+        out = tmp_path / f"run_{target:g}"
+        cfg = train_config(
+            f"data.root={image_folder}",
+            "painting=custom",
+            f"painting.image={style_image}",
+            "painting.name=mine",
+            f"auto_style_weight.pull={target}",
+            f"hydra.run.dir={out}",
+        )
+        _, info = load_transformer(train(cfg, out, monkeypatch))
+        weights.append(info.facts["style_weights"]["mine"])
+    assert weights[0] > 0 and weights[1] == pytest.approx(2 * weights[0], rel=1e-5)
+    assert weights[0] != pytest.approx(1.0e4)  # measured, not perceptual.style_weight
+
+
+def test_a_custom_painting_needs_its_image(
+    image_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = train_config(f"data.root={image_folder}", "painting=custom")
+    with pytest.raises(ConfigError, match=r"painting\.image is not set"):
+        train(cfg, tmp_path / "run", monkeypatch)
