@@ -84,9 +84,9 @@ class ModelCard:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except OSError as error:
-            raise ModelFileError(f"cannot read model card {path}: {error.strerror}") from None
+            raise ModelFileError(f"cannot read model card {path}: {error.strerror}") from error
         except ValueError as error:
-            raise ModelFileError(f"model card {path} is not JSON ({error})") from None
+            raise ModelFileError(f"model card {path} is not JSON ({error})") from error
         return cls.from_dict(data, source=f"model card {path}")
 
     def write(self, path: str | os.PathLike[str]) -> Path:

@@ -44,8 +44,8 @@ def embed_2d(
     if method == "tsne":
         try:
             from sklearn.manifold import TSNE
-        except ImportError:
-            raise ConfigError("method tsne needs scikit-learn: pip install scikit-learn") from None
+        except ImportError as error:
+            raise ConfigError("method tsne needs scikit-learn: pip install scikit-learn") from error
         reduced = pca(x, min(PCA_BEFORE_TSNE, *x.shape)) if x.shape[1] > PCA_BEFORE_TSNE else x
         tsne = TSNE(
             n_components=2, perplexity=min(perplexity, (len(x) - 1) / 3), init="pca",
@@ -55,8 +55,8 @@ def embed_2d(
     if method == "umap":
         try:
             import umap
-        except ImportError:
-            raise ConfigError("method umap needs umap-learn: pip install umap-learn") from None
+        except ImportError as error:
+            raise ConfigError("method umap needs umap-learn: pip install umap-learn") from error
         reducer = umap.UMAP(n_neighbors=min(15, len(x) - 1), random_state=seed)
         return np.asarray(reducer.fit_transform(x))
     raise ConfigError(f"embedding method must be one of {', '.join(METHODS)}; got {method!r}")

@@ -43,15 +43,15 @@ def image_size(data: bytes) -> tuple[int, int]:
     try:
         with Image.open(io.BytesIO(data)) as img:
             return int(img.width), int(img.height)
-    except Image.DecompressionBombError:
+    except Image.DecompressionBombError as error:
         raise too_large(
             "image header claims hundreds of megapixels (a decompression bomb?); "
             "send a smaller image"
-        ) from None
-    except UnidentifiedImageError:
-        raise bad_request(f"not a readable image (supported: {READABLE})") from None
+        ) from error
+    except UnidentifiedImageError as error:
+        raise bad_request(f"not a readable image (supported: {READABLE})") from error
     except (OSError, SyntaxError, ValueError) as error:
-        raise bad_request(f"corrupt image header ({error}); send a valid image") from None
+        raise bad_request(f"corrupt image header ({error}); send a valid image") from error
 
 
 def check_pixels(width: int, height: int, max_pixels: int, what: str = "image") -> None:
@@ -75,7 +75,7 @@ def decode_image(data: bytes, max_pixels: int) -> np.ndarray:
             img = ImageOps.exif_transpose(img)
             return np.asarray(_to_rgb(img), dtype=np.uint8).copy()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise bad_request(f"corrupt or truncated image ({error}); send a valid image") from None
+        raise bad_request(f"corrupt or truncated image ({error}); send a valid image") from error
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

@@ -177,7 +177,7 @@ async def read_image_bytes(request: Request, limit: int) -> bytes:
     try:
         form = await parser.parse()
     except MultiPartException as error:
-        raise bad_request(f"bad multipart body: {error.message}") from None
+        raise bad_request(f"bad multipart body: {error.message}") from error
     upload = form.get("image")
     if upload is None or isinstance(upload, str):
         raise bad_request("multipart body has no file field 'image'; send -F image=@photo.jpg")
