@@ -8,9 +8,9 @@ so tiles no longer differ in tone. Three ways to get them (packed ``N×K`` float
 - ``calibrated`` (default): the thumbnail's, calibrated to full resolution. The network's
   responses depend on scale, so a thumbnail's moments are off at full resolution; the same
   places of the picture (crops on a regular grid, about a fifth of its pixels) are run at
-  both scales, each as one mosaic, and their difference moves the thumbnail's moments to
-  full resolution (a control variate: the crops' own sampling error mostly cancels). Three
-  passes, over the thumbnail and the two mosaics (numbers in docs/BENCHMARKS.md);
+  both scales, as mosaics of at most one tile each, and their difference moves the
+  thumbnail's moments to full resolution (a control variate: the crops' own sampling error
+  mostly cancels). Numbers in docs/BENCHMARKS.md;
 - ``thumbnail``: one pass over a downscaled copy (longest side ``side``), as in URST;
 - ``exact``: start from the calibrated ones, then ``passes`` passes over disjoint pieces of the
   full-resolution image (each at most one tile), whose per-layer moments are merged exactly
@@ -43,7 +43,6 @@ DEFAULT_MODE = "calibrated"
 DEFAULT_THUMBNAIL_SIDE = 1024
 DEFAULT_CROP = 64  # calibration crops, in thumbnail px
 DEFAULT_FRACTION = 0.2  # of the picture's pixels, run at full resolution
-DEFAULT_BUDGET_SIDE = 1536  # the full-resolution mosaic holds at most this side² px
 
 
 def supports_statistics(stylizer: Stylizer) -> TypeGuard[StatisticsStylizer]:
@@ -89,15 +88,28 @@ def crop_grid(height: int, width: int, *, count: int, crop: int) -> tuple[list[i
     return edges(height, rows), edges(width, cols)
 
 
-def mosaic(images: np.ndarray, tops: Sequence[int], lefts: Sequence[int], crop: int) -> np.ndarray:
-    """The ``crop``-px crops of ``images`` (``N×3×H×W``, float32 or uint8) at every
-    (top, left) of the grid, side by side in their places → float32
-    ``N×3×(len(tops)·crop)×(len(lefts)·crop)``."""
-    rows = [
-        np.concatenate([images[..., y : y + crop, x : x + crop] for x in lefts], axis=-1)
-        for y in tops
+Place = tuple[int, int]  # (top, left) of a crop
+
+
+def mosaic(images: np.ndarray, rows: Sequence[Sequence[Place]], crop: int) -> np.ndarray:
+    """The ``crop``-px crops of ``images`` (``N×3×H×W``, float32 or uint8) at each place,
+    side by side row by row (rows of equal length) → float32
+    ``N×3×(len(rows)·crop)×(len(rows[0])·crop)``."""
+    strips = [
+        np.concatenate([images[..., y : y + crop, x : x + crop] for y, x in row], axis=-1)
+        for row in rows
     ]
-    return np.ascontiguousarray(np.concatenate(rows, axis=-2), dtype=np.float32)
+    return np.ascontiguousarray(np.concatenate(strips, axis=-2), dtype=np.float32)
+
+
+def groups(rows: list[list[int]], per_group: int) -> list[list[list[int]]]:
+    """Indices laid out in ``rows`` → groups of at most ``per_group`` (whole rows when a row
+    fits, else pieces of one row), each a list of equal-length rows."""
+    width = len(rows[0])
+    if per_group >= width:
+        step = per_group // width
+        return [rows[i : i + step] for i in range(0, len(rows), step)]
+    return [[row[i : i + per_group]] for row in rows for i in range(0, width, per_group)]
 
 
 def matched_mosaics(
@@ -106,13 +118,14 @@ def matched_mosaics(
     *,
     crop: int = DEFAULT_CROP,
     fraction: float = DEFAULT_FRACTION,
-    budget_side: int = DEFAULT_BUDGET_SIDE,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The same places of the picture twice: ``crop``-px crops of its thumbnail ``small`` on
-    a regular grid, and the corresponding full-resolution crops of ``images`` (``crop`` × the
-    downscale factor), as two mosaics ``(thumbnail's, full resolution)``. The full-resolution
-    mosaic holds at most ``fraction`` of the picture's pixels and ``budget_side``² px (at
-    least one crop)."""
+    max_pixels: int,
+) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """The same places of the picture at both scales: ``crop``-px crops of its thumbnail
+    ``small`` on a regular grid and the corresponding full-resolution crops of ``images``
+    (``crop`` × the downscale factor), together about ``fraction`` of the picture's pixels (at
+    least one crop). Returned as groups ``(thumbnail's mosaic, full-resolution mosaic, its
+    pixels)`` whose full-resolution mosaic holds at most ``max_pixels`` (at least one crop),
+    so memory is set by that bound, not by the picture."""
     if not 0.0 < fraction <= 1.0:
         raise ConfigError(f"the calibration fraction must be in (0, 1], got {fraction}")
     height, width = images.shape[-2:]
@@ -120,13 +133,23 @@ def matched_mosaics(
     scale = min(height / small_height, width / small_width)
     crop = max(1, min(crop, small_height, small_width))
     full = min(round(crop * scale), height, width)
-    budget = min(budget_side * budget_side, fraction * height * width)
-    tops, lefts = crop_grid(
-        small_height, small_width, count=max(1, int(budget // full**2)), crop=crop
-    )
-    big_tops = [min(round(y * height / small_height), height - full) for y in tops]
-    big_lefts = [min(round(x * width / small_width), width - full) for x in lefts]
-    return mosaic(small, tops, lefts, crop), mosaic(images, big_tops, big_lefts, full)
+    count = max(1, int(fraction * height * width // full**2))
+    tops, lefts = crop_grid(small_height, small_width, count=count, crop=crop)
+    small_places = [(y, x) for y in tops for x in lefts]
+    big_places = [
+        (
+            min(round(y * height / small_height), height - full),
+            min(round(x * width / small_width), width - full),
+        )
+        for y, x in small_places
+    ]
+    layout = [[r * len(lefts) + c for c in range(len(lefts))] for r in range(len(tops))]
+    out = []
+    for group in groups(layout, max(1, max_pixels // full**2)):
+        at_small = mosaic(small, [[small_places[i] for i in row] for row in group], crop)
+        at_full = mosaic(images, [[big_places[i] for i in row] for row in group], full)
+        out.append((at_small, at_full, at_full.shape[-2] * at_full.shape[-1]))
+    return out
 
 
 def calibrate(
@@ -193,10 +216,12 @@ def calibrated_statistics(
     style_weights: np.ndarray | None = None,
     *,
     side: int = DEFAULT_THUMBNAIL_SIDE,
+    max_pixels: int,
 ) -> np.ndarray:
     """Packed ``N×K`` statistics of ``images`` (``N×3×H×W`` in [0, 255]): the thumbnail's,
-    calibrated to full resolution with :func:`matched_mosaics` (exact when the picture is no
-    larger than the thumbnail)."""
+    calibrated to full resolution with :func:`matched_mosaics` (groups of at most
+    ``max_pixels``; their moments averaged by pixels). Exact when the picture is no larger
+    than the thumbnail."""
     channels = stylizer.statistics_channels
     if channels is None:
         raise ConfigError("shared statistics need a stylizer with statistics support")
@@ -204,11 +229,15 @@ def calibrated_statistics(
     rough = np.asarray(stylizer.statistics(small, style_weights))
     if small.shape[-2:] == images.shape[-2:]:
         return rough
-    at_small, at_full = matched_mosaics(images, small)
+    at_small, at_full, pixels = [], [], []
+    for small_mosaic, full_mosaic, count in matched_mosaics(images, small, max_pixels=max_pixels):
+        at_small.append(np.asarray(stylizer.statistics(small_mosaic, style_weights)))
+        at_full.append(np.asarray(stylizer.statistics(full_mosaic, style_weights)))
+        pixels.append(count)
     return calibrate(
         rough,
-        np.asarray(stylizer.statistics(at_small, style_weights)),
-        np.asarray(stylizer.statistics(at_full, style_weights)),
+        np.average(np.stack(at_small), axis=0, weights=pixels),
+        np.average(np.stack(at_full), axis=0, weights=pixels),
         channels,
     )
 
@@ -228,7 +257,9 @@ def exact_statistics(
     channels = stylizer.statistics_channels
     if channels is None:
         raise ConfigError("exact statistics need a stylizer with statistics support")
-    current = calibrated_statistics(stylizer, images, style_weights, side=side)
+    current = calibrated_statistics(
+        stylizer, images, style_weights, side=side, max_pixels=tile * tile
+    )
     height, width = images.shape[-2:]
     for _ in range(len(channels) if passes is None else passes):
         parts = []
@@ -260,5 +291,7 @@ def shared_statistics(
     if mode == "thumbnail":
         return thumbnail_statistics(stylizer, images, style_weights, side=side)
     if mode == "calibrated":
-        return calibrated_statistics(stylizer, images, style_weights, side=side)
+        return calibrated_statistics(
+            stylizer, images, style_weights, side=side, max_pixels=tile * tile
+        )
     return exact_statistics(stylizer, images, style_weights, tile=tile, passes=passes, side=side)

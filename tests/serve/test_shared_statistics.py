@@ -84,20 +84,42 @@ def test_crop_grid_follows_the_aspect_ratio_and_never_overlaps() -> None:
 def test_matched_mosaics_hold_the_same_places_at_both_scales() -> None:
     image = np.arange(3 * 400 * 600, dtype=np.float32).reshape(1, 3, 400, 600)
     small = thumbnail(image, 300)  # 200×300: a 2× downscale
-    at_small, at_full = matched_mosaics(image, small, crop=20, fraction=0.2, budget_side=1000)
+    [(at_small, at_full, pixels)] = matched_mosaics(
+        image, small, crop=20, fraction=0.2, max_pixels=10**6
+    )
     tops, lefts = crop_grid(200, 300, count=int(0.2 * 400 * 600 // 40**2), crop=20)
     assert at_small.shape == (1, 3, 20 * len(tops), 20 * len(lefts))
     assert at_full.shape == (1, 3, 40 * len(tops), 40 * len(lefts))
-    assert at_full.shape[-2] * at_full.shape[-1] <= 0.2 * 400 * 600
-    np.testing.assert_array_equal(
-        at_small[..., 20:40, 40:60], small[..., tops[1] : tops[1] + 20, lefts[2] : lefts[2] + 20]
-    )
+    assert pixels == at_full.shape[-2] * at_full.shape[-1] <= 0.2 * 400 * 600
+    crop = small[..., tops[1] : tops[1] + 20, lefts[2] : lefts[2] + 20]
+    np.testing.assert_array_equal(at_small[..., 20:40, 40:60], crop)
     y, x = 2 * tops[1], 2 * lefts[2]
     np.testing.assert_array_equal(at_full[..., 40:80, 80:120], image[..., y : y + 40, x : x + 40])
-    _, capped = matched_mosaics(image, small, crop=20, fraction=1.0, budget_side=100)
-    assert 0 < capped.shape[-2] * capped.shape[-1] <= 100 * 100  # budget_side² caps it
     with pytest.raises(ConfigError, match="fraction"):
-        matched_mosaics(image, small, fraction=0.0)
+        matched_mosaics(image, small, fraction=0.0, max_pixels=10**6)
+
+
+@pytest.mark.parametrize("max_pixels", [3 * 40 * 40, 40 * 40 * 12, 1])
+def test_matched_mosaics_come_in_groups_of_at_most_max_pixels(max_pixels: int) -> None:
+    image = np.random.default_rng(0).random((1, 3, 400, 600), dtype=np.float32)
+    small = thumbnail(image, 300)
+    [(_, whole, total)] = matched_mosaics(image, small, crop=20, max_pixels=10**6)
+    parts = matched_mosaics(image, small, crop=20, max_pixels=max_pixels)
+    assert len(parts) > 1 and sum(count for *_, count in parts) == total
+    assert all(full.shape[-2] * full.shape[-1] <= max(max_pixels, 40 * 40) for _, full, _ in parts)
+    # every crop once, in order: the groups' crops are the whole mosaic's
+    crops = [
+        full[..., y : y + 40, x : x + 40]
+        for _, full, _ in parts
+        for y in range(0, full.shape[-2], 40)
+        for x in range(0, full.shape[-1], 40)
+    ]
+    expected = [
+        whole[..., y : y + 40, x : x + 40]
+        for y in range(0, whole.shape[-2], 40)
+        for x in range(0, whole.shape[-1], 40)
+    ]
+    np.testing.assert_array_equal(np.stack(crops), np.stack(expected))
 
 
 def test_calibrate_moves_means_and_scales_variances() -> None:
