@@ -8,7 +8,7 @@ so tiles no longer differ in tone. Three ways to get them (packed ``N×K`` float
 - ``calibrated`` (default): the thumbnail's, calibrated to full resolution. The network's
   responses depend on scale, so a thumbnail's moments are off at full resolution; the same
   places of the picture (crops on a regular grid, about a fifth of its pixels) are run at
-  both scales, as mosaics of at most one tile each, and their difference moves the
+  both scales, as mosaics of at most one tile each (and at least :data:`MIN_GROUP_PIXELS`), and their difference moves the
   thumbnail's moments to full resolution (a control variate: the crops' own sampling error
   mostly cancels). Numbers in docs/BENCHMARKS.md;
 - ``thumbnail``: one pass over a downscaled copy (longest side ``side``), as in URST;
@@ -43,6 +43,9 @@ DEFAULT_MODE = "calibrated"
 DEFAULT_THUMBNAIL_SIDE = 1024
 DEFAULT_CROP = 64  # calibration crops, in thumbnail px
 DEFAULT_FRACTION = 0.2  # of the picture's pixels, run at full resolution
+# Calibration mosaics hold up to a tile's pixels, and at least this many: smaller groups
+# are dominated by their borders (the network's padding) and bias the calibration.
+MIN_GROUP_PIXELS = 1024 * 1024
 
 
 def supports_statistics(stylizer: Stylizer) -> TypeGuard[StatisticsStylizer]:
@@ -210,6 +213,11 @@ def thumbnail_statistics(
     return np.asarray(stylizer.statistics(thumbnail(images, side), style_weights))
 
 
+def group_pixels(tile: int) -> int:
+    """The most pixels one calibration mosaic holds when tiles are ``tile`` px."""
+    return max(tile * tile, MIN_GROUP_PIXELS)
+
+
 def calibrated_statistics(
     stylizer: StatisticsStylizer,
     images: np.ndarray,
@@ -258,7 +266,7 @@ def exact_statistics(
     if channels is None:
         raise ConfigError("exact statistics need a stylizer with statistics support")
     current = calibrated_statistics(
-        stylizer, images, style_weights, side=side, max_pixels=tile * tile
+        stylizer, images, style_weights, side=side, max_pixels=group_pixels(tile)
     )
     height, width = images.shape[-2:]
     for _ in range(len(channels) if passes is None else passes):
@@ -292,6 +300,6 @@ def shared_statistics(
         return thumbnail_statistics(stylizer, images, style_weights, side=side)
     if mode == "calibrated":
         return calibrated_statistics(
-            stylizer, images, style_weights, side=side, max_pixels=tile * tile
+            stylizer, images, style_weights, side=side, max_pixels=group_pixels(tile)
         )
     return exact_statistics(stylizer, images, style_weights, tile=tile, passes=passes, side=side)
