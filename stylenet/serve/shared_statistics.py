@@ -45,7 +45,7 @@ DEFAULT_CROP = 64  # calibration crops, in thumbnail px
 DEFAULT_FRACTION = 0.2  # of the picture's pixels, run at full resolution
 # Calibration mosaics hold up to a tile's pixels, and at least this many: smaller groups
 # are dominated by their borders (the network's padding) and bias the calibration.
-MIN_GROUP_PIXELS = 1024 * 1024
+MIN_GROUP_PIXELS = 1600 * 1600
 
 
 def supports_statistics(stylizer: Stylizer) -> TypeGuard[StatisticsStylizer]:
