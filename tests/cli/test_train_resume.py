@@ -134,6 +134,22 @@ def test_resume_after_ctrl_c_is_bit_exact(
     assert_same(straight / "last.ckpt", out / "checkpoints" / "last.ckpt")
 
 
+def test_a_moved_run_resumed_in_place_overwrites_last_ckpt(
+    data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run folder moved after training (its checkpoints name the old folder) resumes into
+    itself: last.ckpt is the continued run, not a last-v1.ckpt beside a stale last.ckpt."""
+    first = tmp_path / "first"
+    train(overrides(data, "trainer.max_steps=3"), first, monkeypatch)
+    moved = tmp_path / "moved"
+    first.rename(moved)
+    last = moved / "checkpoints" / "last.ckpt"
+    train(overrides(data, f"trainer.max_steps={STEPS}", f"resume={last}"), moved, monkeypatch)
+    assert not list((moved / "checkpoints").glob("last-v*.ckpt"))
+    assert read_checkpoint(last)["global_step"] == STEPS
+    assert_same(straight / "last.ckpt", last)
+
+
 def test_gradient_accumulation_is_rejected(data, tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(ConfigError, match="accumulate_grad_batches"):
         train(overrides(data, "+trainer.accumulate_grad_batches=2"), tmp_path, monkeypatch)
