@@ -6,7 +6,8 @@
         --photo photo.jpg --resize 4000x3000 --tiles 512,1024 --statistics tile,thumbnail,calibrated
 
 ``--statistics`` (comma list of ``tile``, ``thumbnail``, ``calibrated``, ``exact``) chooses how tiles are
-normalised (:mod:`stylenet.serve.shared_statistics`); each row also gives the tiled run's wall
+normalised (:mod:`stylenet.serve.shared_statistics`); ``calibrated@0.3`` runs the calibration
+on 0.3 of the picture instead of the default share; each row also gives the tiled run's wall
 time relative to ``tile`` mode at the same tile size (shared statistics include their passes;
 median of ``--repeats`` runs, the modes interleaved).
 ``--photo`` measures a real photo (resized to ``--resize`` WxH) instead of the synthetic one;
@@ -84,9 +85,12 @@ def load_photo(path: str, size: tuple[int, int] | None) -> np.ndarray:
 
 
 def tiled_run(stylizer: Stylizer, image: np.ndarray, tile: int, overlap: int, mode: str, side: int):
-    """(tiled output, seconds) with statistics from ``mode``."""
+    """(tiled output, seconds) with statistics from ``mode`` (``calibrated@F``: the
+    calibration run on a share ``F`` of the picture)."""
+    name, _, share = mode.partition("@")
+    extra = {"fraction": float(share)} if share else {}
     start = time.perf_counter()
-    stats = shared_statistics(stylizer, image, mode=mode, tile=tile, side=side)
+    stats = shared_statistics(stylizer, image, mode=name, tile=tile, side=side, **extra)
     tiled = stylize_tiled(stylizer, image, tile=tile, overlap=overlap, statistics=stats)
     return tiled, time.perf_counter() - start
 

@@ -38,6 +38,7 @@ def validate(cfg: DictConfig) -> None:
     options.number("quality", cfg.quality, low=1, high=100, integer=True)
     options.number("tile_size", cfg.tile_size, low=-1, integer=True)
     options.number("tile_overlap", cfg.tile_overlap, low=0, integer=True)
+    options.number("tile_calibration", cfg.tile_calibration, low=0, high=1, low_open=True)
     options.number("grid_size", cfg.grid_size, low=2, integer=True)
     for name in ("preserve_color", "list"):
         options.boolean(name, cfg[name])
@@ -137,6 +138,7 @@ def stylize_one(cfg: DictConfig, stylizer: Stylizer, weights: np.ndarray | None,
         tile_size=int(cfg.tile_size),
         tile_overlap=int(cfg.tile_overlap),
         tile_statistics=str(cfg.get("tile_statistics", DEFAULT_MODE)),
+        tile_calibration=float(cfg.tile_calibration),
     )
     return write_image(result, job.destination, quality=int(cfg.quality))
 

@@ -16,7 +16,9 @@ from stylenet.data.image_files import check_rgb_array, require_min_side
 from stylenet.errors import ConfigError
 from stylenet.nn.limits import MIN_SIDE
 from stylenet.serve.shared_statistics import (
+    DEFAULT_FRACTION,
     DEFAULT_MODE,
+    check_fraction,
     check_mode,
     shared_statistics,
     supports_statistics,
@@ -56,6 +58,7 @@ def stylize_array(
     tile_size: int = 0,
     tile_overlap: int = DEFAULT_OVERLAP,
     tile_statistics: str = DEFAULT_MODE,
+    tile_calibration: float = DEFAULT_FRACTION,
     statistics: np.ndarray | None = None,
 ) -> np.ndarray:
     """Stylize one picture: ``H×W×3`` uint8 RGB (values 0–255, ``H, W >= 32``) → a new
@@ -71,11 +74,13 @@ def stylize_array(
     whole image's instance-norm statistics, from a thumbnail calibrated to full resolution
     with crops), ``thumbnail`` (from the thumbnail alone), ``exact`` (accumulated over the full-resolution
     image) or ``tile`` (each tile's own), see
-    :mod:`stylenet.serve.shared_statistics`. ``statistics``: packed instance-norm statistics
+    :mod:`stylenet.serve.shared_statistics`; ``tile_calibration``: the share of the picture
+    ``calibrated`` runs at full resolution (more: closer tones, slower). ``statistics``: packed instance-norm statistics
     to normalise with instead (e.g. a video frame's thumbnail's), used by stylizers that
     support them and ignored by the others.
     """
     check_mode(tile_statistics)
+    check_fraction(tile_calibration)
     if not 0.0 <= float(strength) <= 1.0:
         raise ConfigError(f"strength must be in [0, 1], got {strength}")
     check_rgb_array(image)
@@ -92,6 +97,7 @@ def stylize_array(
             tile=tile,
             overlap=tile_overlap,
             tile_statistics=tile_statistics,
+            tile_calibration=tile_calibration,
             preserve_color=preserve_color,
             strength=float(strength),
             statistics=statistics,
@@ -139,6 +145,7 @@ def stylize_tiled_image(
     tile: int,
     overlap: int,
     tile_statistics: str,
+    tile_calibration: float = DEFAULT_FRACTION,
     preserve_color: bool,
     strength: float,
     statistics: np.ndarray | None = None,
@@ -154,7 +161,14 @@ def stylize_tiled_image(
     source = image.transpose(2, 0, 1)[None]  # 1×3×H×W view of the uint8 picture, no copy
     shared = statistics
     if shared is None or not supports_statistics(stylizer):
-        shared = shared_statistics(stylizer, source, style_weights, mode=tile_statistics, tile=tile)
+        shared = shared_statistics(
+            stylizer,
+            source,
+            style_weights,
+            mode=tile_statistics,
+            tile=tile,
+            fraction=tile_calibration,
+        )
     direct = not preserve_color and strength == 1.0
     out = np.empty((height, width, 3), dtype=np.uint8 if direct else np.float16)
     for y, rows in tiled_rows(

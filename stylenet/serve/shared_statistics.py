@@ -58,6 +58,12 @@ def check_mode(mode: str) -> None:
         raise ConfigError(f"statistics must be one of {list(MODES)}, got {mode!r}")
 
 
+def check_fraction(fraction: float) -> None:
+    """The calibration's share of the picture must be in (0, 1]."""
+    if not 0.0 < float(fraction) <= 1.0:
+        raise ConfigError(f"the calibration fraction must be in (0, 1], got {fraction}")
+
+
 def thumbnail(images: np.ndarray, side: int) -> np.ndarray:
     """``N×3×H×W`` (float32, or uint8) → float32 ``N×3×h×w`` with ``max(h, w) <= side`` (area
     averaging, in the input's type; unchanged if already small). Both sides stay
@@ -129,8 +135,7 @@ def matched_mosaics(
     least one crop). Returned as groups ``(thumbnail's mosaic, full-resolution mosaic, its
     pixels)`` whose full-resolution mosaic holds at most ``max_pixels`` (at least one crop),
     so memory is set by that bound, not by the picture."""
-    if not 0.0 < fraction <= 1.0:
-        raise ConfigError(f"the calibration fraction must be in (0, 1], got {fraction}")
+    check_fraction(fraction)
     height, width = images.shape[-2:]
     small_height, small_width = small.shape[-2:]
     scale = min(height / small_height, width / small_width)
@@ -225,11 +230,12 @@ def calibrated_statistics(
     *,
     side: int = DEFAULT_THUMBNAIL_SIDE,
     max_pixels: int,
+    fraction: float = DEFAULT_FRACTION,
 ) -> np.ndarray:
     """Packed ``N×K`` statistics of ``images`` (``N×3×H×W`` in [0, 255]): the thumbnail's,
-    calibrated to full resolution with :func:`matched_mosaics` (groups of at most
-    ``max_pixels``; their moments averaged by pixels). Exact when the picture is no larger
-    than the thumbnail."""
+    calibrated to full resolution with :func:`matched_mosaics` (about ``fraction`` of the
+    picture, in groups of at most ``max_pixels``; their moments averaged by pixels). Exact
+    when the picture is no larger than the thumbnail."""
     channels = stylizer.statistics_channels
     if channels is None:
         raise ConfigError("shared statistics need a stylizer with statistics support")
@@ -238,7 +244,8 @@ def calibrated_statistics(
     if small.shape[-2:] == images.shape[-2:]:
         return rough
     at_small, at_full, pixels = [], [], []
-    for small_mosaic, full_mosaic, count in matched_mosaics(images, small, max_pixels=max_pixels):
+    matched = matched_mosaics(images, small, fraction=fraction, max_pixels=max_pixels)
+    for small_mosaic, full_mosaic, count in matched:
         at_small.append(np.asarray(stylizer.statistics(small_mosaic, style_weights)))
         at_full.append(np.asarray(stylizer.statistics(full_mosaic, style_weights)))
         pixels.append(count)
@@ -289,10 +296,12 @@ def shared_statistics(
     tile: int,
     side: int = DEFAULT_THUMBNAIL_SIDE,
     passes: int | None = None,
+    fraction: float = DEFAULT_FRACTION,
 ) -> np.ndarray | None:
     """The statistics every tile should use under ``mode``; ``None`` for ``tile`` mode or a
     stylizer without statistics support (format-1 ONNX models). ``side``: the thumbnail's
-    longest side."""
+    longest side; ``fraction``: the share of the picture the calibration runs at full
+    resolution."""
     check_mode(mode)
     if mode == "tile" or not supports_statistics(stylizer):
         return None
@@ -300,6 +309,11 @@ def shared_statistics(
         return thumbnail_statistics(stylizer, images, style_weights, side=side)
     if mode == "calibrated":
         return calibrated_statistics(
-            stylizer, images, style_weights, side=side, max_pixels=group_pixels(tile)
+            stylizer,
+            images,
+            style_weights,
+            side=side,
+            max_pixels=group_pixels(tile),
+            fraction=fraction,
         )
     return exact_statistics(stylizer, images, style_weights, tile=tile, passes=passes, side=side)

@@ -202,6 +202,8 @@ def test_errors(single: Path, tmp_path: Path) -> None:
         )
     with pytest.raises(ConfigError, match="strength"):
         run(config(f"model={single}", f"input={source}", "strength=2"))
+    with pytest.raises(ConfigError, match="tile_calibration"):
+        run(config(f"model={single}", f"input={source}", "tile_calibration=0"))
     with pytest.raises(ConfigError, match="several files"):
         photo(tmp_path / "two" / "a.png")
         photo(tmp_path / "two" / "b.png")

@@ -144,6 +144,26 @@ def test_calibration_recovers_the_scale_a_thumbnail_loses() -> None:
     np.testing.assert_allclose(small, whole, rtol=1e-5, atol=1e-5)
 
 
+def test_the_calibration_share_is_exact_when_the_crops_cover_the_picture() -> None:
+    # 768×1024 at a 4× downscale: 64 px thumbnail crops are 256 px full-resolution crops,
+    # a 3×4 grid of them covers the picture, and one group holds them all
+    model = stylizer()
+    rng = np.random.default_rng(2)
+    image = (photo(768, 1024) + rng.normal(0, 30, (1, 3, 768, 1024))).clip(0, 255)
+    image = image.astype(np.float32)
+    whole = np.asarray(model.statistics(image, None))
+    error = {
+        share: np.abs(
+            shared_statistics(model, image, mode="calibrated", tile=256, side=256, fraction=share)
+            - whole
+        ).mean()
+        for share in (0.05, 0.5, 1.0)
+    }
+    assert error[1.0] < 1e-4 < error[0.5] < error[0.05]
+    with pytest.raises(ConfigError, match="fraction"):
+        shared_statistics(model, image, mode="calibrated", tile=256, side=256, fraction=1.5)
+
+
 def test_exact_statistics_are_a_single_passs_with_one_pass_per_layer() -> None:
     model = stylizer()
     image = photo(128, 192)
@@ -163,6 +183,8 @@ def test_pipeline_tiles_with_shared_statistics_by_default() -> None:
     assert np.abs(shared - whole).mean() < 0.5 * np.abs(own.astype(float) - whole).mean()
     with pytest.raises(ConfigError, match="statistics must be one of"):
         stylize_array(model, image, tile_statistics="global")
+    with pytest.raises(ConfigError, match="calibration fraction"):
+        stylize_array(model, image, tile_calibration=0.0)
 
 
 def test_stylizers_without_statistics_tile_as_before() -> None:
