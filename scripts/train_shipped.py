@@ -15,6 +15,13 @@ here write none (``hydra.output_subdir=null``), and ``.gitignore`` keeps them ou
     python scripts/train_shipped.py                    # every model, in order
     python scripts/train_shipped.py starry_night wave  # some of them
     python scripts/train_shipped.py --status           # steps done per model
+    python scripts/train_shipped.py --restart the_scream  # retrain under a changed recipe
+
+A run trained under another recipe than today's ``conf/experiment/ship*.yaml`` (network,
+schedule, data, learning rate, loss; the step budget too where the schedule depends on it) is
+neither resumed nor exported: the script says what changed, and ``--restart`` moves the old
+run aside to ``training/<name>.previous/`` (not tracked; the committed one stays in the git
+history) and trains anew.
 
 Needs the shared data (styles + COCO photos): ``$STYLENET_DATA`` or ``../shared/data``.
 """
@@ -22,9 +29,11 @@ Needs the shared data (styles + COCO photos): ``$STYLENET_DATA`` or ``../shared/
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from stylenet.nn.checkpoint import read_checkpoint
 
@@ -56,13 +65,77 @@ def steps_done(name: str) -> int:
     return int(read_checkpoint(last).get("global_step", 0)) if last.is_file() else 0
 
 
-def step_budget(name: str) -> int:
+def recipe_config(name: str) -> dict[str, Any]:
+    """Today's recipe of model ``name`` as a plain, unresolved config."""
     from hydra import compose, initialize_config_dir
 
+    from stylenet.cli.values import plain_dict
     from stylenet.config import config_dir
 
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
-        return int(compose(config_name="train", overrides=recipe(name)).trainer.max_steps)
+        return plain_dict(compose(config_name="train", overrides=recipe(name)), resolve=False)
+
+
+def step_budget(name: str) -> int:
+    return int(recipe_config(name)["trainer"]["max_steps"])
+
+
+# what makes a recipe; the step budget too when the schedule is laid over it
+RECIPE_KEYS = ("net", "perceptual", "painting", "styles", "data", "lr", "schedule", "seed")
+DATA_FOLDERS = ("root",)  # where the photos are on this machine: not the recipe
+
+
+def _schedule_uses_steps(config: dict[str, Any]) -> bool:
+    schedule = config.get("schedule") or {}
+    return bool(schedule.get("coarse_fraction")) or schedule.get("lr") == "cosine"
+
+
+def recipe_changes(name: str) -> list[str]:
+    """How the run in ``training/<name>/`` differs from today's recipe (``key: old -> new``);
+    ``[]`` when it matches or there is no run."""
+    from stylenet.config import upgrade_train_config
+
+    last = run_dir(name) / "checkpoints" / "last.ckpt"
+    if not last.is_file():
+        return []
+    saved = read_checkpoint(last).get("stylenet_train_config")
+    if not isinstance(saved, dict):
+        return ["its recipe is not recorded (trained before checkpoints stored their config)"]
+    old, new = upgrade_train_config(saved), recipe_config(name)
+    keys = list(RECIPE_KEYS)
+    if _schedule_uses_steps(old) or _schedule_uses_steps(new):
+        keys.append("trainer.max_steps")
+    changes: list[str] = []
+    for key in keys:
+        changes += _differences(key, _lookup(old, key), _lookup(new, key))
+    return changes
+
+
+def _lookup(tree: Any, key: str) -> Any:
+    for part in key.split("."):
+        tree = tree.get(part) if isinstance(tree, dict) else None
+    return tree
+
+
+def _differences(key: str, old: Any, new: Any) -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for sub in sorted(old.keys() | new.keys()):
+            if key == "data" and sub in DATA_FOLDERS:
+                continue
+            out += _differences(f"{key}.{sub}", old.get(sub), new.get(sub))
+        return out
+    return [] if old == new else [f"{key}: {old} -> {new}"]
+
+
+def restart(name: str) -> Path:
+    """Move ``training/<name>/`` aside to ``training/<name>.previous/`` (replacing an older one)."""
+    folder = run_dir(name)
+    aside = folder.with_name(f"{name}.previous")
+    if aside.exists():
+        shutil.rmtree(aside)
+    folder.rename(aside)
+    return aside
 
 
 def train(name: str) -> None:
@@ -98,15 +171,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", default=list(MODELS), help=f"of {', '.join(MODELS)}")
     parser.add_argument("--status", action="store_true", help="print steps done and exit")
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="a run under an older recipe is moved to training/<name>.previous/ and retrained",
+    )
     args = parser.parse_args()
     unknown = [m for m in args.models if m not in MODELS]
     if unknown:
         sys.exit(f"unknown model(s) {unknown}; choose from {', '.join(MODELS)}")
     for name in args.models:
-        done, budget = steps_done(name), step_budget(name)
+        done, budget, changes = steps_done(name), step_budget(name), recipe_changes(name)
         if args.status:
-            print(f"{name:16s} {done:5d} / {budget} steps")
+            older = f"  (not today's recipe: {'; '.join(changes)})" if changes else ""
+            print(f"{name:16s} {done:5d} / {budget} steps{older}")
             continue
+        if changes and not args.restart:
+            sys.exit(
+                f"training/{name} was trained under another recipe ({'; '.join(changes)}): "
+                f"retrain with --restart (it moves the old run to training/{name}.previous/)"
+            )
+        if changes:
+            print(f"moved the old run to {restart(name)}", flush=True)
+            done = 0
         if done < budget:
             train(name)
         if steps_done(name) >= budget:

@@ -131,3 +131,58 @@ def test_hydra_honours_the_override(tmp_path: Path, subdir: str | None) -> None:
     proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr
     assert (run / ".hydra").is_dir() == (subdir is None)
+
+
+def saved_run(root: Path, name: str, config: dict, step: int) -> Path:
+    folder = root / "training" / name / "checkpoints"
+    folder.mkdir(parents=True)
+    torch.save(
+        {"global_step": step, "state_dict": {}, "stylenet_train_config": config},
+        folder / "last.ckpt",
+    )
+    return folder.parent
+
+
+def test_a_run_under_todays_recipe_has_no_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = train_shipped.recipe_config("wave")
+    monkeypatch.setattr(train_shipped, "REPO", tmp_path)
+    assert train_shipped.recipe_changes("wave") == []  # no run yet
+    config["data"]["root"] = "/another/machine/photos"  # where the photos are is no recipe
+    saved_run(tmp_path, "wave", config, 100)
+    assert train_shipped.recipe_changes("wave") == []
+
+
+def test_a_changed_schedule_and_its_step_budget_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = train_shipped.recipe_config("wave")
+    config["schedule"]["coarse_fraction"] = 0.5
+    config["trainer"]["max_steps"] = 123
+    monkeypatch.setattr(train_shipped, "REPO", tmp_path)
+    saved_run(tmp_path, "wave", config, 100)
+    changes = train_shipped.recipe_changes("wave")
+    budget = train_shipped.step_budget("wave")
+    assert "trainer.max_steps: 123 -> " + str(budget) in changes
+    assert any(change.startswith("schedule.coarse_fraction: 0.5 -> ") for change in changes)
+
+
+def test_an_older_run_is_kept_until_restart_moves_it_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = train_shipped.recipe_config("wave")
+    config["lr"] = 5.0e-4
+    monkeypatch.setattr(train_shipped, "REPO", tmp_path)
+    folder = saved_run(tmp_path, "wave", config, 2000)
+    commands = []
+    monkeypatch.setattr(train_shipped.subprocess, "run", lambda cmd, **kw: commands.append(cmd))
+    monkeypatch.setattr(sys, "argv", ["train_shipped.py", "wave"])
+    with pytest.raises(SystemExit, match=r"lr: 0.0005 -> 0.001.*--restart"):
+        train_shipped.main()
+    assert folder.is_dir() and not commands  # nothing trained, exported or moved
+    monkeypatch.setattr(sys, "argv", ["train_shipped.py", "--restart", "wave"])
+    train_shipped.main()
+    aside = tmp_path / "training" / "wave.previous" / "checkpoints" / "last.ckpt"
+    assert aside.is_file() and not folder.exists()
+    assert commands and "resume=null" in commands[0]  # trained anew
