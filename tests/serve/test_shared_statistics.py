@@ -129,12 +129,17 @@ def test_calibrate_moves_means_and_scales_variances() -> None:
     np.testing.assert_allclose(calibrate(rough, at_small, at_full, [2]), [[1.5, 4.0, 6.0, 9.0]])
 
 
+def grainy(height: int, width: int, seed: int) -> np.ndarray:
+    """:func:`photo` with fine grain the network responds to at full resolution (averaged
+    away by downscaling)."""
+    rng = np.random.default_rng(seed)
+    image = photo(height, width) + rng.normal(0, 30, (1, 3, height, width))
+    return image.clip(0, 255).astype(np.float32)
+
+
 def test_calibration_recovers_the_scale_a_thumbnail_loses() -> None:
-    # fine grain the network responds to at full resolution, averaged away by downscaling
     model = stylizer()
-    rng = np.random.default_rng(1)
-    image = (photo(384, 512) + rng.normal(0, 30, (1, 3, 384, 512))).clip(0, 255)
-    image = image.astype(np.float32)
+    image = grainy(384, 512, seed=1)
     whole = np.asarray(model.statistics(image, None))
     by_thumbnail = shared_statistics(model, image, mode="thumbnail", tile=128, side=96)
     calibrated = shared_statistics(model, image, mode="calibrated", tile=128, side=96)
@@ -148,9 +153,7 @@ def test_the_calibration_share_is_exact_when_the_crops_cover_the_picture() -> No
     # 768×1024 at a 4× downscale: 64 px thumbnail crops are 256 px full-resolution crops,
     # a 3×4 grid of them covers the picture, and one group holds them all
     model = stylizer()
-    rng = np.random.default_rng(2)
-    image = (photo(768, 1024) + rng.normal(0, 30, (1, 3, 768, 1024))).clip(0, 255)
-    image = image.astype(np.float32)
+    image = grainy(768, 1024, seed=2)
     whole = np.asarray(model.statistics(image, None))
     error = {
         share: np.abs(
