@@ -56,8 +56,10 @@ CHANGES: dict[str, list[str]] = {
     "fp32": ["trainer.precision=32-true"],
     "cosine": ["schedule.lr=cosine"],
     "lr_2e-3_cosine": ["lr=2e-3", "schedule.lr=cosine"],
-    "coarse_75": ["schedule.coarse_fraction=0.75"],
+    # today's recipe is coarse-to-fine (schedule.coarse_fraction=0.75): its share, or one scale
+    "one_scale": ["schedule.coarse_fraction=0"],
     "coarse_50": ["schedule.coarse_fraction=0.5"],
+    "coarse_90": ["schedule.coarse_fraction=0.9"],
 }
 COSTS_NAME = "costs.json"
 

@@ -7,7 +7,7 @@ so tiles no longer differ in tone. Three ways to get them (packed ``N×K`` float
 
 - ``calibrated`` (default): the thumbnail's, calibrated to full resolution. The network's
   responses depend on scale, so a thumbnail's moments are off at full resolution; the same
-  places of the picture (crops on a regular grid, about a fifth of its pixels) are run at
+  places of the picture (crops on a regular grid, about two fifths of its pixels) are run at
   both scales, as mosaics of at most one tile each (and at least :data:`MIN_GROUP_PIXELS`), and their difference moves the
   thumbnail's moments to full resolution (a control variate: the crops' own sampling error
   mostly cancels). Numbers in docs/BENCHMARKS.md;
@@ -42,7 +42,7 @@ MODES = ("calibrated", "thumbnail", "exact", "tile")
 DEFAULT_MODE = "calibrated"
 DEFAULT_THUMBNAIL_SIDE = 1024
 DEFAULT_CROP = 64  # calibration crops, in thumbnail px
-DEFAULT_FRACTION = 0.2  # of the picture's pixels, run at full resolution
+DEFAULT_FRACTION = 0.4  # of the picture's pixels, run at full resolution
 # Calibration mosaics hold up to a tile's pixels, and at least this many: smaller groups
 # are dominated by their borders (the network's padding) and bias the calibration.
 MIN_GROUP_PIXELS = 1600 * 1600

@@ -262,13 +262,18 @@ def test_each_experiment_composes_and_builds_its_network(name: str) -> None:
 def test_the_experiments_recipes() -> None:
     assert train_config("experiment=smoke").net.width == 0.125
     assert train_config("experiment=smoke").painting.size == 128
-    assert train_config("experiment=ship").net.width == 0.5
+    assert train_config("experiment=smoke").schedule.coarse_fraction == 0.0  # one scale
+    ship = train_config("experiment=ship")
+    assert ship.net.width == 0.5
+    # coarse-to-fine: three quarters of the steps at half size, the compute of 2000 full steps
+    assert (ship.schedule.coarse_fraction, ship.trainer.max_steps) == (0.75, 4800)
     fast = train_config("experiment=ship_fast")
-    assert (fast.net.width, fast.trainer.max_steps) == (0.25, 2000)
+    assert (fast.net.width, fast.trainer.max_steps) == (0.25, 4800)
     multi = train_config("experiment=ship_multi")
-    assert len(multi.styles) == 7 and multi.trainer.max_steps == 8000
+    assert len(multi.styles) == 7 and multi.trainer.max_steps == 19200
     add = compose_config("train", "experiment=add_style", "painting=udnie")
     assert (add.lr, add.trainer.max_steps) == (1.0e-2, 1000)  # base= is checked at the start
+    assert add.schedule.coarse_fraction == 0.0
 
 
 @pytest.mark.parametrize("logger", ["none", "csv"])

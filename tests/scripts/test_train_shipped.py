@@ -12,7 +12,8 @@ train_shipped = load_script("train_shipped")
 
 
 @pytest.mark.parametrize(
-    ("name", "budget"), [("starry_night", 2000), ("multi_style", 8000), ("starry_night_fast", 2000)]
+    ("name", "budget"),
+    [("starry_night", 4800), ("multi_style", 19200), ("starry_night_fast", 4800)],
 )
 def test_recipes_compose_with_their_step_budgets(name: str, budget: int) -> None:
     assert train_shipped.step_budget(name) == budget
