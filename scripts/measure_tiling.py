@@ -7,7 +7,9 @@
 
 ``--statistics`` (comma list of ``tile``, ``thumbnail``, ``calibrated``, ``exact``) chooses how tiles are
 normalised (:mod:`stylenet.serve.shared_statistics`); ``calibrated@0.3`` runs the calibration
-on 0.3 of the picture instead of the default share; each row also gives the tiled run's wall
+on 0.3 of the picture instead of the default share (``calibrated@0.3/96``: in 96 px thumbnail
+crops); ``--statistics-error`` compares each mode's statistics with a full-resolution pass's
+instead of tiling; each row also gives the tiled run's wall
 time relative to ``tile`` mode at the same tile size (shared statistics include their passes;
 median of ``--repeats`` runs, the modes interleaved).
 ``--photo`` measures a real photo (resized to ``--resize`` WxH) instead of the synthetic one;
@@ -84,13 +86,22 @@ def load_photo(path: str, size: tuple[int, int] | None) -> np.ndarray:
     return np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
 
 
+def mode_options(mode: str) -> tuple[str, dict[str, float | int]]:
+    """``calibrated@F/C`` → ``("calibrated", {"fraction": F, "crop": C})`` (both optional)."""
+    name, _, rest = mode.partition("@")
+    share, _, crop = rest.partition("/")
+    options: dict[str, float | int] = {"fraction": float(share)} if share else {}
+    if crop:
+        options["crop"] = int(crop)
+    return name, options
+
+
 def tiled_run(stylizer: Stylizer, image: np.ndarray, tile: int, overlap: int, mode: str, side: int):
-    """(tiled output, seconds) with statistics from ``mode`` (``calibrated@F``: the
-    calibration run on a share ``F`` of the picture)."""
-    name, _, share = mode.partition("@")
-    extra = {"fraction": float(share)} if share else {}
+    """(tiled output, seconds) with statistics from ``mode`` (``calibrated@F/C``: the
+    calibration run on a share ``F`` of the picture in ``C``-px thumbnail crops)."""
+    name, options = mode_options(mode)
     start = time.perf_counter()
-    stats = shared_statistics(stylizer, image, mode=name, tile=tile, side=side, **extra)
+    stats = shared_statistics(stylizer, image, mode=name, tile=tile, side=side, **options)
     tiled = stylize_tiled(stylizer, image, tile=tile, overlap=overlap, statistics=stats)
     return tiled, time.perf_counter() - start
 
@@ -159,6 +170,30 @@ def agreement(
                 crop = None
 
 
+def statistics_error(stylizer: Stylizer, image: np.ndarray, modes: list[str], side: int) -> None:
+    """Each mode's statistics against a single full-resolution pass's: per norm layer, the
+    mean over channels of ``|Δμ| / σ + |log(σ̂² / σ²)| / 2`` (0 = exact), and their mean."""
+    channels = getattr(stylizer, "statistics_channels", None)
+    if channels is None:
+        raise SystemExit("--statistics-error needs a model with statistics support (format 2)")
+    exact = np.asarray(stylizer.statistics(image, None), np.float64)  # type: ignore[attr-defined]
+    print("| statistics | mean relative error | per norm layer |")
+    print("|---|---:|---|")
+    for mode in (m for m in modes if m != "tile"):
+        name, options = mode_options(mode)
+        estimate = shared_statistics(stylizer, image, mode=name, tile=1024, side=side, **options)
+        errors, start = [], 0
+        for c in channels:
+            means, variances = slice(start, start + c), slice(start + c, start + 2 * c)
+            assert estimate is not None
+            shift = np.abs(estimate[:, means] - exact[:, means]) / np.sqrt(exact[:, variances])
+            spread = np.abs(np.log(estimate[:, variances] / exact[:, variances])) / 2
+            errors.append(float(shift.mean() + spread.mean()))
+            start += 2 * c
+        layers = ", ".join(f"{e:.3f}" for e in errors)
+        print(f"| {mode} | {np.mean(errors):.4f} | {layers} |", flush=True)
+
+
 def big(stylizer: Stylizer, size: tuple[int, int], mode: str) -> None:
     width, height = size
     image = np.rint(photo(height, width)[0].transpose(1, 2, 0)).astype(np.uint8)
@@ -194,6 +229,11 @@ def main() -> None:
     parser.add_argument("--resize", type=pair, default=None, help="WxH to resize --photo to")
     parser.add_argument("--crop", default=None, help="save a before/after crop (JPEG) here")
     parser.add_argument("--repeats", type=int, default=1, help="time each run N times (median)")
+    parser.add_argument(
+        "--statistics-error",
+        action="store_true",
+        help="compare each mode's statistics with a full-resolution pass's (no tiling)",
+    )
     args = parser.parse_args()
     modes = args.statistics.split(",")
     with tempfile.TemporaryDirectory() as scratch:
@@ -204,6 +244,9 @@ def main() -> None:
         tiles = [int(t) for t in args.tiles.split(",")]
         overlaps = [int(o) for o in args.overlaps.split(",")]
         image = load_photo(args.photo, args.resize) if args.photo else photo(*args.size)
+        if args.statistics_error:
+            statistics_error(stylizer, image, modes, args.side)
+            return
         agreement(stylizer, image, tiles, overlaps, modes, args.side, args.crop, args.repeats)
 
 

@@ -231,11 +231,12 @@ def calibrated_statistics(
     side: int = DEFAULT_THUMBNAIL_SIDE,
     max_pixels: int,
     fraction: float = DEFAULT_FRACTION,
+    crop: int = DEFAULT_CROP,
 ) -> np.ndarray:
     """Packed ``N×K`` statistics of ``images`` (``N×3×H×W`` in [0, 255]): the thumbnail's,
-    calibrated to full resolution with :func:`matched_mosaics` (about ``fraction`` of the
-    picture, in groups of at most ``max_pixels``; their moments averaged by pixels). Exact
-    when the picture is no larger than the thumbnail."""
+    calibrated to full resolution with :func:`matched_mosaics` (``crop``-px thumbnail crops,
+    about ``fraction`` of the picture, in groups of at most ``max_pixels``; their moments
+    averaged by pixels). Exact when the picture is no larger than the thumbnail."""
     channels = stylizer.statistics_channels
     if channels is None:
         raise ConfigError("shared statistics need a stylizer with statistics support")
@@ -244,7 +245,7 @@ def calibrated_statistics(
     if small.shape[-2:] == images.shape[-2:]:
         return rough
     at_small, at_full, pixels = [], [], []
-    matched = matched_mosaics(images, small, fraction=fraction, max_pixels=max_pixels)
+    matched = matched_mosaics(images, small, crop=crop, fraction=fraction, max_pixels=max_pixels)
     for small_mosaic, full_mosaic, count in matched:
         at_small.append(np.asarray(stylizer.statistics(small_mosaic, style_weights)))
         at_full.append(np.asarray(stylizer.statistics(full_mosaic, style_weights)))
@@ -297,11 +298,12 @@ def shared_statistics(
     side: int = DEFAULT_THUMBNAIL_SIDE,
     passes: int | None = None,
     fraction: float = DEFAULT_FRACTION,
+    crop: int = DEFAULT_CROP,
 ) -> np.ndarray | None:
     """The statistics every tile should use under ``mode``; ``None`` for ``tile`` mode or a
     stylizer without statistics support (format-1 ONNX models). ``side``: the thumbnail's
     longest side; ``fraction``: the share of the picture the calibration runs at full
-    resolution."""
+    resolution, in ``crop``-px thumbnail crops."""
     check_mode(mode)
     if mode == "tile" or not supports_statistics(stylizer):
         return None
@@ -315,5 +317,6 @@ def shared_statistics(
             side=side,
             max_pixels=group_pixels(tile),
             fraction=fraction,
+            crop=crop,
         )
     return exact_statistics(stylizer, images, style_weights, tile=tile, passes=passes, side=side)
