@@ -95,7 +95,7 @@ def test_training_state_in_the_repository_stays_lean() -> None:
         ("training/wave/val/step_000250.png", True),
         ("training/wave/checkpoints/last.ckpt", False),
         ("training/wave/val/step_000250.jpg", False),
-        ("training/wave/quality_curve.png", False),
+        ("training/wave/quality_curve.png", True),
         ("training/wave/heldout.csv", False),
     ],
 )
