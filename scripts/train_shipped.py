@@ -90,9 +90,10 @@ def _schedule_uses_steps(config: dict[str, Any]) -> bool:
     return bool(schedule.get("coarse_fraction")) or schedule.get("lr") == "cosine"
 
 
-def recipe_changes(name: str) -> list[str]:
-    """How the run in ``training/<name>/`` differs from today's recipe (``key: old -> new``);
-    ``[]`` when it matches or there is no run."""
+def recipe_changes(name: str, recipe: dict[str, Any] | None = None) -> list[str]:
+    """How the run in ``training/<name>/`` differs from today's recipe (``key: old -> new``;
+    ``recipe``: :func:`recipe_config`'s, composed when not given); ``[]`` when it matches or
+    there is no run."""
     from stylenet.config import upgrade_train_config
 
     last = run_dir(name) / "checkpoints" / "last.ckpt"
@@ -101,7 +102,7 @@ def recipe_changes(name: str) -> list[str]:
     saved = read_checkpoint(last).get("stylenet_train_config")
     if not isinstance(saved, dict):
         return ["its recipe is not recorded (trained before checkpoints stored their config)"]
-    old, new = upgrade_train_config(saved), recipe_config(name)
+    old, new = upgrade_train_config(saved), recipe or recipe_config(name)
     keys = list(RECIPE_KEYS)
     if _schedule_uses_steps(old) or _schedule_uses_steps(new):
         keys.append("trainer.max_steps")
@@ -181,7 +182,9 @@ def main() -> None:
     if unknown:
         sys.exit(f"unknown model(s) {unknown}; choose from {', '.join(MODELS)}")
     for name in args.models:
-        done, budget, changes = steps_done(name), step_budget(name), recipe_changes(name)
+        config = recipe_config(name)
+        done, budget = steps_done(name), int(config["trainer"]["max_steps"])
+        changes = recipe_changes(name, config)
         if args.status:
             older = f"  (not today's recipe: {'; '.join(changes)})" if changes else ""
             print(f"{name:16s} {done:5d} / {budget} steps{older}")

@@ -73,6 +73,9 @@ def rename_targets(node: Any) -> Any:
 RENAMED_TRAIN_KEYS = {"model": "net", "style": "painting"}
 
 
+MODEL_CHECKPOINT = "lightning.pytorch.callbacks.ModelCheckpoint"
+
+
 def upgrade_train_config(saved: dict[str, Any]) -> dict[str, Any]:
     """A training config stored by an older run (plain dicts, unresolved) in today's layout.
 
@@ -80,7 +83,9 @@ def upgrade_train_config(saved: dict[str, Any]) -> dict[str, Any]:
     (``${style.name}``) take their new names, moved ``_target_``s theirs
     (:func:`rename_targets`); ``logger: csv`` (a name, before ``logger/`` was a group) becomes
     that group's config, and a run from before the ``callbacks/`` group gets
-    ``callbacks/default.yaml``, which holds what those runs were built with. ``saved`` is not
+    ``callbacks/default.yaml``, which holds what those runs were built with; a stored
+    checkpoint callback without ``enable_version_counter`` gets ``false`` (today's default:
+    a resumed run overwrites its ``last.ckpt``). ``saved`` is not
     edited."""
     upgraded = _rename_interpolations(rename_targets(saved))
     for old, new in RENAMED_TRAIN_KEYS.items():
@@ -91,6 +96,11 @@ def upgrade_train_config(saved: dict[str, Any]) -> dict[str, Any]:
         upgraded["logger"] = _group_file("logger", logger)
     if "callbacks" not in upgraded:
         upgraded["callbacks"] = _group_file("callbacks", "default")
+    for node in (upgraded.get("callbacks") or {}).values():
+        # stored before the checkpoint callback overwrote last.ckpt on resume (a moved run
+        # would otherwise write last-v1.ckpt beside a stale last.ckpt)
+        if isinstance(node, dict) and node.get("_target_") == MODEL_CHECKPOINT:
+            node.setdefault("enable_version_counter", False)
     return upgraded
 
 

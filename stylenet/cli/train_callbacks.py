@@ -18,7 +18,6 @@ from stylenet.errors import ConfigError
 
 TENSORBOARD = "lightning.pytorch.loggers.TensorBoardLogger"
 CSV = "lightning.pytorch.loggers.CSVLogger"
-MODEL_CHECKPOINT = "lightning.pytorch.callbacks.ModelCheckpoint"
 
 
 def _entries(cfg: DictConfig, group: str) -> list[tuple[str, DictConfig]]:
@@ -38,18 +37,13 @@ def _entries(cfg: DictConfig, group: str) -> list[tuple[str, DictConfig]]:
 
 
 def build_callbacks(cfg: DictConfig, output: Path) -> list[Callback]:
-    """``cfg.callbacks`` built; a ``dirpath: null`` becomes ``output/checkpoints``, the
-    progress bar is left out when ``progress=false``, and a checkpoint callback whose config
-    does not say ``enable_version_counter`` overwrites ``last.ckpt`` (a run resumed from a
-    moved folder would otherwise write ``last-v1.ckpt`` beside the stale one)."""
+    """``cfg.callbacks`` built; a ``dirpath: null`` becomes ``output/checkpoints`` and the
+    progress bar is left out when ``progress=false``."""
     callbacks = []
     for name, node in _entries(cfg, "callbacks"):
         kwargs: dict[str, Any] = {}
         if "dirpath" in node and node.dirpath is None:
             kwargs["dirpath"] = str(output / "checkpoints")
-        if str(node._target_) == MODEL_CHECKPOINT and "enable_version_counter" not in node:
-            # configs stored before the key existed resume with last.ckpt overwritten too
-            kwargs["enable_version_counter"] = False
         callback = build(node, **kwargs)
         if not isinstance(callback, Callback):
             raise ConfigError(f"callbacks.{name} is not a Lightning callback: {node._target_}")
