@@ -28,17 +28,22 @@ RESULT_PIXELS = """() => {
   context.drawImage(img, 0, 0, 16, 16);
   return Array.from(context.getImageData(0, 0, 16, 16).data);
 }"""
+PHOTO_WIDTH = 480  # the uploaded photo's width: the full-size result's too
+PREVIEW_SIDE = 384  # app.js: previews are stylized on a copy this long
 
 
 def photo_file(folder: Path) -> Path:
-    """A COCO photo when the shared data is here (a nicer screenshot), else a synthetic one."""
+    """A 480 px wide photo: a COCO one when the shared data is here (a nicer screenshot), else a
+    synthetic one (wider than the page's 384 px preview either way)."""
     coco = sorted(Path(shared_data_dir("coco/val2017")).glob("*.jpg"))[:1]
     target = folder / "photo.jpg"
     if coco:
         with Image.open(coco[0]) as img:
-            img.convert("RGB").resize((480, round(480 * img.height / img.width))).save(target)
+            img.convert("RGB").resize(
+                (PHOTO_WIDTH, round(PHOTO_WIDTH * img.height / img.width))
+            ).save(target)
     else:
-        Image.fromarray(picture(240, 320)).save(target)
+        Image.fromarray(picture(360, PHOTO_WIDTH)).save(target)
     return target
 
 
@@ -60,7 +65,7 @@ def test_upload_stylize_and_blend(tmp_path):
             assert page.locator("input.blend").count() == 7  # multi_style comes first
             page.set_input_files("#file", str(photo_file(tmp_path)))
             wait_for_result(page, 1)
-            assert page.locator("#result").evaluate("img => img.naturalWidth") == 384
+            assert page.locator("#result").evaluate("img => img.naturalWidth") == PREVIEW_SIDE
             assert page.locator("#result").get_attribute("data-kind") == "preview"
             before = page.evaluate(RESULT_PIXELS)
 
@@ -74,7 +79,7 @@ def test_upload_stylize_and_blend(tmp_path):
             page.click("#full")
             wait_for_result(page, 3)
             assert page.locator("#result").get_attribute("data-kind") == "full size"
-            assert page.locator("#result").evaluate("img => img.naturalWidth") == 480
+            assert page.locator("#result").evaluate("img => img.naturalWidth") == PHOTO_WIDTH
             assert page.locator("#download").get_attribute("href").startswith("blob:")
             page.screenshot(path=str(tmp_path / "serve.png"))
             if os.environ.get("STYLENET_SCREENSHOT"):
