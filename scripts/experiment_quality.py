@@ -54,6 +54,10 @@ CHANGES: dict[str, list[str]] = {
     "style_size_256": ["painting.size=256"],
     "style_size_768": ["painting.size=768"],
     "fp32": ["trainer.precision=32-true"],
+    # photo augmentation (the shipped models train on 120 photos, ~160 passes over each)
+    "flip": ["data.flip=true"],
+    "zoom_1.5": ["data.zoom=1.5"],
+    "augment": ["data.flip=true", "data.zoom=1.5"],
     "cosine": ["schedule.lr=cosine"],
     "lr_2e-3_cosine": ["lr=2e-3", "schedule.lr=cosine"],
     # today's recipe is coarse-to-fine (schedule.coarse_fraction=0.75): its share, or one scale

@@ -74,6 +74,8 @@ RENAMED_TRAIN_KEYS = {"model": "net", "style": "painting"}
 
 
 MODEL_CHECKPOINT = "lightning.pytorch.callbacks.ModelCheckpoint"
+PHOTO_DATA = "stylenet.lit.datamodule.PhotoDataModule"
+NO_AUGMENTATION = {"zoom": 1.0, "flip": False}  # photo data stored before augmentation existed
 
 
 def upgrade_train_config(saved: dict[str, Any]) -> dict[str, Any]:
@@ -85,8 +87,9 @@ def upgrade_train_config(saved: dict[str, Any]) -> dict[str, Any]:
     that group's config, and a run from before the ``callbacks/`` group gets
     ``callbacks/default.yaml``, which holds what those runs were built with; a stored
     checkpoint callback without ``enable_version_counter`` gets ``false`` (today's default:
-    a resumed run overwrites its ``last.ckpt``). ``saved`` is not
-    edited."""
+    a resumed run overwrites its ``last.ckpt``), and stored photo data without the
+    augmentation options gets them off (``zoom: 1.0``, ``flip: false``: how it was trained).
+    ``saved`` is not edited."""
     upgraded = _rename_interpolations(rename_targets(saved))
     for old, new in RENAMED_TRAIN_KEYS.items():
         if old in upgraded and new not in upgraded:
@@ -101,6 +104,9 @@ def upgrade_train_config(saved: dict[str, Any]) -> dict[str, Any]:
         # would otherwise write last-v1.ckpt beside a stale last.ckpt)
         if isinstance(node, dict) and node.get("_target_") == MODEL_CHECKPOINT:
             node.setdefault("enable_version_counter", False)
+    data = upgraded.get("data")
+    if isinstance(data, dict) and data.get("_target_") == PHOTO_DATA:
+        upgraded["data"] = {**data, **{k: v for k, v in NO_AUGMENTATION.items() if k not in data}}
     return upgraded
 
 

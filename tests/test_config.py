@@ -84,6 +84,10 @@ def test_a_training_config_in_the_old_layout_is_upgraded() -> None:
     expected = OmegaConf.to_container(today, resolve=False)
     assert new["logger"] == expected["logger"]
     assert new["callbacks"] == expected["callbacks"]  # what runs were built with before
+    # stored before photo augmentation: trained without it, as today's default
+    assert {k: new["data"][k] for k in ("zoom", "flip")} == {
+        k: expected["data"][k] for k in ("zoom", "flip")
+    }
     assert old["logger"] == "tensorboard" and "model" in old  # not edited
     check_targets(new)
     assert upgrade_train_config(new) == new  # today's layout stays as it is

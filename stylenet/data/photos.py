@@ -34,8 +34,19 @@ def photo_permutation(num_photos: int, seed: int, epoch: int) -> torch.Tensor:
     return torch.randperm(num_photos, generator=generator)
 
 
-def random_crop(image: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:
-    """``3×H×W`` → a random ``3×size×size`` crop after resizing the shorter side to ``size``."""
+def random_crop(
+    image: torch.Tensor,
+    size: int,
+    generator: torch.Generator,
+    *,
+    zoom: float = 1.0,
+    flip: bool = False,
+) -> torch.Tensor:
+    """``3×H×W`` → a random ``3×size×size`` crop after resizing the shorter side to ``size``
+    (photo augmentation: ``zoom > 1`` resizes it to ``size × u`` instead, ``u`` uniform in
+    ``[1, zoom]``, so a crop shows a random part of the photo at a random scale; ``flip``
+    mirrors half of the crops left to right). The random draws for the augmentation come after
+    the crop's, so a crop without augmentation is the same as before it existed."""
     height, width = image.shape[-2:]
     if min(height, width) != size:
         scale = size / min(height, width)
@@ -44,7 +55,17 @@ def random_crop(image: torch.Tensor, size: int, generator: torch.Generator) -> t
     height, width = image.shape[-2:]
     top = int(torch.randint(0, height - size + 1, (1,), generator=generator))
     left = int(torch.randint(0, width - size + 1, (1,), generator=generator))
-    return image[:, top : top + size, left : left + size]
+    if zoom > 1.0:
+        # the crop's position, drawn above as a fraction of the free room, at the zoomed scale
+        factor = 1.0 + float(torch.rand((), generator=generator)) * (zoom - 1.0)
+        zoomed = resize(image, size=(round(height * factor), round(width * factor)))
+        top = round(top / max(height - size, 1) * (zoomed.shape[-2] - size))
+        left = round(left / max(width - size, 1) * (zoomed.shape[-1] - size))
+        image = zoomed
+    crop = image[:, top : top + size, left : left + size]
+    if flip and bool(torch.rand((), generator=generator) < 0.5):
+        crop = crop.flip(-1)
+    return crop
 
 
 def center_crop(image: torch.Tensor, size: int) -> torch.Tensor:
@@ -63,8 +84,19 @@ class PhotoCrops(Dataset):
     Unreadable files are skipped (the next photo is used) and counted in :attr:`skipped`.
     """
 
-    def __init__(self, photos: list[Path], image_size: int, seed: int, train: bool) -> None:
+    def __init__(
+        self,
+        photos: list[Path],
+        image_size: int,
+        seed: int,
+        train: bool,
+        *,
+        zoom: float = 1.0,
+        flip: bool = False,
+    ) -> None:
         self.photos = photos
+        self.zoom = float(zoom)
+        self.flip = bool(flip)
         self.image_size = image_size
         self.seed = seed
         self.train = train
@@ -89,7 +121,7 @@ class PhotoCrops(Dataset):
             if not self.train:
                 return center_crop(image, self.image_size)
             generator = torch.Generator().manual_seed(self.seed * 1_000_003 + sample)
-            return random_crop(image, self.image_size, generator)
+            return random_crop(image, self.image_size, generator, zoom=self.zoom, flip=self.flip)
         raise ImageError(f"none of the {len(self.photos)} photos could be read; check data.root")
 
     def _photo_of(self, sample: int) -> Path:

@@ -25,6 +25,9 @@ class PhotoDataModule(L.LightningDataModule):
         num_val: photos held out for validation (the first ones of a seeded shuffle).
         num_workers: DataLoader worker processes (0 = load in the training process).
         seed: seeds the split, the photo order and the crops.
+        zoom: photo augmentation, >= 1: each training crop is taken after scaling the photo by
+            a random factor in ``[1, zoom]`` on top of the crop size (1: off).
+        flip: photo augmentation: mirror half of the training crops left to right.
     """
 
     def __init__(
@@ -35,8 +38,12 @@ class PhotoDataModule(L.LightningDataModule):
         num_val: int = 8,
         num_workers: int = 1,
         seed: int = 0,
+        zoom: float = 1.0,
+        flip: bool = False,
     ) -> None:
         super().__init__()
+        if not float(zoom) >= 1.0:
+            raise ConfigError(f"data.zoom must be >= 1 (1: no zoom), got {zoom}")
         if int(image_size) < MIN_SIDE:
             raise ConfigError(f"data.image_size must be >= {MIN_SIDE}, got {image_size}")
         if int(batch_size) < 1 or int(num_val) < 0 or int(num_workers) < 0:
@@ -50,6 +57,8 @@ class PhotoDataModule(L.LightningDataModule):
         self.num_val = int(num_val)
         self.num_workers = int(num_workers)
         self.seed = int(seed)
+        self.zoom = float(zoom)
+        self.flip = bool(flip)
         self.train_photos: list[Path] = []
         self.val_photos: list[Path] = []
 
@@ -61,7 +70,14 @@ class PhotoDataModule(L.LightningDataModule):
         self.train_photos = [photos[i] for i in order[num_val:]]
 
     def train_dataloader(self) -> DataLoader:
-        dataset = PhotoCrops(self.train_photos, self.image_size, self.seed, train=True)
+        dataset = PhotoCrops(
+            self.train_photos,
+            self.image_size,
+            self.seed,
+            train=True,
+            zoom=self.zoom,
+            flip=self.flip,
+        )
         trainer = self.trainer
         rank, world = (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
         sampler = StepSamples(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from stylenet.data.photos import PhotoCrops, StepSamples, list_photos
+from stylenet.data.photos import PhotoCrops, StepSamples, list_photos, random_crop
 
 
 def test_crops_are_square_deterministic_and_in_range(image_folder: Path) -> None:
@@ -18,6 +18,49 @@ def test_crops_are_square_deterministic_and_in_range(image_folder: Path) -> None
         assert crop.shape == (3, 48, 48) and crop.min() >= 0 and crop.max() <= 1
         assert torch.equal(crop, second[k])
     assert not torch.equal(first[0], PhotoCrops(photos, 48, seed=4, train=True)[0])
+
+
+def ramp(height: int = 60, width: int = 90) -> torch.Tensor:
+    """A photo whose red channel is its column and green its row (positions readable)."""
+    yy, xx = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
+    return torch.stack([xx / (width - 1), yy / (height - 1), torch.zeros(height, width)]).float()
+
+
+def crop_with(seed: int, **augment) -> torch.Tensor:
+    return random_crop(ramp(), 40, torch.Generator().manual_seed(seed), **augment)
+
+
+def test_without_augmentation_a_crop_is_what_it_was() -> None:
+    for seed in range(5):
+        assert torch.equal(crop_with(seed), crop_with(seed, zoom=1.0, flip=False))
+
+
+def test_flip_mirrors_about_half_of_the_crops() -> None:
+    flipped = 0
+    for seed in range(40):
+        plain, maybe = crop_with(seed), crop_with(seed, flip=True)
+        if torch.equal(maybe, plain.flip(-1)):
+            flipped += 1
+        else:
+            assert torch.equal(maybe, plain)
+    assert 10 <= flipped <= 30
+    # columns run right to left in a flipped crop
+    seed = next(s for s in range(40) if not torch.equal(crop_with(s, flip=True), crop_with(s)))
+    red = crop_with(seed, flip=True)[0, 0]
+    assert bool((red[1:] < red[:-1]).all())
+
+
+def test_zoom_shows_a_smaller_part_of_the_photo_at_random_scales() -> None:
+    # the span of columns (red) a 40 px crop covers: the whole shorter side at zoom 1
+    spans = []
+    for seed in range(20):
+        crop = crop_with(seed, zoom=2.0)
+        assert crop.shape == (3, 40, 40) and crop.min() >= 0 and crop.max() <= 1
+        spans.append(float(crop[1, -1, 0] - crop[1, 0, 0]))  # rows seen, as a share
+    plain = float(crop_with(0)[1, -1, 0] - crop_with(0)[1, 0, 0])
+    assert all(span < plain * 1.01 for span in spans)
+    assert min(spans) < plain * 0.65 and max(spans) > plain * 0.8  # scales vary in [1, 2]
+    assert torch.equal(crop_with(3, zoom=2.0), crop_with(3, zoom=2.0))  # deterministic
 
 
 def test_every_photo_is_seen_once_per_pass(image_folder: Path) -> None:

@@ -23,6 +23,8 @@ def test_validation_split_is_held_out(image_folder: Path) -> None:
 def test_bad_values_and_empty_folder(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="image_size"):
         PhotoDataModule(str(tmp_path), image_size=16)
+    with pytest.raises(ConfigError, match="zoom must be >= 1"):
+        PhotoDataModule(root=str(tmp_path), zoom=0.5)
     with pytest.raises(ConfigError, match="batch_size"):
         PhotoDataModule(str(tmp_path), batch_size=0)
     with pytest.raises(ConfigError, match="holds 0 image"):
