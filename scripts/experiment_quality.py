@@ -58,6 +58,9 @@ CHANGES: dict[str, list[str]] = {
     "flip": ["data.flip=true"],
     "zoom_1.5": ["data.zoom=1.5"],
     "augment": ["data.flip=true", "data.zoom=1.5"],
+    # every style layer about a quarter of the style loss (changes the loss: score the runs
+    # with scripts/quality_report.py under both losses)
+    "layers_balanced": ["perceptual=vgg19_caffe_balanced"],
     "cosine": ["schedule.lr=cosine"],
     "lr_2e-3_cosine": ["lr=2e-3", "schedule.lr=cosine"],
     # today's recipe is coarse-to-fine (schedule.coarse_fraction=0.75): its share, or one scale
