@@ -29,8 +29,9 @@ from measure_blobs import measure, photo_inputs, synthetic_inputs
 from stylenet.cli.train_module import build_module
 from stylenet.config import config_dir, shared_data_dir
 from stylenet.data.images import list_images, read_image, resize, save_image
+from stylenet.lit.style_module import StyleTransferModule
 from stylenet.nn.checkpoint import load_transformer
-from stylenet.nn.transformer import ConvNormAct
+from stylenet.nn.transformer import ConvNormAct, TransformerNet
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "training" / "multi_style" / "checkpoints" / "last.ckpt"
@@ -54,7 +55,7 @@ def spike_penalty_hooks(net: nn.Module, limit: float, store: list[torch.Tensor])
 
 
 def score(
-    net: nn.Module, styles: list[str], inputs: list[torch.Tensor]
+    net: TransformerNet, styles: list[str], inputs: list[torch.Tensor]
 ) -> tuple[float, float, list, float]:
     """Mean photo blob %, mean synthetic blob %, a row of outputs per style, max peak σ."""
     net.eval()
@@ -71,7 +72,26 @@ def score(
     return sum(real) / len(real), sum(synth) / len(synth), rows, max(peaks)
 
 
-def finetune(args: argparse.Namespace, penalty: float, photos: list[torch.Tensor]) -> nn.Module:
+@torch.no_grad()
+def heldout_loss(module: StyleTransferModule, photos: list[torch.Tensor]) -> float:
+    """Mean content + style loss (TV excluded, fp32) of ``module`` over :data:`STYLES` on
+    held-out ``photos`` (``3×H×W`` in [0, 1]): the quality the penalty must not cost."""
+    was_training = module.net.training
+    module.net.eval()
+    total = 0.0
+    for style in STYLES:
+        weights = torch.zeros(1, len(module.styles))
+        weights[0, module.styles.index(style)] = 1.0
+        for photo in photos:
+            terms, _ = module.compute_loss(photo[None], weights)
+            total += float(terms.content.sum() + terms.style.sum())
+    module.net.train(was_training)
+    return total / (len(STYLES) * len(photos))
+
+
+def finetune(
+    args: argparse.Namespace, penalty: float, photos: list[torch.Tensor]
+) -> StyleTransferModule:
     torch.manual_seed(0)
     random.seed(0)
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
@@ -104,7 +124,7 @@ def finetune(args: argparse.Namespace, penalty: float, photos: list[torch.Tensor
             )
     for handle in handles:
         handle.remove()
-    return module.net
+    return module
 
 
 def main() -> None:
@@ -129,13 +149,18 @@ def main() -> None:
     print(
         f"shipped: peak {before[3]:.1f} σ, photo blob {before[0]:.2f} %, synthetic {before[1]:.2f} %"
     )
+    heldout = [
+        read_image(p, max_side=256)
+        for p in list_images(shared_data_dir("coco/val2017"))[: args.eval_photos]
+    ]
     results = {}
     for penalty in (0.0, args.penalty):
-        net = finetune(args, penalty, photos)
-        results[penalty] = score(net, info.styles, inputs)
+        module = finetune(args, penalty, photos)
+        results[penalty] = score(module.net, info.styles, inputs)
         print(
-            f"fine-tune {args.steps} steps, penalty {penalty:g}: peak {results[penalty][3]:.1f} σ, photo blob "
-            f"{results[penalty][0]:.2f} %, synthetic {results[penalty][1]:.2f} %",
+            f"fine-tune {args.steps} steps, penalty {penalty:g}: peak {results[penalty][3]:.1f} σ, "
+            f"photo blob {results[penalty][0]:.2f} %, synthetic {results[penalty][1]:.2f} %, "
+            f"held-out content + style {heldout_loss(module, heldout):.4g}",
             flush=True,
         )
     if args.grid is not None:
