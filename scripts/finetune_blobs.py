@@ -2,9 +2,10 @@
 by the normalised-activation peak and the blob score (scripts/measure_blobs.py) before and
 after.
 
-The penalty: at every norm layer, ``mean(relu(|x - μ| / σ - K)²)`` of the layer's input, i.e.
-normalised values beyond ``K`` standard deviations cost, so the network cannot keep the
-localised spikes that decode to blobs (Karras et al. 2020, Sec. 2). Both runs start from the
+The penalty (:mod:`stylenet.losses.spikes`, the training option ``spike_penalty.weight``): at
+every norm layer, ``mean(relu(|x - μ| / σ - K)²)`` of the layer's input, i.e. normalised values
+beyond ``K`` standard deviations cost, so the network cannot keep the localised spikes that
+decode to blobs (Karras et al. 2020, Sec. 2). Both runs start from the
 same checkpoint, see the same photos and style draws (same seed) and differ only in the penalty.
 
     python scripts/finetune_blobs.py --steps 150 --size 128 --penalty 1 --limit 4 \\
@@ -21,7 +22,6 @@ from pathlib import Path
 
 import torch
 from hydra import compose, initialize_config_dir
-from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure_blobs import measure, photo_inputs, synthetic_inputs
@@ -30,28 +30,13 @@ from stylenet.cli.train_module import build_module
 from stylenet.config import config_dir, shared_data_dir
 from stylenet.data.images import list_images, read_image, resize, save_image
 from stylenet.lit.style_module import StyleTransferModule
+from stylenet.losses.spikes import NormSpikes
 from stylenet.nn.checkpoint import load_transformer
-from stylenet.nn.transformer import ConvNormAct, TransformerNet
+from stylenet.nn.transformer import TransformerNet
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "training" / "multi_style" / "checkpoints" / "last.ckpt"
 STYLES = ("starry_night", "the_scream", "wave")
-
-
-def spike_penalty_hooks(net: nn.Module, limit: float, store: list[torch.Tensor]) -> list:
-    """Pre-hooks on every norm layer appending ``mean(relu(|z| - limit)²)`` to ``store``."""
-
-    def hook(_module: nn.Module, inputs: tuple) -> None:
-        x = inputs[0].float()
-        mean = x.mean(dim=(2, 3), keepdim=True)
-        std = (x.var(dim=(2, 3), unbiased=False, keepdim=True) + 1e-5).sqrt()
-        store.append(torch.relu((x - mean).abs() / std - limit).square().mean())
-
-    return [
-        m.norm.register_forward_pre_hook(hook)
-        for m in net.modules()
-        if isinstance(m, ConvNormAct) and m.norm is not None
-    ]
 
 
 def score(
@@ -101,17 +86,17 @@ def finetune(
     module.net.load_state_dict(shipped.state_dict())
     chosen = torch.tensor([info.styles.index(s) for s in STYLES])
     optimizer = torch.optim.Adam(module.net.parameters(), lr=args.lr)
-    store: list[torch.Tensor] = []
-    handles = spike_penalty_hooks(module.net, args.limit, store) if penalty > 0 else []
+    spikes_of = NormSpikes(module.net, limit=args.limit) if penalty > 0 else None
     start = time.perf_counter()
     for step in range(args.steps):
         batch = torch.stack(random.sample(photos, args.batch))
-        store.clear()
+        if spikes_of is not None:
+            spikes_of.clear()
         picks = chosen[torch.randint(len(chosen), (args.batch,))]
         weights = torch.nn.functional.one_hot(picks, len(info.styles)).float()
         terms, _ = module.compute_loss(batch, weights)
         perceptual = terms.total.mean()
-        spikes = torch.stack(store).sum() if store else perceptual.new_zeros(())
+        spikes = spikes_of.pop() if spikes_of is not None else perceptual.new_zeros(())
         loss = perceptual + penalty * spikes * perceptual.detach()  # penalty: relative weight
         optimizer.zero_grad()
         loss.backward()
@@ -122,8 +107,8 @@ def finetune(
                 f"spikes {spikes.item():.4g} ({time.perf_counter() - start:.0f} s)",
                 flush=True,
             )
-    for handle in handles:
-        handle.remove()
+    if spikes_of is not None:
+        spikes_of.remove()
     return module
 
 

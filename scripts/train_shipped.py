@@ -81,7 +81,17 @@ def step_budget(name: str) -> int:
 
 
 # what makes a recipe; the step budget too when the schedule is laid over it
-RECIPE_KEYS = ("net", "perceptual", "painting", "styles", "data", "lr", "schedule", "seed")
+RECIPE_KEYS = (
+    "net",
+    "perceptual",
+    "painting",
+    "styles",
+    "data",
+    "lr",
+    "schedule",
+    "seed",
+    "spike_penalty",
+)
 DATA_FOLDERS = ("root",)  # where the photos are on this machine: not the recipe
 
 

@@ -76,6 +76,7 @@ RENAMED_TRAIN_KEYS = {"model": "net", "style": "painting"}
 MODEL_CHECKPOINT = "lightning.pytorch.callbacks.ModelCheckpoint"
 PHOTO_DATA = "stylenet.lit.datamodule.PhotoDataModule"
 NO_AUGMENTATION = {"zoom": 1.0, "flip": False}  # photo data stored before augmentation existed
+NO_SPIKE_PENALTY = {"weight": 0.0, "limit": 4.0}  # runs stored before the spike penalty existed
 
 
 def upgrade_train_config(saved: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +89,8 @@ def upgrade_train_config(saved: dict[str, Any]) -> dict[str, Any]:
     ``callbacks/default.yaml``, which holds what those runs were built with; a stored
     checkpoint callback without ``enable_version_counter`` gets ``false`` (today's default:
     a resumed run overwrites its ``last.ckpt``), and stored photo data without the
-    augmentation options gets them off (``zoom: 1.0``, ``flip: false``: how it was trained).
+    augmentation options gets them off (``zoom: 1.0``, ``flip: false``: how it was trained),
+    and a run stored before the spike penalty gets it off (:data:`NO_SPIKE_PENALTY`).
     ``saved`` is not edited."""
     upgraded = _rename_interpolations(rename_targets(saved))
     for old, new in RENAMED_TRAIN_KEYS.items():
@@ -107,6 +109,8 @@ def upgrade_train_config(saved: dict[str, Any]) -> dict[str, Any]:
     data = upgraded.get("data")
     if isinstance(data, dict) and data.get("_target_") == PHOTO_DATA:
         upgraded["data"] = {**data, **{k: v for k, v in NO_AUGMENTATION.items() if k not in data}}
+    if "spike_penalty" not in upgraded:
+        upgraded["spike_penalty"] = dict(NO_SPIKE_PENALTY)
     return upgraded
 
 

@@ -75,7 +75,16 @@ def test_a_training_config_in_the_old_layout_is_upgraded() -> None:
         "seed": 3,
     }
     new = upgrade_train_config(old)
-    assert set(new) == {"net", "painting", "data", "heldout", "logger", "callbacks", "seed"}
+    assert set(new) == {
+        "net",
+        "painting",
+        "data",
+        "heldout",
+        "logger",
+        "callbacks",
+        "seed",
+        "spike_penalty",
+    }
     assert new["net"] == old["model"] and new["painting"] == old["style"]
     assert new["data"]["_target_"] == "stylenet.lit.datamodule.PhotoDataModule"
     assert new["heldout"] == {"label": "${painting.name} at ${net.width}", "plain": "style.name"}
@@ -88,6 +97,8 @@ def test_a_training_config_in_the_old_layout_is_upgraded() -> None:
     assert {k: new["data"][k] for k in ("zoom", "flip")} == {
         k: expected["data"][k] for k in ("zoom", "flip")
     }
+    # stored before the spike penalty: trained without it, as today's single-style default
+    assert new["spike_penalty"] == expected["spike_penalty"] == {"weight": 0.0, "limit": 4.0}
     assert old["logger"] == "tensorboard" and "model" in old  # not edited
     check_targets(new)
     assert upgrade_train_config(new) == new  # today's layout stays as it is

@@ -85,7 +85,7 @@ def build_net(cfg: DictConfig, num_styles: int) -> TransformerNet:
 
 def training_facts(cfg: DictConfig, specs: list[StyleSpec]) -> dict[str, Any]:
     """What a model card should say about how the network was trained."""
-    return {
+    facts = {
         "style_images": {spec.name: Path(spec.image).name for spec in specs},
         "image_size": int(cfg.data.image_size),
         "batch_size": int(cfg.data.batch_size),
@@ -102,6 +102,18 @@ def training_facts(cfg: DictConfig, specs: list[StyleSpec]) -> dict[str, Any]:
         "seed": int(cfg.seed),
         "machine": machine_description(str(cfg.trainer.accelerator)),
     }
+    weight, limit = spike_settings(cfg)
+    if weight > 0:
+        facts["spike_penalty"] = {"weight": weight, "limit": limit}
+    return facts
+
+
+def spike_settings(cfg: DictConfig) -> tuple[float, float]:
+    """``(weight, limit)`` of ``cfg.spike_penalty``, checked (weight 0, off, when the config
+    has none): :class:`StyleTransferModule`'s ``spike_weight`` and ``spike_limit``."""
+    node = cfg.get("spike_penalty") or {}
+    weight = require_positive("spike_penalty.weight", node.get("weight", 0.0))
+    return weight, require_positive("spike_penalty.limit", node.get("limit", 4.0))
 
 
 def build_module(cfg: DictConfig, output: Path) -> StyleTransferModule:
@@ -120,6 +132,8 @@ def build_module(cfg: DictConfig, output: Path) -> StyleTransferModule:
         val_dir=output / "val",
         seed=int(cfg.seed),
         schedule=training_schedule(cfg),
+        spike_weight=spike_settings(cfg)[0],
+        spike_limit=spike_settings(cfg)[1],
     )
 
 
@@ -153,4 +167,6 @@ def build_add_style_module(
         train_styles=new_styles,
         seed=int(cfg.seed),
         schedule=training_schedule(cfg),
+        spike_weight=spike_settings(cfg)[0],
+        spike_limit=spike_settings(cfg)[1],
     )

@@ -27,6 +27,7 @@ from stylenet.data.images import save_image
 from stylenet.lit.schedule import TrainingSchedule, resize_photos
 from stylenet.losses import PerceptualLoss
 from stylenet.losses.perceptual import LossTerms
+from stylenet.losses.spikes import NormSpikes
 from stylenet.nn.checkpoint import CHECKSUM_FACT, network_weights, weights_checksum
 from stylenet.nn.transformer import TransformerNet
 
@@ -48,6 +49,11 @@ class StyleTransferModule(L.LightningModule):
         seed: seeds the per-step style draws.
         schedule: learning-rate curve and coarse-to-fine photo sizes over the steps
             (default: constant rate, photos as loaded).
+        spike_weight: weight of the spike penalty on the norm layers' inputs
+            (:mod:`stylenet.losses.spikes`, against blob artefacts), relative to the
+            perceptual loss: the step minimises ``L + spike_weight · P · L.detach()``, so the
+            penalty's pull does not depend on the loss's scale. 0: off.
+        spike_limit: normalised values beyond this many standard deviations count as spikes.
     """
 
     def __init__(
@@ -62,6 +68,8 @@ class StyleTransferModule(L.LightningModule):
         train_styles: list[int] | None = None,
         seed: int = 0,
         schedule: TrainingSchedule | None = None,
+        spike_weight: float = 0.0,
+        spike_limit: float = 4.0,
     ) -> None:
         super().__init__()
         self.net = net
@@ -73,6 +81,10 @@ class StyleTransferModule(L.LightningModule):
         self.train_styles = list(range(len(styles))) if train_styles is None else train_styles
         self.seed = int(seed)
         self.schedule = schedule
+        if spike_weight < 0:
+            raise ValueError(f"spike_weight must be >= 0, got {spike_weight}")
+        self.spike_weight = float(spike_weight)
+        self.spikes = NormSpikes(net, limit=spike_limit) if spike_weight > 0 else None
         self.save_hyperparameters(
             {"model": dict(net.config), "styles": self.styles, "facts": dict(facts or {}), "lr": lr}
         )
@@ -117,6 +129,8 @@ class StyleTransferModule(L.LightningModule):
         if self.schedule is not None:
             batch = resize_photos(batch, self.schedule.photo_scale(self.global_step))
         weights = self.sample_style_weights(batch.shape[0])
+        if self.spikes is not None:
+            self.spikes.clear()
         terms, _ = self.compute_loss(batch, weights)
         total = terms.total.mean()
         self.log_dict(
@@ -131,7 +145,11 @@ class StyleTransferModule(L.LightningModule):
         )
         if weights is not None and len(self.styles) > 1:
             self._log_per_style("train/style", terms.style, weights)
-        return total
+        if self.spikes is None:
+            return total
+        spikes = self.spikes.pop().to(total.device)
+        self.log("train/spikes", spikes, sync_dist=True)
+        return total + self.spike_weight * spikes * total.detach()
 
     def _log_per_style(self, prefix: str, values: torch.Tensor, weights: torch.Tensor) -> None:
         picks = weights.argmax(dim=1)

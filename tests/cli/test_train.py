@@ -89,6 +89,8 @@ def test_resuming_in_place_keeps_the_earlier_logs(
         ("painting.image=/no/such/painting.jpg", ImageError, "not found"),
         ("resume=/no/such.ckpt", ConfigError, "resume"),
         ("trainer.precision=fp8", ConfigError, "precision"),
+        ("spike_penalty.weight=-1", ConfigError, "spike_penalty.weight"),
+        ("spike_penalty.limit=many", ConfigError, "spike_penalty.limit"),
     ],
 )
 def test_bad_config_values_fail_with_one_line(

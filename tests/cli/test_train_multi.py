@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,36 @@ def test_multi_style_then_add_style(
             after = extended(image, torch.eye(3)[index][None])
             assert torch.equal(before, after)
         assert not torch.equal(extended(image, torch.eye(3)[2][None]), before)
+
+
+def test_the_spike_penalty_trains_logs_and_goes_on_the_card(
+    image_folder: Path, style_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "spikes"
+    last = train(
+        image_folder,
+        style_dir,
+        out,
+        monkeypatch,
+        "styles=[wave,udnie]",
+        "spike_penalty.weight=2",
+        "spike_penalty.limit=0.5",  # low: a random network's activations exceed it
+        "trainer.log_every_n_steps=1",
+    )
+    _, info = load_transformer(last)
+    assert info.facts["spike_penalty"] == {"weight": 2.0, "limit": 0.5}
+    rows = list(csv.DictReader((out / "logs" / "metrics.csv").open()))
+    spikes = [float(row["train/spikes"]) for row in rows if row.get("train/spikes")]
+    assert spikes and all(value > 0 for value in spikes)
+    plain = train(image_folder, style_dir, tmp_path / "plain", monkeypatch, "styles=[wave,udnie]")
+    assert "spike_penalty" not in load_transformer(plain)[1].facts  # off by default
+
+
+def test_multi_style_experiment_turns_the_spike_penalty_on() -> None:
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        multi = compose(config_name="train", overrides=["experiment=ship_multi"])
+        single = compose(config_name="train", overrides=["experiment=ship"])
+    assert multi.spike_penalty.weight == 1.0 and single.spike_penalty.weight == 0.0
 
 
 def test_add_style_refuses_an_existing_name(

@@ -169,6 +169,18 @@ def test_a_changed_schedule_and_its_step_budget_are_named(
     assert any(change.startswith("schedule.coarse_fraction: 0.5 -> ") for change in changes)
 
 
+def test_a_run_from_before_the_spike_penalty_matches_a_recipe_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(train_shipped, "REPO", tmp_path)
+    for name, changed in (("wave", False), ("multi_style", True)):
+        config = train_shipped.recipe_config(name)
+        del config["spike_penalty"]  # stored before the option existed: trained without it
+        saved_run(tmp_path, name, config, 100)
+        changes = train_shipped.recipe_changes(name)
+        assert changes == (["spike_penalty.weight: 0.0 -> 1.0"] if changed else [])
+
+
 def test_an_older_run_is_kept_until_restart_moves_it_aside(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
