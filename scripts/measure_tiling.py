@@ -101,6 +101,13 @@ def tiled_run(stylizer: Stylizer, image: np.ndarray, tile: int, overlap: int, mo
     calibration run on a share ``F`` of the picture in ``C``-px thumbnail crops)."""
     name, options = mode_options(mode)
     start = time.perf_counter()
+    if name == "layerwise":  # PyTorch models: the network layer by layer over the tiles
+        run = getattr(stylizer, "layerwise", None)
+        if run is None:
+            raise SystemExit(
+                "layerwise needs a PyTorch model: --checkpoint X.ckpt or --backend torch"
+            )
+        return run(image, None, tile=tile), time.perf_counter() - start
     stats = shared_statistics(stylizer, image, mode=name, tile=tile, side=side, **options)
     tiled = stylize_tiled(stylizer, image, tile=tile, overlap=overlap, statistics=stats)
     return tiled, time.perf_counter() - start
@@ -222,7 +229,9 @@ def main() -> None:
     parser.add_argument("--overlaps", default="32,64,128")
     parser.add_argument("--big", type=pair, default=None, help="WxH of one huge photo")
     parser.add_argument(
-        "--statistics", default="tile,thumbnail,calibrated", help="tile,thumbnail,calibrated,exact"
+        "--statistics",
+        default="tile,thumbnail,calibrated",
+        help="tile,thumbnail,calibrated,exact,layerwise (layerwise: PyTorch models)",
     )
     parser.add_argument("--side", type=int, default=1024, help="the thumbnail's longest side")
     parser.add_argument("--photo", default=None, help="a real photo instead of the synthetic one")

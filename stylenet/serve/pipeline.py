@@ -18,6 +18,7 @@ from stylenet.nn.limits import MIN_SIDE
 from stylenet.serve.shared_statistics import (
     DEFAULT_FRACTION,
     DEFAULT_MODE,
+    LAYERWISE,
     check_fraction,
     check_mode,
     shared_statistics,
@@ -73,7 +74,8 @@ def stylize_array(
     (:mod:`stylenet.serve.tiling`); ``tile_statistics``: ``calibrated`` (every tile uses the
     whole image's instance-norm statistics, from a thumbnail calibrated to full resolution
     with crops), ``thumbnail`` (from the thumbnail alone), ``exact`` (accumulated over the full-resolution
-    image) or ``tile`` (each tile's own), see
+    image), ``tile`` (each tile's own) or ``layerwise`` (PyTorch models: the network run layer
+    by layer over the tiles, a single pass's output), see
     :mod:`stylenet.serve.shared_statistics`; ``tile_calibration``: the share of the picture
     ``calibrated`` runs at full resolution (more: closer tones, slower). ``statistics``: packed instance-norm statistics
     to normalise with instead (e.g. a video frame's thumbnail's), used by stylizers that
@@ -107,13 +109,23 @@ def stylize_array(
         out = stylizer(batch, weights, statistics=statistics)  # type: ignore[call-arg]
     else:
         out = stylizer(batch, weights)
-    stylized = np.clip(np.asarray(out[0], dtype=np.float32).transpose(1, 2, 0) / 255.0, 0, 1)
+    return finish(out[0], image, preserve_color=preserve_color, strength=float(strength))
+
+
+def finish(
+    stylized: np.ndarray, photo: np.ndarray, *, preserve_color: bool, strength: float
+) -> np.ndarray:
+    """The network's ``3×H×W`` float output in [0, 255] → ``H×W×3`` uint8, with
+    ``preserve_color`` and ``strength`` applied against the ``H×W×3`` uint8 ``photo``."""
+    out = np.clip(np.asarray(stylized, dtype=np.float32).transpose(1, 2, 0) / 255.0, 0, 1)
     if preserve_color or strength < 1.0:
-        photo = image.astype(np.float32) / 255.0
-        stylized = apply_color_options(
-            stylized, photo, preserve_color=preserve_color, strength=float(strength)
+        out = apply_color_options(
+            out,
+            photo.astype(np.float32) / 255.0,
+            preserve_color=preserve_color,
+            strength=strength,
         )
-    return to_uint8(stylized)
+    return to_uint8(out)
 
 
 def apply_color_options(
@@ -159,6 +171,15 @@ def stylize_tiled_image(
     luma moments), then finished :data:`STRIP_ROWS` rows at a time."""
     height, width = image.shape[:2]
     source = image.transpose(2, 0, 1)[None]  # 1×3×H×W view of the uint8 picture, no copy
+    if tile_statistics == LAYERWISE:
+        return stylize_layerwise_image(
+            stylizer,
+            image,
+            style_weights=style_weights,
+            tile=tile,
+            preserve_color=preserve_color,
+            strength=strength,
+        )
     shared = statistics
     if shared is None or not supports_statistics(stylizer):
         shared = shared_statistics(
@@ -194,6 +215,29 @@ def stylize_tiled_image(
         )
         result[y : y + STRIP_ROWS] = to_uint8(stylized)
     return result
+
+
+def stylize_layerwise_image(
+    stylizer: Stylizer,
+    image: np.ndarray,
+    *,
+    style_weights: np.ndarray | None,
+    tile: int,
+    preserve_color: bool,
+    strength: float,
+) -> np.ndarray:
+    """:func:`stylize_array`'s ``tile_statistics=layerwise`` path: the network run layer by
+    layer over ``tile``-px tiles (:mod:`stylenet.nn.layerwise`), i.e. a single pass's output
+    without a single pass's memory. PyTorch models only."""
+    run = getattr(stylizer, "layerwise", None)
+    if run is None:
+        raise ConfigError(
+            "tile_statistics=layerwise needs a PyTorch checkpoint (model=...ckpt); for ONNX "
+            "models use tile_statistics=calibrated (default) or exact"
+        )
+    batch = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
+    out = run(batch, style_weights, tile=tile)
+    return finish(out[0], image, preserve_color=preserve_color, strength=strength)
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

@@ -38,7 +38,11 @@ from stylenet.errors import ConfigError
 from stylenet.nn.limits import MIN_SIDE
 from stylenet.serve.stylizer import StatisticsStylizer, Stylizer
 
-MODES = ("calibrated", "thumbnail", "exact", "tile")
+MODES = ("calibrated", "thumbnail", "exact", "tile", "layerwise")
+# ``layerwise`` is no estimate: the network runs layer by layer over the tiles and every layer
+# sees the whole image's statistics (stylenet.nn.layerwise; PyTorch models only). The pipeline
+# (stylenet.serve.pipeline) runs it.
+LAYERWISE = "layerwise"
 DEFAULT_MODE = "calibrated"
 DEFAULT_THUMBNAIL_SIDE = 1024
 DEFAULT_CROP = 64  # calibration crops, in thumbnail px
@@ -305,6 +309,8 @@ def shared_statistics(
     longest side; ``fraction``: the share of the picture the calibration runs at full
     resolution, in ``crop``-px thumbnail crops."""
     check_mode(mode)
+    if mode == LAYERWISE:
+        raise ConfigError("layerwise computes no shared statistics: run it with stylize_array")
     if mode == "tile" or not supports_statistics(stylizer):
         return None
     if mode == "thumbnail":

@@ -14,6 +14,7 @@ import torch
 
 from stylenet.devices import autocast_dtype, resolve_device
 from stylenet.nn.checkpoint import ModelInfo, load_transformer
+from stylenet.nn.layerwise import stylize_layerwise
 from stylenet.nn.transformer import TransformerNet
 from stylenet.serve.stylizer import check_batch, weight_rows
 
@@ -66,6 +67,19 @@ class TorchStylizer:
         """Packed ``N×K`` float32 instance-norm statistics of ``images`` (each layer's input
         moments, normalised with ``statistics`` when given)."""
         return self._run(images, style_weights, statistics)[1]
+
+    def layerwise(
+        self, images: np.ndarray, style_weights: np.ndarray | None = None, *, tile: int
+    ) -> np.ndarray:
+        """``N×3×H×W`` float32 [0, 255] → stylized, the network run layer by layer over tiles
+        of at most ``tile`` px (:func:`stylenet.nn.layerwise.stylize_layerwise`): a single
+        pass's output in a tile's memory. Float32 whatever the stylizer's precision."""
+        batch = check_batch(images, 1)
+        weights = None
+        if self.net.is_multi_style:
+            weights = torch.tensor(weight_rows(style_weights, self.styles, batch.shape[0]))
+        out = stylize_layerwise(self.net, torch.from_numpy(batch), weights, tile=tile)
+        return out.numpy()
 
     def _run(
         self,

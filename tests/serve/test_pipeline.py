@@ -135,3 +135,32 @@ def test_tiled_memory_grows_with_the_tile_not_the_picture() -> None:
     # whole-picture float arrays of before grew by 7 floats (28 bytes) per extra pixel
     row_of_tiles = 128 * 1600 * 3 * 4
     assert growth < (large.nbytes - small.nbytes) + 2 * row_of_tiles, growth
+
+
+def test_layerwise_tiling_gives_the_untiled_picture(stylizer: TorchStylizer) -> None:
+    photo = synthetic_rgb(150, 170, seed=6)
+    untiled = stylize_array(stylizer, photo, tile_size=-1, preserve_color=True, strength=0.7)
+    layerwise = stylize_array(
+        stylizer,
+        photo,
+        tile_size=64,
+        tile_overlap=8,
+        tile_statistics="layerwise",
+        preserve_color=True,
+        strength=0.7,
+    )
+    per_tile = stylize_array(stylizer, photo, tile_size=64, tile_overlap=8, tile_statistics="tile")
+    assert np.abs(layerwise.astype(int) - untiled.astype(int)).max() <= 1  # rounding only
+    plain = stylize_array(stylizer, photo, tile_size=-1)
+    assert np.abs(per_tile.astype(int) - plain.astype(int)).mean() > 1  # what it avoids
+
+
+def test_layerwise_needs_a_pytorch_model() -> None:
+    with pytest.raises(ConfigError, match="tile_statistics=layerwise needs a PyTorch checkpoint"):
+        stylize_array(
+            Constant((1.0, 2.0, 3.0)),
+            synthetic_rgb(100, 100),
+            tile_size=64,
+            tile_overlap=8,
+            tile_statistics="layerwise",
+        )
