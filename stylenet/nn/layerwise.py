@@ -202,35 +202,59 @@ def _run(
     return out
 
 
+OUTPUT_ROWS = 256  # rows of the result handed out at a time
+
+
+def input_map(image: np.ndarray | torch.Tensor, store: MapStore) -> np.ndarray:
+    """``N×3×H×W`` in [0, 255] (uint8 or float) → the network's input map: scaled to [0, 1]
+    and reflection-padded at the bottom and right to a multiple of 4, as
+    :meth:`TransformerNet.forward` does, written :data:`OUTPUT_ROWS` rows at a time (no
+    float copy of the whole picture in memory)."""
+    array = image.cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
+    count, _, height, width = array.shape
+    pad_h = (SIZE_MULTIPLE - height % SIZE_MULTIPLE) % SIZE_MULTIPLE
+    pad_w = (SIZE_MULTIPLE - width % SIZE_MULTIPLE) % SIZE_MULTIPLE
+    if min(height, width) <= SIZE_MULTIPLE:
+        raise ValueError(
+            f"image must be larger than {SIZE_MULTIPLE} px a side, got {height}×{width}"
+        )
+    out = store.new((count, 3, height + pad_h, width + pad_w))
+    for y in range(0, height, OUTPUT_ROWS):
+        rows = torch.from_numpy(np.asarray(array[..., y : y + OUTPUT_ROWS, :], np.float32) / 255.0)
+        rows = F.pad(rows, (0, pad_w, 0, 0), mode="reflect") if pad_w else rows
+        out[..., y : y + rows.shape[-2], :] = rows.numpy()
+    for i in range(pad_h):  # reflection: row height + i mirrors row height - 2 - i
+        out[..., height + i, :] = out[..., height - 2 - i, :]
+    return out
+
+
 @torch.no_grad()
-def stylize_layerwise(
+def layerwise_rows(
     net: TransformerNet,
-    image: torch.Tensor,
+    image: np.ndarray | torch.Tensor,
     style_weights: torch.Tensor | None = None,
     *,
     tile: int = 1024,
     folder: str | Path | None = None,
-) -> torch.Tensor:
+) -> Iterator[tuple[int, torch.Tensor]]:
     """``net(image, style_weights)`` computed layer by layer over tiles of at most ``tile``
-    px (of each layer's output): ``N×3×H×W`` in [0, 255] → stylized ``N×3×H×W`` in [0, 255],
-    the single pass's result with one tile's activations in memory at a time. The layer maps
-    go to memory-mapped files in a temporary folder (under ``folder`` when given), removed on
-    return. Float32; tiles run on the network's device (tested on the CPU only), the maps
-    stay in host memory-mapped files."""
+    px (of each layer's output), handed out as ``(y, N×3×h×W rows)`` from the top
+    (:data:`OUTPUT_ROWS` at a time), in [0, 255] float32: the single pass's result with one
+    tile's activations in memory at a time. ``image``: ``N×3×H×W`` in [0, 255], uint8 or
+    float (a NumPy array or a tensor). The layer maps, the input's included, go to
+    memory-mapped files in a temporary folder (under ``folder`` when given), removed when the
+    rows are done. Tiles run on the network's device (tested on the CPU only)."""
     if tile < 8:
         raise ValueError(f"tile must be at least 8 px, got {tile}")
-    if image.dim() != 4 or image.shape[1] != 3:
+    if len(image.shape) != 4 or image.shape[1] != 3:
         raise ValueError(f"image must be N×3×H×W, got {tuple(image.shape)}")
     net = net.eval()
-    height, width = image.shape[-2:]
-    pad_h = (SIZE_MULTIPLE - height % SIZE_MULTIPLE) % SIZE_MULTIPLE
-    pad_w = (SIZE_MULTIPLE - width % SIZE_MULTIPLE) % SIZE_MULTIPLE
-    x = F.pad(image.float().cpu() / 255.0, (0, pad_w, 0, pad_h), mode="reflect")
-    source: np.ndarray = np.ascontiguousarray(x.numpy())
+    height, width = int(image.shape[-2]), int(image.shape[-1])
     device = next(net.parameters()).device
     weights = None if style_weights is None else style_weights.float().to(device)
     store = MapStore(folder)
     try:
+        source = input_map(image, store)
         for layer in cast(list[ConvNormAct], list(net.encoder)):
             source, previous = _run(layer, source, store, weights, tile), source
             store.release(previous)
@@ -242,7 +266,23 @@ def stylize_layerwise(
         for layer in cast(list[ConvNormAct], list(net.decoder)):
             source, previous = _run(layer, source, store, weights, tile), source
             store.release(previous)
-        out = torch.from_numpy(np.array(source[..., :height, :width]))
+        for y in range(0, height, OUTPUT_ROWS):
+            rows = _read(source, y, min(height, y + OUTPUT_ROWS), 0, width)
+            yield y, 127.5 * (torch.tanh(rows) + 1.0)
     finally:
         store.close()
-    return 127.5 * (torch.tanh(out) + 1.0)
+
+
+def stylize_layerwise(
+    net: TransformerNet,
+    image: np.ndarray | torch.Tensor,
+    style_weights: torch.Tensor | None = None,
+    *,
+    tile: int = 1024,
+    folder: str | Path | None = None,
+) -> torch.Tensor:
+    """:func:`layerwise_rows` gathered into one ``N×3×H×W`` tensor in [0, 255]."""
+    rows = [
+        piece for _, piece in layerwise_rows(net, image, style_weights, tile=tile, folder=folder)
+    ]
+    return torch.cat(rows, dim=2)

@@ -162,7 +162,9 @@ def stylize_tiled_image(
     strength: float,
     statistics: np.ndarray | None = None,
 ) -> np.ndarray:
-    """:func:`stylize_array`'s tiled path: ``H×W×3`` uint8 → a new ``H×W×3`` uint8.
+    """:func:`stylize_array`'s tiled path: ``H×W×3`` uint8 → a new ``H×W×3`` uint8
+    (``tile_statistics=layerwise``: the rows come from the network run layer by layer over
+    the tiles, :mod:`stylenet.nn.layerwise`, PyTorch models only).
 
     Tiles are cut from the uint8 picture and finished rows written into the uint8 result as
     they come (:func:`~stylenet.serve.tiling.tiled_rows`), so besides the input and the output
@@ -172,29 +174,30 @@ def stylize_tiled_image(
     height, width = image.shape[:2]
     source = image.transpose(2, 0, 1)[None]  # 1×3×H×W view of the uint8 picture, no copy
     if tile_statistics == LAYERWISE:
-        return stylize_layerwise_image(
-            stylizer,
-            image,
-            style_weights=style_weights,
-            tile=tile,
-            preserve_color=preserve_color,
-            strength=strength,
-        )
-    shared = statistics
-    if shared is None or not supports_statistics(stylizer):
-        shared = shared_statistics(
-            stylizer,
-            source,
-            style_weights,
-            mode=tile_statistics,
-            tile=tile,
-            fraction=tile_calibration,
+        run = getattr(stylizer, "layerwise_rows", None)
+        if run is None:
+            raise ConfigError(
+                "tile_statistics=layerwise needs a PyTorch checkpoint (model=...ckpt); for "
+                "ONNX models use tile_statistics=calibrated (default) or exact"
+            )
+        pieces = run(source, style_weights, tile=tile)
+    else:
+        shared = statistics
+        if shared is None or not supports_statistics(stylizer):
+            shared = shared_statistics(
+                stylizer,
+                source,
+                style_weights,
+                mode=tile_statistics,
+                tile=tile,
+                fraction=tile_calibration,
+            )
+        pieces = tiled_rows(
+            stylizer, source, style_weights, tile=tile, overlap=overlap, statistics=shared
         )
     direct = not preserve_color and strength == 1.0
     out = np.empty((height, width, 3), dtype=np.uint8 if direct else np.float16)
-    for y, rows in tiled_rows(
-        stylizer, source, style_weights, tile=tile, overlap=overlap, statistics=shared
-    ):
+    for y, rows in pieces:
         piece = np.clip(rows[0].transpose(1, 2, 0) / 255.0, 0, 1)
         out[y : y + piece.shape[0]] = to_uint8(piece) if direct else piece
     if direct:
@@ -215,29 +218,6 @@ def stylize_tiled_image(
         )
         result[y : y + STRIP_ROWS] = to_uint8(stylized)
     return result
-
-
-def stylize_layerwise_image(
-    stylizer: Stylizer,
-    image: np.ndarray,
-    *,
-    style_weights: np.ndarray | None,
-    tile: int,
-    preserve_color: bool,
-    strength: float,
-) -> np.ndarray:
-    """:func:`stylize_array`'s ``tile_statistics=layerwise`` path: the network run layer by
-    layer over ``tile``-px tiles (:mod:`stylenet.nn.layerwise`), i.e. a single pass's output
-    without a single pass's memory. PyTorch models only."""
-    run = getattr(stylizer, "layerwise", None)
-    if run is None:
-        raise ConfigError(
-            "tile_statistics=layerwise needs a PyTorch checkpoint (model=...ckpt); for ONNX "
-            "models use tile_statistics=calibrated (default) or exact"
-        )
-    batch = np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32)
-    out = run(batch, style_weights, tile=tile)
-    return finish(out[0], image, preserve_color=preserve_color, strength=strength)
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

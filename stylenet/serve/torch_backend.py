@@ -8,13 +8,15 @@ other stylizer.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 
 from stylenet.devices import autocast_dtype, resolve_device
+from stylenet.errors import ImageError
 from stylenet.nn.checkpoint import ModelInfo, load_transformer
-from stylenet.nn.layerwise import stylize_layerwise
+from stylenet.nn.layerwise import layerwise_rows
 from stylenet.nn.transformer import TransformerNet
 from stylenet.serve.stylizer import check_batch, weight_rows
 
@@ -68,18 +70,20 @@ class TorchStylizer:
         moments, normalised with ``statistics`` when given)."""
         return self._run(images, style_weights, statistics)[1]
 
-    def layerwise(
+    def layerwise_rows(
         self, images: np.ndarray, style_weights: np.ndarray | None = None, *, tile: int
-    ) -> np.ndarray:
-        """``N×3×H×W`` float32 [0, 255] → stylized, the network run layer by layer over tiles
-        of at most ``tile`` px (:func:`stylenet.nn.layerwise.stylize_layerwise`): a single
-        pass's output in a tile's memory. Float32 whatever the stylizer's precision."""
-        batch = check_batch(images, 1)
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """``N×3×H×W`` [0, 255] (uint8 or float32) → ``(y, N×3×h×W float32 rows)`` of the
+        stylized picture from the top, the network run layer by layer over tiles of at most
+        ``tile`` px (:func:`stylenet.nn.layerwise.layerwise_rows`): a single pass's output in
+        a tile's memory. Float32 whatever the stylizer's precision."""
+        if images.ndim != 4 or images.shape[1] != 3:
+            raise ImageError(f"expected N×3×H×W images, got shape {images.shape}")
         weights = None
         if self.net.is_multi_style:
-            weights = torch.tensor(weight_rows(style_weights, self.styles, batch.shape[0]))
-        out = stylize_layerwise(self.net, torch.from_numpy(batch), weights, tile=tile)
-        return out.numpy()
+            weights = torch.tensor(weight_rows(style_weights, self.styles, images.shape[0]))
+        for y, rows in layerwise_rows(self.net, images, weights, tile=tile):
+            yield y, rows.numpy()
 
     def _run(
         self,

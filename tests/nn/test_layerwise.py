@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 import torch
 
-from stylenet.nn.layerwise import spans, stylize_layerwise
+from stylenet.nn.layerwise import OUTPUT_ROWS, layerwise_rows, spans, stylize_layerwise
 from stylenet.nn.transformer import TransformerNet
 
 
@@ -53,6 +54,15 @@ def test_per_tile_instance_norm_would_differ() -> None:
     assert (out - single).abs().max() < 5e-3
 
 
+def test_uint8_arrays_stream_out_in_rows_like_the_float_tensor() -> None:
+    net = perturbed()
+    pixels = (torch.rand(1, 3, 300, 90) * 255).round()
+    whole = stylize_layerwise(net, pixels, tile=64)
+    rows = list(layerwise_rows(net, pixels.to(torch.uint8).numpy(), tile=64))
+    assert [y for y, _ in rows] == list(range(0, 300, OUTPUT_ROWS))
+    torch.testing.assert_close(torch.cat([piece for _, piece in rows], dim=2), whole)
+
+
 def test_the_layer_maps_are_removed(tmp_path: Path) -> None:
     net = perturbed()
     stylize_layerwise(net, torch.rand(1, 3, 40, 48) * 255, tile=16, folder=tmp_path)
@@ -71,5 +81,5 @@ def test_spans_cover_the_length_without_overlap() -> None:
     for length, tile in ((1, 8), (100, 8), (1000, 1024), (1025, 1024), (4000, 1024)):
         parts = spans(length, tile)
         assert parts[0][0] == 0 and parts[-1][1] == length
-        assert all(a[1] == b[0] for a, b in zip(parts, parts[1:], strict=False))
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(parts))
         assert all(0 < end - start <= tile for start, end in parts)
