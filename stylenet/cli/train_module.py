@@ -116,6 +116,12 @@ def spike_settings(cfg: DictConfig) -> tuple[float, float]:
     return weight, require_positive("spike_penalty.limit", node.get("limit", 4.0))
 
 
+def spike_options(cfg: DictConfig) -> dict[str, Any]:
+    """:class:`StyleTransferModule`'s ``spike_weight`` and ``spike_limit`` keywords."""
+    weight, limit = spike_settings(cfg)
+    return {"spike_weight": weight, "spike_limit": limit}
+
+
 def build_module(cfg: DictConfig, output: Path) -> StyleTransferModule:
     """The LightningModule for ``cfg``'s style(s), or for adding them to ``cfg.base``."""
     specs = style_specs(cfg)
@@ -132,8 +138,7 @@ def build_module(cfg: DictConfig, output: Path) -> StyleTransferModule:
         val_dir=output / "val",
         seed=int(cfg.seed),
         schedule=training_schedule(cfg),
-        spike_weight=spike_settings(cfg)[0],
-        spike_limit=spike_settings(cfg)[1],
+        **spike_options(cfg),
     )
 
 
@@ -167,6 +172,5 @@ def build_add_style_module(
         train_styles=new_styles,
         seed=int(cfg.seed),
         schedule=training_schedule(cfg),
-        spike_weight=spike_settings(cfg)[0],
-        spike_limit=spike_settings(cfg)[1],
+        **spike_options(cfg),
     )
