@@ -11,6 +11,7 @@ from stylenet.data.atomic import check_writable
 from stylenet.errors import ConfigError
 from stylenet.export.calibration import ImageCalibrationReader
 from stylenet.export.card import Parity, card_path, model_card, write_card
+from stylenet.export.contract import layers_file_name
 from stylenet.export.onnx import (
     FP32_TOLERANCE,
     PARITY_BATCHES,
@@ -65,8 +66,8 @@ def export_bundle(
     check_writable(target)  # before the slow export
     written: list[Path] = []
     try:
+        written.extend([target, target.parent / layers_file_name(target.name)])
         export_onnx(net, info, target)
-        written.append(target)
         files = []
         for variant in chosen:
             file = variant_path(target, variant)

@@ -3,13 +3,13 @@ checked. The schema is :class:`stylenet.model_card.ModelCard`; this module fills
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
 
 import onnx
 
+from stylenet.data.digest import file_sha256
 from stylenet.export.contract import (
     FORMAT_VERSION,
     OPSET,
@@ -21,16 +21,7 @@ from stylenet.nn.checkpoint import ModelInfo
 from stylenet.provenance import software_versions
 from stylenet.styles import is_multi_style
 
-__all__ = ["ModelCard", "Parity", "card_path", "model_card", "sha256", "write_card"]
-
-
-def sha256(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+__all__ = ["ModelCard", "Parity", "card_path", "model_card", "write_card"]
 
 
 def model_card(
@@ -65,7 +56,7 @@ def model_card(
             reference=parity.reference,
         ),
         file_size=file.stat().st_size,
-        sha256=sha256(file),
+        sha256=file_sha256(file),
         exported_with=software_versions(("torch", "onnx", "onnxruntime")),
     )
 

@@ -27,6 +27,7 @@ import torch
 from torch.export import Dim
 
 from stylenet.data.atomic import atomic_path
+from stylenet.data.digest import file_sha256
 from stylenet.errors import ModelFileError
 from stylenet.export.calibration import synthetic_photo
 from stylenet.export.contract import (
@@ -38,8 +39,11 @@ from stylenet.export.contract import (
     STATISTICS_INPUT,
     STATISTICS_OUTPUT,
     WEIGHTS_INPUT,
+    layers_file_name,
+    layers_reference,
     metadata_props,
 )
+from stylenet.export.layers import to_layers_model
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.nn.transformer import TransformerNet
 
@@ -52,18 +56,27 @@ _EXAMPLE_BATCH, _EXAMPLE_SIDE = 2, 64  # sizes 0/1 would be specialised by torch
 
 
 def export_onnx(net: TransformerNet, info: ModelInfo, path: str | os.PathLike[str]) -> Path:
-    """Write ``net`` (a copy on the CPU, eval mode) as an ONNX model honouring the contract.
+    """Write ``net`` (a copy on the CPU, eval mode) as an ONNX model honouring the contract,
+    with its layer graphs beside it (format 3: ``x.onnx`` and ``x.layers.onnx``).
 
     Inputs ``image`` (``N×3×H×W``) and, for multi-style nets, ``style_weights`` (``N×S``);
     output ``stylized`` (``N×3×H×W``). Adds the metadata, runs ``onnx.checker`` and writes
-    atomically. Returns the path.
+    both files atomically (the layer graphs first: the model names their sha256). Returns the
+    model's path.
     """
-    model = to_onnx_model(net, info)
-    return save_model(model, path)
+    target = Path(path)
+    _check_styles(net, info)
+    layers_path = target.parent / layers_file_name(target.name)
+    save_model(to_layers_model(copy.deepcopy(net), info.styles), layers_path)
+    reference = layers_reference(layers_path.name, file_sha256(layers_path))
+    return save_model(to_onnx_model(net, info, layers=reference), target)
 
 
-def to_onnx_model(net: TransformerNet, info: ModelInfo) -> onnx.ModelProto:
-    """The checked in-memory ONNX model of ``net`` (see :func:`export_onnx`)."""
+def to_onnx_model(
+    net: TransformerNet, info: ModelInfo, *, layers: str | None = None
+) -> onnx.ModelProto:
+    """The checked in-memory ONNX model of ``net`` (see :func:`export_onnx`); ``layers``:
+    the ``stylenet.layers`` reference to its layer graphs' file."""
     _check_styles(net, info)
     module = copy.deepcopy(net).cpu().float().eval()
     channels = module.statistics_channels()
@@ -95,7 +108,7 @@ def to_onnx_model(net: TransformerNet, info: ModelInfo) -> onnx.ModelProto:
     _tidy(model)
     if channels:
         _default_statistics(model, 2 * sum(channels))
-    props = metadata_props(info.styles, info.facts, dict(module.config), channels)
+    props = metadata_props(info.styles, info.facts, dict(module.config), channels, layers)
     onnx.helper.set_model_props(model, props)
     onnx.checker.check_model(model, full_check=True)
     return model

@@ -164,7 +164,7 @@ def stylize_tiled_image(
 ) -> np.ndarray:
     """:func:`stylize_array`'s tiled path: ``H×W×3`` uint8 → a new ``H×W×3`` uint8
     (``tile_statistics=layerwise``: the rows come from the network run layer by layer over
-    the tiles, :mod:`stylenet.nn.layerwise`, PyTorch models only).
+    the tiles, :mod:`stylenet.serve.layerwise`).
 
     Tiles are cut from the uint8 picture and finished rows written into the uint8 result as
     they come (:func:`~stylenet.serve.tiling.tiled_rows`), so besides the input and the output
@@ -177,8 +177,8 @@ def stylize_tiled_image(
         run = getattr(stylizer, "layerwise_rows", None)
         if run is None:
             raise ConfigError(
-                "tile_statistics=layerwise needs a PyTorch checkpoint (model=...ckpt); for "
-                "ONNX models use tile_statistics=calibrated (default) or exact"
+                "tile_statistics=layerwise needs a PyTorch checkpoint or an ONNX model exported "
+                "with its layer graphs (format 3); otherwise use tile_statistics=calibrated"
             )
         pieces = run(source, style_weights, tile=tile)
     else:

@@ -11,18 +11,21 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 
+from stylenet.data.digest import file_sha256
 from stylenet.errors import ConfigError, ModelFileError
 from stylenet.export.contract import (
     FORMAT_KEY,
     FORMAT_VERSION,
     IMAGE_INPUT,
+    LAYER_PLAN_KEY,
+    LAYERS_KEY,
     MIN_IMAGE_SIDE,
     OUTPUT,
     READABLE_VERSIONS,
@@ -30,9 +33,17 @@ from stylenet.export.contract import (
     STATISTICS_OUTPUT,
     STYLES_KEY,
     WEIGHTS_INPUT,
+    LayerSpec,
     facts_from_metadata,
+    layer_conv,
+    layer_scale,
+    layer_shift,
+    layer_window,
+    parse_layer_plan,
+    parse_layers_reference,
     statistics_channels_from_metadata,
 )
+from stylenet.serve.layerwise import layerwise_rows
 from stylenet.serve.stylizer import check_batch, weight_rows
 
 log = logging.getLogger(__name__)
@@ -210,7 +221,40 @@ class OnnxStylizer:
         check_output_size(self.path, self.session, self.takes_weights, len(self.styles))
         self.statistics_channels = shared_statistics_layout(self.session, metadata)
         self.provider = self.session.get_providers()[0]
+        self._layers_reference = metadata.get(LAYERS_KEY)
+        self._layers: OnnxLayers | None = None
+        self._session_settings = (list(self.session.get_providers()), options)
         log.info("ONNX Runtime runs %s on %s", self.path.name, self.provider)
+
+    @property
+    def has_layers(self) -> bool:
+        """Whether the model names layer graphs (format 3), so it can tile layer by layer."""
+        return self._layers_reference is not None
+
+    def layers(self) -> OnnxLayers:
+        """The model's layer graphs (loaded and checked on first use)."""
+        if self._layers is None:
+            if self._layers_reference is None:
+                raise ConfigError(
+                    f"{self.path.name} has no layer graphs (a format-1/2 export): re-export it "
+                    "with stylenet-export, or use tile_statistics=calibrated"
+                )
+            providers, options = self._session_settings
+            self._layers = OnnxLayers.from_reference(
+                self.path, self._layers_reference, self.styles, providers, options
+            )
+        return self._layers
+
+    def layerwise_rows(
+        self, images: np.ndarray, style_weights: np.ndarray | None = None, *, tile: int
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """``N×3×H×W`` [0, 255] (uint8 or float32) → ``(y, N×3×h×W float32 rows)`` of the
+        stylized picture from the top, the network run layer by layer over tiles of at most
+        ``tile`` px on the layer graphs (:mod:`stylenet.serve.layerwise`): a single pass's
+        output in a tile's memory."""
+        layers = self.layers()
+        weights = weight_rows(style_weights, self.styles, images.shape[0])
+        return layerwise_rows(layers, images, weights if self.takes_weights else None, tile=tile)
 
     def __call__(
         self,
@@ -258,3 +302,94 @@ class OnnxStylizer:
         if statistics is not None and self.statistics_channels is not None:
             feed[STATISTICS_INPUT] = np.ascontiguousarray(statistics, dtype=np.float32)
         return feed
+
+
+class OnnxLayers:
+    """A format-3 model's layer graphs on ONNX Runtime: the
+    :class:`stylenet.serve.layerwise.Layers` of an exported model.
+
+    Each call feeds one layer's window (every other input keeps its default), so one session
+    serves all layers."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        providers: Sequence[str] | None = None,
+        options: ort.SessionOptions | None = None,
+        *,
+        styles: list[str] | None = None,
+    ) -> None:
+        self.path = Path(path).expanduser()
+        chosen = list(providers) if providers else choose_providers(None)
+        self.session = open_session(self.path, chosen, options or session_options())
+        metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        if LAYER_PLAN_KEY not in metadata:
+            raise ModelFileError(
+                f"{self.path} has no {LAYER_PLAN_KEY} metadata: not a stylenet layer graphs "
+                "file; re-export the model with stylenet-export"
+            )
+        try:
+            self.plan: list[LayerSpec] = parse_layer_plan(metadata[LAYER_PLAN_KEY])
+        except ValueError as error:
+            raise ModelFileError(f"{self.path}: {error}; re-export the model") from error
+        self.styles = read_styles(self.path, metadata)
+        if styles is not None and self.styles != list(styles):
+            raise ModelFileError(
+                f"{self.path} holds the layers of styles {self.styles}, not {styles}: it belongs "
+                "to another model; re-export the model"
+            )
+        names = {
+            i.name
+            for i in [*self.session.get_inputs(), *self.session.get_overridable_initializers()]
+        }
+        outputs = {o.name for o in self.session.get_outputs()}
+        for index, spec in enumerate(self.plan):
+            wanted = [layer_conv(index)]
+            if spec.norm is not None:
+                wanted += [layer_scale(index), layer_shift(index)]
+            if layer_window(index) not in names or not set(wanted) <= outputs:
+                raise ModelFileError(
+                    f"{self.path} lacks the inputs/outputs of layer {index}; re-export the model"
+                )
+        self.takes_weights = WEIGHTS_INPUT in names
+
+    @classmethod
+    def from_reference(
+        cls,
+        model_path: Path,
+        reference: str,
+        styles: list[str],
+        providers: Sequence[str] | None = None,
+        options: ort.SessionOptions | None = None,
+    ) -> OnnxLayers:
+        """The layer graphs a model's ``stylenet.layers`` metadata names, checked against its
+        sha256 (a file from another export is refused)."""
+        try:
+            name, digest = parse_layers_reference(reference)
+        except ValueError as error:
+            raise ModelFileError(f"{model_path}: {error}; re-export it") from error
+        path = model_path.parent / name
+        if not path.is_file():
+            raise ModelFileError(
+                f"{model_path.name} tiles layer by layer with {name}, which is not beside it in "
+                f"{model_path.parent}: copy it there or use tile_statistics=calibrated"
+            )
+        if file_sha256(path) != digest:
+            raise ModelFileError(
+                f"{path} is not the layer graphs {model_path.name} was exported with (sha256 "
+                "differs): copy the matching file or re-export the model"
+            )
+        return cls(path, providers, options, styles=styles)
+
+    def convolve(self, index: int, window: np.ndarray) -> np.ndarray:
+        """Layer ``index``'s convolution of ``window`` (``N×C×h×w`` float32)."""
+        (out,) = self.session.run([layer_conv(index)], {layer_window(index): window})
+        return out
+
+    def affine(self, index: int, style_weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Layer ``index``'s ``(scale, shift)`` (``N×C`` or ``1×C``)."""
+        feed = {}
+        if self.takes_weights and style_weights is not None:
+            feed[WEIGHTS_INPUT] = np.ascontiguousarray(style_weights, dtype=np.float32)
+        scale, shift = self.session.run([layer_scale(index), layer_shift(index)], feed)
+        return scale, shift

@@ -40,7 +40,7 @@ from stylenet.serve.stylizer import StatisticsStylizer, Stylizer
 
 MODES = ("calibrated", "thumbnail", "exact", "tile", "layerwise")
 # ``layerwise`` is no estimate: the network runs layer by layer over the tiles and every layer
-# sees the whole image's statistics (stylenet.nn.layerwise; PyTorch models only). The pipeline
+# sees the whole image's statistics (stylenet.serve.layerwise; PyTorch models and format-3 ONNX exports). The pipeline
 # (stylenet.serve.pipeline) runs it.
 LAYERWISE = "layerwise"
 DEFAULT_MODE = "calibrated"

@@ -15,9 +15,10 @@ import torch
 
 from stylenet.devices import autocast_dtype, resolve_device
 from stylenet.errors import ImageError
+from stylenet.export.layers import TorchLayers
 from stylenet.nn.checkpoint import ModelInfo, load_transformer
-from stylenet.nn.layerwise import layerwise_rows
 from stylenet.nn.transformer import TransformerNet
+from stylenet.serve.layerwise import layerwise_rows
 from stylenet.serve.stylizer import check_batch, weight_rows
 
 
@@ -75,15 +76,14 @@ class TorchStylizer:
     ) -> Iterator[tuple[int, np.ndarray]]:
         """``N×3×H×W`` [0, 255] (uint8 or float32) → ``(y, N×3×h×W float32 rows)`` of the
         stylized picture from the top, the network run layer by layer over tiles of at most
-        ``tile`` px (:func:`stylenet.nn.layerwise.layerwise_rows`): a single pass's output in
-        a tile's memory. Float32 whatever the stylizer's precision."""
+        ``tile`` px (:mod:`stylenet.serve.layerwise`): a single pass's output in a tile's
+        memory. Float32 whatever the stylizer's precision."""
         if images.ndim != 4 or images.shape[1] != 3:
             raise ImageError(f"expected N×3×H×W images, got shape {images.shape}")
         weights = None
         if self.net.is_multi_style:
-            weights = torch.tensor(weight_rows(style_weights, self.styles, images.shape[0]))
-        for y, rows in layerwise_rows(self.net, images, weights, tile=tile):
-            yield y, rows.numpy()
+            weights = weight_rows(style_weights, self.styles, images.shape[0])
+        return layerwise_rows(TorchLayers(self.net), images, weights, tile=tile)
 
     def _run(
         self,

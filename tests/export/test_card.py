@@ -3,7 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from stylenet.export.card import model_card, sha256, write_card
+from stylenet.data.digest import file_sha256 as sha256
+from stylenet.export.card import model_card, write_card
 from stylenet.model_card import ModelCard, Parity
 from stylenet.nn.checkpoint import ModelInfo
 from tests.helpers.networks import FACTS, STYLES

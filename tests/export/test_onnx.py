@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from stylenet.errors import ModelFileError
-from stylenet.export.contract import OPSET, STYLES_KEY
+from stylenet.export.contract import FORMAT_VERSION, OPSET, STYLES_KEY
 from stylenet.export.onnx import FP32_TOLERANCE, export_onnx, verify_parity
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.serve.runtime import OnnxStylizer
@@ -38,7 +38,7 @@ def test_metadata_round_trip(single) -> None:
     _, path = single
     props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     assert json.loads(props[STYLES_KEY]) == ["starry"]
-    assert props["stylenet.format_version"] == "2"
+    assert props["stylenet.format_version"] == str(FORMAT_VERSION)
     assert json.loads(props["stylenet.model"])["width"] == 0.125
     stylizer = OnnxStylizer(path)
     assert stylizer.styles == ["starry"]

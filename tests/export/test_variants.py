@@ -8,10 +8,10 @@ import onnx
 import pytest
 import torch
 
+from stylenet.data.digest import file_sha256 as sha256
 from stylenet.errors import ConfigError
 from stylenet.export.bundle import TOLERANCES, export_bundle
 from stylenet.export.calibration import ImageCalibrationReader
-from stylenet.export.card import sha256
 from stylenet.export.variants import check_variants, variant_path
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.serve.runtime import OnnxStylizer
@@ -39,6 +39,7 @@ def test_every_variant_is_written_with_a_card(bundle) -> None:
         "starry.int8.json",
         "starry.int8.onnx",
         "starry.json",
+        "starry.layers.onnx",
         "starry.onnx",
     ]
     for file in files:
@@ -102,3 +103,14 @@ def test_variant_names() -> None:
 def test_out_must_be_an_onnx_path(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"\.onnx"):
         export_bundle(tiny_net(), ModelInfo(["x"]), tmp_path / "model.pt")
+
+
+def test_variants_tile_layer_by_layer_with_the_fp32_layer_graphs(bundle) -> None:
+    _, target, files = bundle
+    image = np.random.default_rng(0).integers(0, 256, (1, 3, 40, 52), dtype=np.uint8)
+    fp32 = OnnxStylizer(target)
+    expected = np.concatenate([r for _, r in fp32.layerwise_rows(image, tile=16)], axis=2)
+    for file in files:
+        stylizer = OnnxStylizer(file.path)
+        got = np.concatenate([r for _, r in stylizer.layerwise_rows(image, tile=16)], axis=2)
+        np.testing.assert_array_equal(got, expected)

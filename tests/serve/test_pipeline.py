@@ -156,7 +156,9 @@ def test_layerwise_tiling_gives_the_untiled_picture(stylizer: TorchStylizer) -> 
 
 
 def test_layerwise_needs_a_pytorch_model() -> None:
-    with pytest.raises(ConfigError, match="tile_statistics=layerwise needs a PyTorch checkpoint"):
+    with pytest.raises(
+        ConfigError, match="tile_statistics=layerwise needs a PyTorch checkpoint or an ONNX model"
+    ):
         stylize_array(
             Constant((1.0, 2.0, 3.0)),
             synthetic_rgb(100, 100),

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from stylenet.config import shipped_models_dir
-from stylenet.export.card import card_path, sha256
+from stylenet.data.digest import file_sha256 as sha256
+from stylenet.export.card import card_path
 from stylenet.serve.loader import load_stylizer, shipped_models
 from stylenet.serve.pipeline import stylize_array
 from stylenet.styles import one_hot

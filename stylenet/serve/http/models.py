@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Sequence
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stylenet.data.digest import file_sha256
 from stylenet.errors import ConfigError, ModelFileError
 from stylenet.resources import shipped_models_dir
 from stylenet.serve.http import inference
@@ -77,14 +77,6 @@ def model_files(specs: Sequence[str]) -> list[Path]:
             raise ModelFileError(f"model file not found: {path} (check models=)")
         files.append(path)
     return files
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_card(path: Path, stylizer: Any) -> dict[str, Any]:

@@ -1,0 +1,295 @@
+"""Exact tiled inference: the network run layer by layer over all tiles.
+
+Tiling a network with instance norm changes its output: each tile would normalise with its own
+statistics (tone blocks), and shared estimates of the whole image's statistics (a thumbnail's,
+URST: Chen et al. 2022; or calibrated ones, :mod:`stylenet.serve.shared_statistics`) are close
+but not exact. Here every layer runs over the whole picture, one tile at a time, before the next
+layer starts: each tile's convolution reads its input with a halo of the kernel's reach, the
+layer's per-channel moments are accumulated over all tiles (in float64), and only then is the
+layer normalised. The result is a single pass's output (up to floating-point summation order)
+while one tile's activations are in memory at a time; the activations between layers live in
+memory-mapped files, so memory is set by the tile size, not the picture.
+
+The runner is NumPy; the convolutions and the per-style affine parameters come from a
+:class:`Layers` backend: PyTorch (:class:`stylenet.serve.torch_backend.TorchLayers`) or ONNX
+Runtime on a format-3 model's layer graphs (:class:`stylenet.serve.runtime.OnnxLayers`).
+Compute is one pass's plus the halos; the price is the disk traffic of the layer maps.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from stylenet.export.contract import LayerSpec
+
+SIZE_MULTIPLE = 4  # the network pads its input to a multiple of its total stride
+OUTPUT_ROWS = 256  # rows of the result handed out at a time
+
+
+class Layers(Protocol):
+    """What the runner needs of a network: its plan and two computations per layer."""
+
+    plan: list[LayerSpec]
+
+    def convolve(self, index: int, window: np.ndarray) -> np.ndarray:
+        """Layer ``index``'s convolution (no padding) of ``window`` (``N×C_in×h×w`` float32,
+        already upsampled and padded) → ``N×C_out×h'×w'`` float32."""
+        ...
+
+    def affine(self, index: int, style_weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Layer ``index``'s ``(scale, shift)`` after normalisation (``N×C`` or ``1×C``
+        float32), the per-style parameters blended by ``style_weights`` (``N×S``)."""
+        ...
+
+
+def spans(length: int, tile: int) -> list[tuple[int, int]]:
+    """Disjoint ``[start, end)`` spans of nearly equal length, each ``<= tile``, covering
+    ``length``."""
+    count = max(1, math.ceil(length / tile))
+    bounds = [round(i * length / count) for i in range(count + 1)]
+    return [(bounds[i], bounds[i + 1]) for i in range(count) if bounds[i + 1] > bounds[i]]
+
+
+class MapStore:
+    """Float32 ``N×C×H×W`` arrays for the layer maps: memory-mapped files in ``folder`` (a
+    temporary folder when ``None``), removed by :meth:`close`."""
+
+    def __init__(self, folder: str | Path | None = None) -> None:
+        self._temporary = tempfile.TemporaryDirectory(prefix="stylenet-layers-", dir=folder)
+        self.folder = Path(self._temporary.name)
+        self._count = 0
+
+    def new(self, shape: tuple[int, ...]) -> np.ndarray:
+        self._count += 1
+        path = self.folder / f"map_{self._count:03d}.npy"
+        return np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
+
+    def release(self, array: np.ndarray) -> None:
+        """Delete ``array``'s file (a map no later layer reads); the disk space returns when
+        the last reference to it goes."""
+        filename = getattr(array, "filename", None)
+        if filename is not None and Path(filename).parent == self.folder:
+            Path(filename).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self._temporary.cleanup()
+
+
+def _tiles(height: int, width: int, tile: int) -> Iterator[tuple[int, int, int, int]]:
+    for y0, y1 in spans(height, tile):
+        for x0, x1 in spans(width, tile):
+            yield y0, y1, x0, x1
+
+
+def upsample2(x: np.ndarray, mode: str) -> np.ndarray:
+    """``N×C×h×w`` → ``N×C×2h×2w``: nearest, or bilinear with half-pixel centres and the edge
+    rows repeated (``torch.nn.functional.interpolate(scale_factor=2, align_corners=False)``)."""
+    if mode == "nearest":
+        return x.repeat(2, axis=-2).repeat(2, axis=-1)
+    for axis in (-2, -1):
+        before = np.concatenate([_take(x, axis, 0, 1), _take(x, axis, 0, -1)], axis=axis)
+        after = np.concatenate([_take(x, axis, 1, None), _take(x, axis, -1, None)], axis=axis)
+        even = np.float32(0.75) * x + np.float32(0.25) * before
+        odd = np.float32(0.75) * x + np.float32(0.25) * after
+        shape = list(even.shape)
+        shape[axis] *= 2
+        x = np.stack([even, odd], axis=axis).reshape(shape)  # interleave even and odd
+    return x
+
+
+def _take(x: np.ndarray, axis: int, start: int, stop: int | None) -> np.ndarray:
+    index = [slice(None)] * x.ndim
+    index[axis] = slice(start, stop)
+    return x[tuple(index)]
+
+
+def _upsampled_rows(start: int, end: int, length: int, mode: str) -> tuple[int, int]:
+    """Rows of the source (``length`` rows) that rows ``[start, end)`` of its ×2 upsampling
+    read: one more on each side for bilinear interpolation."""
+    margin = 1 if mode == "bilinear" else 0
+    return max(0, start // 2 - margin), min(length, (end - 1) // 2 + 1 + margin)
+
+
+def read_window(
+    source: np.ndarray, rows: tuple[int, int], cols: tuple[int, int], upsample: str | None
+) -> np.ndarray:
+    """Rows ``rows`` and columns ``cols`` (``[start, end)``, possibly beyond the map) of
+    ``source`` (``N×C×H×W``), upsampled ×2 first when ``upsample`` is set, reflection-padded
+    beyond the map's edges as the layer pads the whole map. A new float32 array."""
+    height, width = source.shape[-2:]
+    if upsample is not None:
+        height, width = 2 * height, 2 * width
+    (r0, r1), (c0, c1) = rows, cols
+    a, b, c, d = max(0, r0), min(height, r1), max(0, c0), min(width, c1)
+    if upsample is None:
+        core = np.asarray(source[..., a:b, c:d])
+    else:
+        s0, s1 = _upsampled_rows(a, b, source.shape[-2], upsample)
+        t0, t1 = _upsampled_rows(c, d, source.shape[-1], upsample)
+        big = upsample2(np.asarray(source[..., s0:s1, t0:t1]), upsample)
+        core = big[..., a - 2 * s0 : b - 2 * s0, c - 2 * t0 : d - 2 * t0]
+    pads = ((0, 0), (0, 0), (a - r0, r1 - b), (c - c0, c1 - d))
+    if any(p for pair in pads for p in pair):
+        return np.pad(core, pads, mode="reflect")
+    return np.ascontiguousarray(core, dtype=np.float32)
+
+
+def output_shape(spec: LayerSpec, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """``N×C_out×H'×W'`` of layer ``spec`` on an ``N×C_in×H×W`` map."""
+    height, width = shape[-2:]
+    if spec.upsample is not None:
+        height, width = 2 * height, 2 * width
+    pad, k, stride = spec.kernel // 2, spec.kernel, spec.stride
+    return (
+        shape[0],
+        spec.out_channels,
+        (height + 2 * pad - k) // stride + 1,
+        (width + 2 * pad - k) // stride + 1,
+    )
+
+
+def convolve(
+    layers: Layers, index: int, source: np.ndarray, out: np.ndarray, tile: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Layer ``index``'s [upsampling,] padding and convolution of ``source`` into ``out``
+    tile by tile; returns the output's per-image, per-channel ``(mean, biased variance)``
+    (``N×C`` float64)."""
+    spec = layers.plan[index]
+    k, stride, pad = spec.kernel, spec.stride, spec.kernel // 2
+    height, width = out.shape[-2:]
+    total = np.zeros(out.shape[:2])
+    squares = np.zeros(out.shape[:2])
+    for y0, y1, x0, x1 in _tiles(height, width, tile):
+        rows = (y0 * stride - pad, (y1 - 1) * stride - pad + k)
+        cols = (x0 * stride - pad, (x1 - 1) * stride - pad + k)
+        y = layers.convolve(index, read_window(source, rows, cols, spec.upsample))
+        out[..., y0:y1, x0:x1] = y
+        total += y.sum(axis=(2, 3), dtype=np.float64)
+        squares += np.einsum("nchw,nchw->nc", y, y, dtype=np.float64)
+    count = height * width
+    mean = total / count
+    return mean, np.maximum(squares / count - mean**2, 0.0)
+
+
+def normalize(
+    spec: LayerSpec,
+    maps: np.ndarray,
+    affine: tuple[np.ndarray, np.ndarray] | None,
+    moments: tuple[np.ndarray, np.ndarray] | None,
+    tile: int,
+    residual: np.ndarray | None = None,
+) -> None:
+    """``spec``'s norm (``scale · (x - mean) / sqrt(var + eps) + shift`` with the whole map's
+    ``moments``, or ``scale · x + shift`` for a fixed norm) and activation applied to ``maps``
+    in place, tile by tile; ``residual`` is added after."""
+    if spec.norm is None and not spec.activation and residual is None:
+        return
+    a = b = None
+    if affine is not None:
+        scale, shift = (np.asarray(v, dtype=np.float64) for v in affine)
+        if moments is not None:  # fold the moments in: y = a·x + b
+            mean, var = moments
+            scale = scale / np.sqrt(var + spec.eps)
+            shift = shift - mean * scale
+        a = scale.astype(np.float32)[:, :, None, None]
+        b = shift.astype(np.float32)[:, :, None, None]
+    height, width = maps.shape[-2:]
+    for y0, y1, x0, x1 in _tiles(height, width, tile):
+        x = np.array(maps[..., y0:y1, x0:x1])
+        if a is not None:
+            x *= a
+            x += b
+        if spec.activation:
+            np.maximum(x, 0, out=x)
+        if residual is not None:
+            x += residual[..., y0:y1, x0:x1]
+        maps[..., y0:y1, x0:x1] = x
+
+
+def input_map(image: np.ndarray, store: MapStore) -> np.ndarray:
+    """``N×3×H×W`` in [0, 255] (uint8 or float) → the network's input map: scaled to [0, 1]
+    and reflection-padded at the bottom and right to a multiple of 4, as the network does,
+    written :data:`OUTPUT_ROWS` rows at a time (no float copy of the whole picture)."""
+    count, _, height, width = image.shape
+    pad_h = (SIZE_MULTIPLE - height % SIZE_MULTIPLE) % SIZE_MULTIPLE
+    pad_w = (SIZE_MULTIPLE - width % SIZE_MULTIPLE) % SIZE_MULTIPLE
+    if min(height, width) <= SIZE_MULTIPLE:
+        raise ValueError(
+            f"image must be larger than {SIZE_MULTIPLE} px a side, got {height}×{width}"
+        )
+    out = store.new((count, 3, height + pad_h, width + pad_w))
+    for y in range(0, height, OUTPUT_ROWS):
+        rows = np.asarray(image[..., y : y + OUTPUT_ROWS, :], np.float32) / np.float32(255.0)
+        if pad_w:
+            rows = np.pad(rows, ((0, 0), (0, 0), (0, 0), (0, pad_w)), mode="reflect")
+        out[..., y : y + rows.shape[-2], :] = rows
+    for i in range(pad_h):  # reflection: row height + i mirrors row height - 2 - i
+        out[..., height + i, :] = out[..., height - 2 - i, :]
+    return out
+
+
+def layerwise_rows(
+    layers: Layers,
+    image: np.ndarray,
+    style_weights: np.ndarray | None = None,
+    *,
+    tile: int = 1024,
+    folder: str | Path | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """The network's output on ``image`` computed layer by layer over tiles of at most
+    ``tile`` px (of each layer's output), handed out as ``(y, N×3×h×W rows)`` from the top
+    (:data:`OUTPUT_ROWS` at a time), float32 in [0, 255]: the single pass's result with one
+    tile's activations in memory at a time. ``image``: ``N×3×H×W`` in [0, 255], uint8 or
+    float; ``style_weights``: ``N×S`` rows for multi-style networks. The layer maps, the
+    input's included, go to memory-mapped files in a temporary folder (under ``folder`` when
+    given), removed when the rows are done."""
+    if tile < 8:
+        raise ValueError(f"tile must be at least 8 px, got {tile}")
+    if image.ndim != 4 or image.shape[1] != 3:
+        raise ValueError(f"image must be N×3×H×W, got {tuple(image.shape)}")
+    height, width = int(image.shape[-2]), int(image.shape[-1])
+    plan = layers.plan
+    readers = {spec.add_input_of for spec in plan if spec.add_input_of is not None}
+    store = MapStore(folder)
+    try:
+        inputs: dict[int, np.ndarray] = {}  # inputs later layers still add
+        source = input_map(image, store)
+        for index, spec in enumerate(plan):
+            out = store.new(output_shape(spec, source.shape))
+            moments = convolve(layers, index, source, out, tile)
+            affine = layers.affine(index, style_weights) if spec.norm is not None else None
+            residual = None if spec.add_input_of is None else inputs.pop(spec.add_input_of)
+            normalize(
+                spec, out, affine, moments if spec.norm == "instance" else None, tile, residual
+            )
+            if index in readers:
+                inputs[index] = source
+            else:
+                store.release(source)
+            if residual is not None:
+                store.release(residual)
+            source = out
+        for y in range(0, height, OUTPUT_ROWS):
+            rows = np.asarray(source[..., y : min(height, y + OUTPUT_ROWS), :width])
+            yield y, np.float32(127.5) * (np.tanh(rows) + np.float32(1.0))
+    finally:
+        store.close()
+
+
+def stylize_layerwise(
+    layers: Layers,
+    image: np.ndarray,
+    style_weights: np.ndarray | None = None,
+    *,
+    tile: int = 1024,
+    folder: str | Path | None = None,
+) -> np.ndarray:
+    """:func:`layerwise_rows` gathered into one ``N×3×H×W`` float32 array in [0, 255]."""
+    pieces = layerwise_rows(layers, image, style_weights, tile=tile, folder=folder)
+    return np.concatenate([rows for _, rows in pieces], axis=2)
