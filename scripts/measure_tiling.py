@@ -5,8 +5,8 @@
     python scripts/measure_tiling.py --checkpoint training/wave/checkpoints/last.ckpt \
         --photo photo.jpg --resize 4000x3000 --tiles 512,1024 --statistics tile,thumbnail,calibrated
 
-``--statistics`` (comma list of ``tile``, ``thumbnail``, ``calibrated``, ``exact``) chooses how tiles are
-normalised (:mod:`stylenet.serve.shared_statistics`); ``calibrated@0.3`` runs the calibration
+``--statistics`` (comma list of ``tile``, ``thumbnail``, ``calibrated``, ``exact``,
+``layerwise``) chooses how tiles are normalised (:mod:`stylenet.serve.shared_statistics`); ``calibrated@0.3`` runs the calibration
 on 0.3 of the picture instead of the default share (``calibrated@0.3/96``: in 96 px thumbnail
 crops); ``--statistics-error`` compares each mode's statistics with a full-resolution pass's
 instead of tiling; each row also gives the tiled run's wall
@@ -101,13 +101,12 @@ def tiled_run(stylizer: Stylizer, image: np.ndarray, tile: int, overlap: int, mo
     calibration run on a share ``F`` of the picture in ``C``-px thumbnail crops)."""
     name, options = mode_options(mode)
     start = time.perf_counter()
-    if name == "layerwise":  # PyTorch models: the network layer by layer over the tiles
-        run = getattr(stylizer, "layerwise", None)
+    if name == "layerwise":  # the network layer by layer over the tiles
+        run = getattr(stylizer, "layerwise_rows", None)
         if run is None:
-            raise SystemExit(
-                "layerwise needs a PyTorch model: --checkpoint X.ckpt or --backend torch"
-            )
-        return run(image, None, tile=tile), time.perf_counter() - start
+            raise SystemExit("layerwise needs a PyTorch model or a format-3 ONNX export")
+        rows = [piece for _, piece in run(image, None, tile=tile)]
+        return np.concatenate(rows, axis=2), time.perf_counter() - start
     stats = shared_statistics(stylizer, image, mode=name, tile=tile, side=side, **options)
     tiled = stylize_tiled(stylizer, image, tile=tile, overlap=overlap, statistics=stats)
     return tiled, time.perf_counter() - start
@@ -201,15 +200,44 @@ def statistics_error(stylizer: Stylizer, image: np.ndarray, modes: list[str], si
         print(f"| {mode} | {np.mean(errors):.4f} | {layers} |", flush=True)
 
 
+def memory_kib(field: str) -> int | None:
+    """A ``/proc/self/status`` field in KiB (Linux; ``None`` elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def reset_peak_memory() -> bool:
+    """Reset the process's peak resident memory (``VmHWM``) to its current value (Linux)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 def big(stylizer: Stylizer, size: tuple[int, int], mode: str) -> None:
+    """Stylize one synthetic ``size`` photo through ``stylize_array`` (1024 px tiles); print
+    the time, the peak resident memory and, on Linux, the peak during the call above the
+    memory held before it (the input picture, the model, the libraries)."""
     width, height = size
     image = np.rint(photo(height, width)[0].transpose(1, 2, 0)).astype(np.uint8)
+    before = memory_kib("VmRSS") if reset_peak_memory() else None
     start = time.perf_counter()
     out = stylize_array(stylizer, image, tile_statistics=mode)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    during = ""
+    hwm = memory_kib("VmHWM")
+    if before is not None and hwm is not None:
+        during = f", during the call +{(hwm - before) / 1024:.0f} MiB over {before / 1024:.0f} MiB"
     print(
-        f"{width}×{height} ({mode}): {tuple(out.shape)} in {seconds:.1f} s, peak RSS {peak:.2f} GiB"
+        f"{width}×{height} ({mode}): {tuple(out.shape)} in {seconds:.1f} s, "
+        f"peak RSS {peak:.2f} GiB{during} (result {out.nbytes / 2**20:.0f} MiB)"
     )
 
 
@@ -231,7 +259,7 @@ def main() -> None:
     parser.add_argument(
         "--statistics",
         default="tile,thumbnail,calibrated",
-        help="tile,thumbnail,calibrated,exact,layerwise (layerwise: PyTorch models)",
+        help="tile,thumbnail,calibrated,exact,layerwise",
     )
     parser.add_argument("--side", type=int, default=1024, help="the thumbnail's longest side")
     parser.add_argument("--photo", default=None, help="a real photo instead of the synthetic one")

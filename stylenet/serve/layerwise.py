@@ -56,26 +56,56 @@ def spans(length: int, tile: int) -> list[tuple[int, int]]:
     return [(bounds[i], bounds[i + 1]) for i in range(count) if bounds[i + 1] > bounds[i]]
 
 
+class LayerMap:
+    """A float32 ``N×C×H×W`` map in a file, mapped into memory only while a piece of it is
+    read (``map[index]``, a new array) or written (``map[index] = value``): the process's
+    resident memory holds the piece, not the map (the operating system keeps the file's pages
+    in its cache as it sees fit)."""
+
+    def __init__(self, path: Path, shape: tuple[int, ...]) -> None:
+        self.path = path
+        self.shape = tuple(int(s) for s in shape)
+        with path.open("wb") as handle:
+            handle.truncate(4 * math.prod(self.shape))
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def _mapped(self, mode: str) -> np.memmap:
+        return np.memmap(self.path, dtype=np.float32, mode=mode, shape=self.shape)
+
+    def __getitem__(self, index: object) -> np.ndarray:
+        mapped = self._mapped("r")
+        piece = np.array(mapped[index])  # type: ignore[index]
+        del mapped  # unmapped here: the last reference to the mapping goes
+        return piece
+
+    def __setitem__(self, index: object, value: np.ndarray | float) -> None:
+        mapped = self._mapped("r+")
+        mapped[index] = value  # type: ignore[index]
+        del mapped
+
+
+Map = np.ndarray | LayerMap  # a layer map: in memory (tests) or in a file
+
+
 class MapStore:
-    """Float32 ``N×C×H×W`` arrays for the layer maps: memory-mapped files in ``folder`` (a
-    temporary folder when ``None``), removed by :meth:`close`."""
+    """The layer maps: :class:`LayerMap` files in a temporary folder (under ``folder`` when
+    given), removed by :meth:`close`."""
 
     def __init__(self, folder: str | Path | None = None) -> None:
         self._temporary = tempfile.TemporaryDirectory(prefix="stylenet-layers-", dir=folder)
         self.folder = Path(self._temporary.name)
         self._count = 0
 
-    def new(self, shape: tuple[int, ...]) -> np.ndarray:
+    def new(self, shape: tuple[int, ...]) -> LayerMap:
         self._count += 1
-        path = self.folder / f"map_{self._count:03d}.npy"
-        return np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
+        return LayerMap(self.folder / f"map_{self._count:03d}.f32", shape)
 
-    def release(self, array: np.ndarray) -> None:
-        """Delete ``array``'s file (a map no later layer reads); the disk space returns when
-        the last reference to it goes."""
-        filename = getattr(array, "filename", None)
-        if filename is not None and Path(filename).parent == self.folder:
-            Path(filename).unlink(missing_ok=True)
+    def release(self, layer_map: LayerMap) -> None:
+        """Delete a map no later layer reads (its disk space returns at once)."""
+        layer_map.path.unlink(missing_ok=True)
 
     def close(self) -> None:
         self._temporary.cleanup()
@@ -117,7 +147,7 @@ def _upsampled_rows(start: int, end: int, length: int, mode: str) -> tuple[int, 
 
 
 def read_window(
-    source: np.ndarray, rows: tuple[int, int], cols: tuple[int, int], upsample: str | None
+    source: Map, rows: tuple[int, int], cols: tuple[int, int], upsample: str | None
 ) -> np.ndarray:
     """Rows ``rows`` and columns ``cols`` (``[start, end)``, possibly beyond the map) of
     ``source`` (``N×C×H×W``), upsampled ×2 first when ``upsample`` is set, reflection-padded
@@ -155,7 +185,7 @@ def output_shape(spec: LayerSpec, shape: tuple[int, ...]) -> tuple[int, int, int
 
 
 def convolve(
-    layers: Layers, index: int, source: np.ndarray, out: np.ndarray, tile: int
+    layers: Layers, index: int, source: Map, out: Map, tile: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Layer ``index``'s [upsampling,] padding and convolution of ``source`` into ``out``
     tile by tile; returns the output's per-image, per-channel ``(mean, biased variance)``
@@ -179,11 +209,11 @@ def convolve(
 
 def normalize(
     spec: LayerSpec,
-    maps: np.ndarray,
+    maps: Map,
     affine: tuple[np.ndarray, np.ndarray] | None,
     moments: tuple[np.ndarray, np.ndarray] | None,
     tile: int,
-    residual: np.ndarray | None = None,
+    residual: Map | None = None,
 ) -> None:
     """``spec``'s norm (``scale · (x - mean) / sqrt(var + eps) + shift`` with the whole map's
     ``moments``, or ``scale · x + shift`` for a fixed norm) and activation applied to ``maps``
@@ -201,7 +231,7 @@ def normalize(
         b = shift.astype(np.float32)[:, :, None, None]
     height, width = maps.shape[-2:]
     for y0, y1, x0, x1 in _tiles(height, width, tile):
-        x = np.array(maps[..., y0:y1, x0:x1])
+        x = np.asarray(maps[..., y0:y1, x0:x1], dtype=np.float32)
         if a is not None:
             x *= a
             x += b
@@ -212,7 +242,7 @@ def normalize(
         maps[..., y0:y1, x0:x1] = x
 
 
-def input_map(image: np.ndarray, store: MapStore) -> np.ndarray:
+def input_map(image: np.ndarray, store: MapStore) -> LayerMap:
     """``N×3×H×W`` in [0, 255] (uint8 or float) → the network's input map: scaled to [0, 1]
     and reflection-padded at the bottom and right to a multiple of 4, as the network does,
     written :data:`OUTPUT_ROWS` rows at a time (no float copy of the whole picture)."""
@@ -258,7 +288,7 @@ def layerwise_rows(
     readers = {spec.add_input_of for spec in plan if spec.add_input_of is not None}
     store = MapStore(folder)
     try:
-        inputs: dict[int, np.ndarray] = {}  # inputs later layers still add
+        inputs: dict[int, LayerMap] = {}  # inputs later layers still add
         source = input_map(image, store)
         for index, spec in enumerate(plan):
             out = store.new(output_shape(spec, source.shape))

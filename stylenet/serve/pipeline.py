@@ -16,11 +16,14 @@ from stylenet.data.image_files import check_rgb_array, require_min_side
 from stylenet.errors import ConfigError
 from stylenet.nn.limits import MIN_SIDE
 from stylenet.serve.shared_statistics import (
+    AUTO,
+    DEFAULT_ESTIMATE,
     DEFAULT_FRACTION,
     DEFAULT_MODE,
     LAYERWISE,
     check_fraction,
     check_mode,
+    resolve_mode,
     shared_statistics,
     supports_statistics,
 )
@@ -71,15 +74,17 @@ def stylize_array(
     [0, 1] interpolates photo → full style. ``tile_size``: 0 = tile (1024 px tiles) only
     images above :data:`AUTO_TILE_PIXELS`, ``N > 0`` = tiles of N px whenever a side exceeds
     N, ``-1`` = never tile; ``tile_overlap``: feathered overlap in px
-    (:mod:`stylenet.serve.tiling`); ``tile_statistics``: ``calibrated`` (every tile uses the
-    whole image's instance-norm statistics, from a thumbnail calibrated to full resolution
-    with crops), ``thumbnail`` (from the thumbnail alone), ``exact`` (accumulated over the full-resolution
-    image), ``tile`` (each tile's own) or ``layerwise`` (PyTorch models: the network run layer
-    by layer over the tiles, a single pass's output), see
+    (:mod:`stylenet.serve.tiling`); ``tile_statistics``: ``auto`` (``layerwise`` where the
+    model can, else ``calibrated``), ``layerwise`` (the network run layer by layer over the
+    tiles: a single pass's output; PyTorch models and format-3 ONNX exports), ``calibrated``
+    (every tile uses the whole image's instance-norm statistics, from a thumbnail calibrated
+    to full resolution with crops), ``thumbnail`` (from the thumbnail alone), ``exact``
+    (accumulated over the full-resolution image) or ``tile`` (each tile's own), see
     :mod:`stylenet.serve.shared_statistics`; ``tile_calibration``: the share of the picture
     ``calibrated`` runs at full resolution (more: closer tones, slower). ``statistics``: packed instance-norm statistics
     to normalise with instead (e.g. a video frame's thumbnail's), used by stylizers that
-    support them and ignored by the others.
+    support them and ignored by the others (with ``auto``, given statistics are used rather
+    than ``layerwise``).
     """
     check_mode(tile_statistics)
     check_fraction(tile_calibration)
@@ -173,6 +178,9 @@ def stylize_tiled_image(
     luma moments), then finished :data:`STRIP_ROWS` rows at a time."""
     height, width = image.shape[:2]
     source = image.transpose(2, 0, 1)[None]  # 1×3×H×W view of the uint8 picture, no copy
+    if tile_statistics == AUTO and statistics is not None:
+        tile_statistics = DEFAULT_ESTIMATE  # the caller's statistics, e.g. a video's
+    tile_statistics = resolve_mode(stylizer, tile_statistics)
     if tile_statistics == LAYERWISE:
         run = getattr(stylizer, "layerwise_rows", None)
         if run is None:

@@ -38,12 +38,15 @@ from stylenet.errors import ConfigError
 from stylenet.nn.limits import MIN_SIDE
 from stylenet.serve.stylizer import StatisticsStylizer, Stylizer
 
-MODES = ("calibrated", "thumbnail", "exact", "tile", "layerwise")
+MODES = ("auto", "layerwise", "calibrated", "thumbnail", "exact", "tile")
 # ``layerwise`` is no estimate: the network runs layer by layer over the tiles and every layer
-# sees the whole image's statistics (stylenet.serve.layerwise; PyTorch models and format-3 ONNX exports). The pipeline
-# (stylenet.serve.pipeline) runs it.
+# sees the whole image's statistics (stylenet.serve.layerwise; PyTorch models and format-3
+# ONNX exports). The pipeline (stylenet.serve.pipeline) runs it. ``auto``: ``layerwise``
+# where the stylizer can run it, else ``calibrated``.
+AUTO = "auto"
 LAYERWISE = "layerwise"
-DEFAULT_MODE = "calibrated"
+DEFAULT_MODE = AUTO
+DEFAULT_ESTIMATE = "calibrated"
 DEFAULT_THUMBNAIL_SIDE = 1024
 DEFAULT_CROP = 64  # calibration crops, in thumbnail px
 DEFAULT_FRACTION = 0.4  # of the picture's pixels, run at full resolution
@@ -55,6 +58,23 @@ MIN_GROUP_PIXELS = 1600 * 1600
 def supports_statistics(stylizer: Stylizer) -> TypeGuard[StatisticsStylizer]:
     """Whether ``stylizer`` can report and take shared statistics."""
     return getattr(stylizer, "statistics_channels", None) is not None
+
+
+def supports_layerwise(stylizer: Stylizer) -> bool:
+    """Whether ``stylizer`` can run its network layer by layer over tiles (PyTorch models,
+    ONNX models exported with their layer graphs)."""
+    return callable(getattr(stylizer, "layerwise_rows", None)) and bool(
+        getattr(stylizer, "has_layers", True)
+    )
+
+
+def resolve_mode(stylizer: Stylizer, mode: str) -> str:
+    """``auto`` → ``layerwise`` where ``stylizer`` supports it, else ``calibrated``; other
+    modes as given."""
+    check_mode(mode)
+    if mode != AUTO:
+        return mode
+    return LAYERWISE if supports_layerwise(stylizer) else DEFAULT_ESTIMATE
 
 
 def check_mode(mode: str) -> None:
@@ -297,7 +317,7 @@ def shared_statistics(
     images: np.ndarray,
     style_weights: np.ndarray | None = None,
     *,
-    mode: str = DEFAULT_MODE,
+    mode: str = DEFAULT_ESTIMATE,
     tile: int,
     side: int = DEFAULT_THUMBNAIL_SIDE,
     passes: int | None = None,
@@ -307,8 +327,9 @@ def shared_statistics(
     """The statistics every tile should use under ``mode``; ``None`` for ``tile`` mode or a
     stylizer without statistics support (format-1 ONNX models). ``side``: the thumbnail's
     longest side; ``fraction``: the share of the picture the calibration runs at full
-    resolution, in ``crop``-px thumbnail crops."""
+    resolution, in ``crop``-px thumbnail crops; ``auto`` means ``calibrated`` here."""
     check_mode(mode)
+    mode = DEFAULT_ESTIMATE if mode == AUTO else mode
     if mode == LAYERWISE:
         raise ConfigError("layerwise computes no shared statistics: run it with stylize_array")
     if mode == "tile" or not supports_statistics(stylizer):

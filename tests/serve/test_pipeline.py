@@ -8,6 +8,7 @@ from stylenet.errors import ConfigError, ImageError
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.nn.transformer import TransformerNet
 from stylenet.serve.pipeline import stylize_array
+from stylenet.serve.shared_statistics import resolve_mode
 from stylenet.serve.torch_backend import TorchStylizer
 from tests.conftest import synthetic_rgb
 
@@ -153,6 +154,26 @@ def test_layerwise_tiling_gives_the_untiled_picture(stylizer: TorchStylizer) -> 
     assert np.abs(layerwise.astype(int) - untiled.astype(int)).max() <= 1  # rounding only
     plain = stylize_array(stylizer, photo, tile_size=-1)
     assert np.abs(per_tile.astype(int) - plain.astype(int)).mean() > 1  # what it avoids
+
+
+def test_auto_tiles_layer_by_layer_where_the_model_can(stylizer: TorchStylizer) -> None:
+    assert resolve_mode(stylizer, "auto") == "layerwise"
+    assert resolve_mode(Constant((1.0, 2.0, 3.0)), "auto") == "calibrated"
+    assert resolve_mode(stylizer, "tile") == "tile"
+    photo = synthetic_rgb(150, 170, seed=7)
+    untiled = stylize_array(stylizer, photo, tile_size=-1)
+    auto = stylize_array(stylizer, photo, tile_size=64, tile_overlap=8)  # the default: auto
+    assert np.abs(auto.astype(int) - untiled.astype(int)).max() <= 1
+
+
+def test_auto_uses_statistics_the_caller_gives(stylizer: TorchStylizer) -> None:
+    """A video frame's thumbnail statistics are honoured rather than replaced."""
+    photo = synthetic_rgb(150, 170, seed=8)
+    batch = photo.transpose(2, 0, 1)[None].astype(np.float32)
+    given = stylizer.statistics(batch[..., ::2, ::2].copy())
+    out = stylize_array(stylizer, photo, tile_size=64, tile_overlap=8, statistics=given)
+    layerwise = stylize_array(stylizer, photo, tile_size=64, tile_overlap=8)
+    assert np.abs(out.astype(int) - layerwise.astype(int)).mean() > 0.1
 
 
 def test_layerwise_needs_a_pytorch_model() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from stylenet.data.digest import file_sha256
 from stylenet.errors import ConfigError, ModelFileError
+from stylenet.export.contract import LAYERS_SUFFIX
 from stylenet.resources import shipped_models_dir
 from stylenet.serve.http import inference
 
@@ -52,7 +53,8 @@ class ServedModel:
 
 
 def model_files(specs: Sequence[str]) -> list[Path]:
-    """``models=`` entries → model files: a folder gives its ``.onnx`` files (sorted), a bare
+    """``models=`` entries → model files: a folder gives its ``.onnx`` models (sorted; not the
+    layer graphs beside them), a bare
     name a shipped model; no entries = every shipped model."""
     from stylenet.serve.loader import resolve_model
 
@@ -65,7 +67,7 @@ def model_files(specs: Sequence[str]) -> list[Path]:
     for spec in specs:
         path = Path(str(spec)).expanduser()
         if path.is_dir():
-            found = sorted(path.glob("*.onnx"))
+            found = [f for f in sorted(path.glob("*.onnx")) if not f.name.endswith(LAYERS_SUFFIX)]
             if not found:
                 raise ConfigError(f"models= folder {path} has no .onnx files")
             files.extend(found)
