@@ -30,6 +30,9 @@ from stylenet.export.contract import LayerSpec
 
 SIZE_MULTIPLE = 4  # the network pads its input to a multiple of its total stride
 OUTPUT_ROWS = 256  # rows of the result handed out at a time
+# ``tile`` px is the side of a tile of a layer with this many channels; wider layers get
+# proportionally fewer pixels a tile, so every layer's tile holds about the same bytes
+TILE_CHANNELS = 16
 
 
 class Layers(Protocol):
@@ -264,6 +267,13 @@ def input_map(image: np.ndarray, store: MapStore) -> LayerMap:
     return out
 
 
+def layer_tile(spec: LayerSpec, tile: int) -> int:
+    """The tile side for layer ``spec``: ``tile`` for up to :data:`TILE_CHANNELS` channels,
+    less for wider layers (the same bytes a tile), at least 8 px."""
+    widest = max(spec.in_channels, spec.out_channels, TILE_CHANNELS)
+    return max(8, round(tile * math.sqrt(TILE_CHANNELS / widest)))
+
+
 def layerwise_rows(
     layers: Layers,
     image: np.ndarray,
@@ -273,7 +283,8 @@ def layerwise_rows(
     folder: str | Path | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """The network's output on ``image`` computed layer by layer over tiles of at most
-    ``tile`` px (of each layer's output), handed out as ``(y, N×3×h×W rows)`` from the top
+    ``tile`` px (of each layer's output; fewer for layers of more than
+    :data:`TILE_CHANNELS` channels, :func:`layer_tile`), handed out as ``(y, N×3×h×W rows)`` from the top
     (:data:`OUTPUT_ROWS` at a time), float32 in [0, 255]: the single pass's result with one
     tile's activations in memory at a time. ``image``: ``N×3×H×W`` in [0, 255], uint8 or
     float; ``style_weights``: ``N×S`` rows for multi-style networks. The layer maps, the
@@ -292,11 +303,12 @@ def layerwise_rows(
         source = input_map(image, store)
         for index, spec in enumerate(plan):
             out = store.new(output_shape(spec, source.shape))
-            moments = convolve(layers, index, source, out, tile)
+            side = layer_tile(spec, tile)
+            moments = convolve(layers, index, source, out, side)
             affine = layers.affine(index, style_weights) if spec.norm is not None else None
             residual = None if spec.add_input_of is None else inputs.pop(spec.add_input_of)
             normalize(
-                spec, out, affine, moments if spec.norm == "instance" else None, tile, residual
+                spec, out, affine, moments if spec.norm == "instance" else None, side, residual
             )
             if index in readers:
                 inputs[index] = source
