@@ -87,7 +87,7 @@ def _norm_kind(norm: torch.nn.Module | None) -> str | None:
 
 def _eps(norm: torch.nn.Module | None) -> float:
     if isinstance(norm, InstanceNorm | BatchNorm):
-        return float(cast(float, norm.norm.eps))
+        return float(norm.norm.eps)
     if isinstance(norm, ConditionalInstanceNorm2d):
         return float(norm.eps)
     return 1e-5

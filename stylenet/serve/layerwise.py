@@ -22,7 +22,7 @@ import math
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -75,18 +75,18 @@ class LayerMap:
     def ndim(self) -> int:
         return len(self.shape)
 
-    def _mapped(self, mode: str) -> np.memmap:
+    def _mapped(self, mode: Literal["r", "r+"]) -> np.memmap:
         return np.memmap(self.path, dtype=np.float32, mode=mode, shape=self.shape)
 
-    def __getitem__(self, index: object) -> np.ndarray:
+    def __getitem__(self, index: Any) -> np.ndarray:
         mapped = self._mapped("r")
-        piece = np.array(mapped[index])  # type: ignore[index]
+        piece = np.array(mapped[index])
         del mapped  # unmapped here: the last reference to the mapping goes
         return piece
 
-    def __setitem__(self, index: object, value: np.ndarray | float) -> None:
+    def __setitem__(self, index: Any, value: np.ndarray | float) -> None:
         mapped = self._mapped("r+")
-        mapped[index] = value  # type: ignore[index]
+        mapped[index] = value
         del mapped
 
 
@@ -223,21 +223,23 @@ def normalize(
     in place, tile by tile; ``residual`` is added after."""
     if spec.norm is None and not spec.activation and residual is None:
         return
-    a = b = None
+    folded: tuple[np.ndarray, np.ndarray] | None = None
     if affine is not None:
         scale, shift = (np.asarray(v, dtype=np.float64) for v in affine)
         if moments is not None:  # fold the moments in: y = a·x + b
             mean, var = moments
             scale = scale / np.sqrt(var + spec.eps)
             shift = shift - mean * scale
-        a = scale.astype(np.float32)[:, :, None, None]
-        b = shift.astype(np.float32)[:, :, None, None]
+        folded = (
+            scale.astype(np.float32)[:, :, None, None],
+            shift.astype(np.float32)[:, :, None, None],
+        )
     height, width = maps.shape[-2:]
     for y0, y1, x0, x1 in _tiles(height, width, tile):
         x = np.asarray(maps[..., y0:y1, x0:x1], dtype=np.float32)
-        if a is not None:
-            x *= a
-            x += b
+        if folded is not None:
+            x *= folded[0]
+            x += folded[1]
         if spec.activation:
             np.maximum(x, 0, out=x)
         if residual is not None:
