@@ -59,3 +59,13 @@ def test_shipped_models_share_statistics_across_tiles(name: str) -> None:
     stats = stylizer.statistics(image)
     assert stats.shape == (1, 2 * sum(stylizer.statistics_channels))
     np.testing.assert_allclose(stylizer(image, statistics=stats), stylizer(image), atol=0.05)
+
+
+@pytest.mark.parametrize("name", shipped_models())
+def test_shipped_models_tile_layer_by_layer_as_one_pass(name: str) -> None:
+    stylizer = load_stylizer(name)
+    assert stylizer.has_layers  # format 3: the layer graphs are beside it
+    photo = synthetic_rgb(150, 190, seed=3)
+    untiled = stylize_array(stylizer, photo, tile_size=-1)
+    tiled = stylize_array(stylizer, photo, tile_size=64, tile_overlap=8)  # auto: layerwise
+    assert np.abs(tiled.astype(int) - untiled.astype(int)).max() <= 1
