@@ -33,6 +33,9 @@ OUTPUT_ROWS = 256  # rows of the result handed out at a time
 # ``tile`` px is the side of a tile of a layer with this many channels; wider layers get
 # proportionally fewer pixels a tile, so every layer's tile holds about the same bytes
 TILE_CHANNELS = 16
+# layer maps are held in memory while the live ones total at most this many bytes (small
+# pictures: no file traffic); beyond it they go to files, so memory stays bounded
+MAP_MEMORY = 256 * 2**20
 
 
 class Layers(Protocol):
@@ -90,25 +93,35 @@ class LayerMap:
         del mapped
 
 
-Map = np.ndarray | LayerMap  # a layer map: in memory (tests) or in a file
+Map = np.ndarray | LayerMap  # a layer map: in memory, or in a file
 
 
 class MapStore:
-    """The layer maps: :class:`LayerMap` files in a temporary folder (under ``folder`` when
-    given), removed by :meth:`close`."""
+    """The layer maps: in memory while the live ones fit in ``memory`` bytes, else
+    :class:`LayerMap` files in a temporary folder (under ``folder`` when given); the files
+    are removed by :meth:`close`."""
 
-    def __init__(self, folder: str | Path | None = None) -> None:
+    def __init__(self, folder: str | Path | None = None, memory: int = MAP_MEMORY) -> None:
         self._temporary = tempfile.TemporaryDirectory(prefix="stylenet-layers-", dir=folder)
         self.folder = Path(self._temporary.name)
+        self.memory = memory
+        self._held = 0  # bytes of the live in-memory maps
         self._count = 0
 
-    def new(self, shape: tuple[int, ...]) -> LayerMap:
+    def new(self, shape: tuple[int, ...]) -> Map:
+        size = 4 * math.prod(shape)
+        if self._held + size <= self.memory:
+            self._held += size
+            return np.empty(shape, dtype=np.float32)  # every element is written before read
         self._count += 1
         return LayerMap(self.folder / f"map_{self._count:03d}.f32", shape)
 
-    def release(self, layer_map: LayerMap) -> None:
-        """Delete a map no later layer reads (its disk space returns at once)."""
-        layer_map.path.unlink(missing_ok=True)
+    def release(self, layer_map: Map) -> None:
+        """Drop a map no later layer reads (a file's disk space returns at once)."""
+        if isinstance(layer_map, LayerMap):
+            layer_map.path.unlink(missing_ok=True)
+        else:
+            self._held -= layer_map.nbytes
 
     def close(self) -> None:
         self._temporary.cleanup()
@@ -247,7 +260,7 @@ def normalize(
         maps[..., y0:y1, x0:x1] = x
 
 
-def input_map(image: np.ndarray, store: MapStore) -> LayerMap:
+def input_map(image: np.ndarray, store: MapStore) -> Map:
     """``N×3×H×W`` in [0, 255] (uint8 or float) → the network's input map: scaled to [0, 1]
     and reflection-padded at the bottom and right to a multiple of 4, as the network does,
     written :data:`OUTPUT_ROWS` rows at a time (no float copy of the whole picture)."""
@@ -283,6 +296,7 @@ def layerwise_rows(
     *,
     tile: int = 1024,
     folder: str | Path | None = None,
+    map_memory: int = MAP_MEMORY,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """The network's output on ``image`` computed layer by layer over tiles of at most
     ``tile`` px (of each layer's output; fewer for layers of more than
@@ -290,8 +304,9 @@ def layerwise_rows(
     (:data:`OUTPUT_ROWS` at a time), float32 in [0, 255]: the single pass's result with one
     tile's activations in memory at a time. ``image``: ``N×3×H×W`` in [0, 255], uint8 or
     float; ``style_weights``: ``N×S`` rows for multi-style networks. The layer maps, the
-    input's included, go to memory-mapped files in a temporary folder (under ``folder`` when
-    given), removed when the rows are done."""
+    input's included, stay in memory while the live ones fit in ``map_memory`` bytes and go
+    to files in a temporary folder (under ``folder`` when given) beyond that, removed when
+    the rows are done."""
     if tile < 8:
         raise ValueError(f"tile must be at least 8 px, got {tile}")
     if image.ndim != 4 or image.shape[1] != 3:
@@ -299,9 +314,9 @@ def layerwise_rows(
     height, width = int(image.shape[-2]), int(image.shape[-1])
     plan = layers.plan
     readers = {spec.add_input_of for spec in plan if spec.add_input_of is not None}
-    store = MapStore(folder)
+    store = MapStore(folder, map_memory)
     try:
-        inputs: dict[int, LayerMap] = {}  # inputs later layers still add
+        inputs: dict[int, Map] = {}  # inputs later layers still add
         source = input_map(image, store)
         for index, spec in enumerate(plan):
             out = store.new(output_shape(spec, source.shape))
@@ -333,7 +348,10 @@ def stylize_layerwise(
     *,
     tile: int = 1024,
     folder: str | Path | None = None,
+    map_memory: int = MAP_MEMORY,
 ) -> np.ndarray:
     """:func:`layerwise_rows` gathered into one ``N×3×H×W`` float32 array in [0, 255]."""
-    pieces = layerwise_rows(layers, image, style_weights, tile=tile, folder=folder)
+    pieces = layerwise_rows(
+        layers, image, style_weights, tile=tile, folder=folder, map_memory=map_memory
+    )
     return np.concatenate([rows for _, rows in pieces], axis=2)

@@ -12,6 +12,8 @@ from stylenet.export.layers import TorchLayers
 from stylenet.nn.transformer import TransformerNet
 from stylenet.serve.layerwise import (
     OUTPUT_ROWS,
+    LayerMap,
+    MapStore,
     layerwise_rows,
     read_window,
     spans,
@@ -52,8 +54,8 @@ def test_layer_by_layer_tiles_give_the_single_pass(options: dict) -> None:
     weights = torch.softmax(torch.randn(2, 3), dim=1) if "num_styles" in options else None
     with torch.no_grad():
         single = net(image, weights)
-    for tile in (8, 37, 1000):  # tiny tiles: many tile borders in every layer
-        out = run(net, image, weights, tile=tile)
+    for tile, memory in ((8, 0), (37, 2**30), (1000, 0)):  # tiny tiles: many tile borders
+        out = run(net, image, weights, tile=tile, map_memory=memory)  # maps in files / memory
         assert out.shape == single.shape
         torch.testing.assert_close(out, single, rtol=0, atol=5e-3)  # 0-255 scale
 
@@ -82,8 +84,22 @@ def test_uint8_arrays_stream_out_in_rows_like_the_float_array() -> None:
 
 def test_the_layer_maps_are_removed(tmp_path: Path) -> None:
     net = perturbed()
-    run(net, torch.rand(1, 3, 40, 48) * 255, tile=16, folder=tmp_path)
+    run(net, torch.rand(1, 3, 40, 48) * 255, tile=16, folder=tmp_path, map_memory=0)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_maps_go_to_files_beyond_the_memory_budget(tmp_path: Path) -> None:
+    store = MapStore(tmp_path, memory=4 * 1000)
+    first = store.new((1, 10, 10, 10))  # 4000 bytes: in memory
+    second = store.new((1, 1, 2, 2))  # over the budget: a file
+    assert isinstance(first, np.ndarray) and isinstance(second, LayerMap)
+    second[..., 0:2, 0:2] = np.arange(4, dtype=np.float32).reshape(1, 1, 2, 2)
+    assert second[..., 1, 1].item() == 3.0
+    store.release(first)
+    assert isinstance(store.new((1, 10, 10, 10)), np.ndarray)  # its bytes are free again
+    store.release(second)
+    assert not second.path.exists()
+    store.close()
 
 
 def test_the_callers_image_is_not_changed() -> None:
