@@ -19,10 +19,11 @@ Compute is one pass's plus the halos; the price is the disk traffic of the layer
 from __future__ import annotations
 
 import math
+import mmap
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -63,34 +64,47 @@ def spans(length: int, tile: int) -> list[tuple[int, int]]:
 
 
 class LayerMap:
-    """A float32 ``N×C×H×W`` map in a file, mapped into memory only while a piece of it is
-    read (``map[index]``, a new array) or written (``map[index] = value``): the process's
-    resident memory holds the piece, not the map (the operating system keeps the file's pages
-    in its cache as it sees fit)."""
+    """A float32 ``N×C×H×W`` map in a file, memory-mapped: ``map[index]`` reads a piece (a new
+    array), ``map[index] = value`` writes one, and :meth:`let_go` hands the mapped pages back
+    to the operating system (the file keeps the data), so the process's resident memory holds
+    the band of the map in use, not the map."""
 
     def __init__(self, path: Path, shape: tuple[int, ...]) -> None:
         self.path = path
         self.shape = tuple(int(s) for s in shape)
         with path.open("wb") as handle:
             handle.truncate(4 * math.prod(self.shape))
+        with path.open("r+b") as handle:  # the mapping stays valid after the file is closed
+            self._mmap = mmap.mmap(handle.fileno(), 4 * math.prod(self.shape))
+        self._array = np.frombuffer(self._mmap, dtype=np.float32).reshape(self.shape)
 
     @property
     def ndim(self) -> int:
         return len(self.shape)
 
-    def _mapped(self, mode: Literal["r", "r+"]) -> np.memmap:
-        return np.memmap(self.path, dtype=np.float32, mode=mode, shape=self.shape)
-
     def __getitem__(self, index: Any) -> np.ndarray:
-        mapped = self._mapped("r")
-        piece = np.array(mapped[index])
-        del mapped  # unmapped here: the last reference to the mapping goes
-        return piece
+        return np.array(self._array[index])
 
     def __setitem__(self, index: Any, value: np.ndarray | float) -> None:
-        mapped = self._mapped("r+")
-        mapped[index] = value
-        del mapped
+        self._array[index] = value
+
+    def let_go(self) -> None:
+        """Unmap the resident pages (shared file pages: written data is kept); where the
+        platform has no ``madvise``, the operating system decides."""
+        if hasattr(self._mmap, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+            self._mmap.madvise(mmap.MADV_DONTNEED)
+
+    def close(self) -> None:
+        """Unmap the file (after this the map cannot be read)."""
+        del self._array
+        self._mmap.close()
+
+
+def let_go(*maps: Map | None) -> None:
+    """:meth:`LayerMap.let_go` for the file-backed ones among ``maps``."""
+    for layer_map in maps:
+        if isinstance(layer_map, LayerMap):
+            layer_map.let_go()
 
 
 Map = np.ndarray | LayerMap  # a layer map: in memory, or in a file
@@ -119,6 +133,7 @@ class MapStore:
     def release(self, layer_map: Map) -> None:
         """Drop a map no later layer reads (a file's disk space returns at once)."""
         if isinstance(layer_map, LayerMap):
+            layer_map.close()
             layer_map.path.unlink(missing_ok=True)
         else:
             self._held -= layer_map.nbytes
@@ -127,10 +142,15 @@ class MapStore:
         self._temporary.cleanup()
 
 
-def _tiles(height: int, width: int, tile: int) -> Iterator[tuple[int, int, int, int]]:
+def _tiles(
+    height: int, width: int, tile: int, *maps: Map | None
+) -> Iterator[tuple[int, int, int, int]]:
+    """Tiles ``(y0, y1, x0, x1)`` row by row; after each row of tiles the file-backed
+    ``maps`` let their pages go (:meth:`LayerMap.let_go`)."""
     for y0, y1 in spans(height, tile):
         for x0, x1 in spans(width, tile):
             yield y0, y1, x0, x1
+        let_go(*maps)
 
 
 def upsample2(x: np.ndarray, mode: str) -> np.ndarray:
@@ -211,7 +231,7 @@ def convolve(
     height, width = out.shape[-2:]
     total = np.zeros(out.shape[:2])
     squares = np.zeros(out.shape[:2])
-    for y0, y1, x0, x1 in _tiles(height, width, tile):
+    for y0, y1, x0, x1 in _tiles(height, width, tile, source, out):
         rows = (y0 * stride - pad, (y1 - 1) * stride - pad + k)
         cols = (x0 * stride - pad, (x1 - 1) * stride - pad + k)
         y = layers.convolve(index, read_window(source, rows, cols, spec.upsample))
@@ -248,7 +268,7 @@ def normalize(
             shift.astype(np.float32)[:, :, None, None],
         )
     height, width = maps.shape[-2:]
-    for y0, y1, x0, x1 in _tiles(height, width, tile):
+    for y0, y1, x0, x1 in _tiles(height, width, tile, maps, residual):
         x = np.asarray(maps[..., y0:y1, x0:x1], dtype=np.float32)
         if folded is not None:
             x *= folded[0]
@@ -277,8 +297,10 @@ def input_map(image: np.ndarray, store: MapStore) -> Map:
         if pad_w:
             rows = np.pad(rows, ((0, 0), (0, 0), (0, 0), (0, pad_w)), mode="reflect")
         out[..., y : y + rows.shape[-2], :] = rows
+        let_go(out)
     for i in range(pad_h):  # reflection: row height + i mirrors row height - 2 - i
         out[..., height + i, :] = out[..., height - 2 - i, :]
+    let_go(out)
     return out
 
 
@@ -336,6 +358,7 @@ def layerwise_rows(
             source = out
         for y in range(0, height, OUTPUT_ROWS):
             rows = np.asarray(source[..., y : min(height, y + OUTPUT_ROWS), :width])
+            let_go(source)
             yield y, np.float32(127.5) * (np.tanh(rows) + np.float32(1.0))
     finally:
         store.close()
