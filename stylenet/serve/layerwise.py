@@ -82,6 +82,11 @@ class LayerMap:
     def ndim(self) -> int:
         return len(self.shape)
 
+    @property
+    def array(self) -> np.ndarray:
+        """The mapped ``N×C×H×W`` array (reading a slice touches only its pages)."""
+        return self._array
+
     def __getitem__(self, index: Any) -> np.ndarray:
         return np.array(self._array[index])
 
@@ -156,8 +161,11 @@ def _tiles(
 def upsample2(x: np.ndarray, mode: str) -> np.ndarray:
     """``N×C×h×w`` → ``N×C×2h×2w``: nearest, or bilinear with half-pixel centres and the edge
     rows repeated (``torch.nn.functional.interpolate(scale_factor=2, align_corners=False)``)."""
-    if mode == "nearest":
-        return x.repeat(2, axis=-2).repeat(2, axis=-1)
+    if mode == "nearest":  # one copy: a broadcast view reshaped
+        n, c, h, w = x.shape
+        return np.broadcast_to(x[:, :, :, None, :, None], (n, c, h, 2, w, 2)).reshape(
+            n, c, 2 * h, 2 * w
+        )
     for axis in (-2, -1):
         before = np.concatenate([_take(x, axis, 0, 1), _take(x, axis, 0, -1)], axis=axis)
         after = np.concatenate([_take(x, axis, 1, None), _take(x, axis, -1, None)], axis=axis)
@@ -182,28 +190,48 @@ def _upsampled_rows(start: int, end: int, length: int, mode: str) -> tuple[int, 
     return max(0, start // 2 - margin), min(length, (end - 1) // 2 + 1 + margin)
 
 
+def _mapped(source: Map) -> np.ndarray:
+    """The array behind a map (a file's mapped view: slicing it reads no more than asked)."""
+    return source.array if isinstance(source, LayerMap) else source
+
+
 def read_window(
-    source: Map, rows: tuple[int, int], cols: tuple[int, int], upsample: str | None
+    source: Map,
+    rows: tuple[int, int],
+    cols: tuple[int, int],
+    upsample: str | None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Rows ``rows`` and columns ``cols`` (``[start, end)``, possibly beyond the map) of
     ``source`` (``N×C×H×W``), upsampled ×2 first when ``upsample`` is set, reflection-padded
-    beyond the map's edges as the layer pads the whole map. A new float32 array."""
-    height, width = source.shape[-2:]
+    beyond the map's edges as the layer pads the whole map. Written into ``out`` when it has
+    the window's shape (a buffer reused across tiles), else into a new float32 array."""
+    array = _mapped(source)
+    height, width = array.shape[-2:]
     if upsample is not None:
         height, width = 2 * height, 2 * width
     (r0, r1), (c0, c1) = rows, cols
     a, b, c, d = max(0, r0), min(height, r1), max(0, c0), min(width, c1)
     if upsample is None:
-        core = np.asarray(source[..., a:b, c:d])
+        core = array[..., a:b, c:d]
     else:
-        s0, s1 = _upsampled_rows(a, b, source.shape[-2], upsample)
-        t0, t1 = _upsampled_rows(c, d, source.shape[-1], upsample)
-        big = upsample2(np.asarray(source[..., s0:s1, t0:t1]), upsample)
+        s0, s1 = _upsampled_rows(a, b, array.shape[-2], upsample)
+        t0, t1 = _upsampled_rows(c, d, array.shape[-1], upsample)
+        big = upsample2(np.asarray(array[..., s0:s1, t0:t1]), upsample)
         core = big[..., a - 2 * s0 : b - 2 * s0, c - 2 * t0 : d - 2 * t0]
-    pads = ((0, 0), (0, 0), (a - r0, r1 - b), (c - c0, c1 - d))
-    if any(p for pair in pads for p in pair):
-        return np.pad(core, pads, mode="reflect")
-    return np.ascontiguousarray(core, dtype=np.float32)
+    shape = (*array.shape[:2], r1 - r0, c1 - c0)
+    window = out if out is not None and out.shape == shape else np.empty(shape, np.float32)
+    top, left, h, w = a - r0, c - c0, b - a, d - c
+    window[..., top : top + h, left : left + w] = core
+    for j in range(left):  # reflection without the edge, columns first, then whole rows
+        window[..., top : top + h, left - 1 - j] = window[..., top : top + h, left + 1 + j]
+    for j in range(c1 - d):
+        window[..., top : top + h, left + w + j] = window[..., top : top + h, left + w - 2 - j]
+    for i in range(top):
+        window[..., top - 1 - i, :] = window[..., top + 1 + i, :]
+    for i in range(r1 - b):
+        window[..., top + h + i, :] = window[..., top + h - 2 - i, :]
+    return window
 
 
 def output_shape(spec: LayerSpec, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -231,13 +259,20 @@ def convolve(
     height, width = out.shape[-2:]
     total = np.zeros(out.shape[:2])
     squares = np.zeros(out.shape[:2])
+    buffers: dict[tuple[int, int], np.ndarray] = {}  # one window buffer per tile shape
     for y0, y1, x0, x1 in _tiles(height, width, tile, source, out):
         rows = (y0 * stride - pad, (y1 - 1) * stride - pad + k)
         cols = (x0 * stride - pad, (x1 - 1) * stride - pad + k)
-        y = layers.convolve(index, read_window(source, rows, cols, spec.upsample))
+        size = (rows[1] - rows[0], cols[1] - cols[0])
+        window = read_window(source, rows, cols, spec.upsample, buffers.get(size))
+        buffers[size] = window
+        y = layers.convolve(index, window)
         out[..., y0:y1, x0:x1] = y
-        total += y.sum(axis=(2, 3), dtype=np.float64)
-        squares += np.einsum("nchw,nchw->nc", y, y, dtype=np.float64)
+        # float32 sums along each row (at most a tile wide), float64 over rows and tiles
+        planes = y.reshape(-1, y.shape[2], y.shape[3])
+        total += planes.sum(axis=2).sum(axis=1, dtype=np.float64).reshape(total.shape)
+        row_squares = np.einsum("ijk,ijk->ij", planes, planes)
+        squares += row_squares.sum(axis=1, dtype=np.float64).reshape(squares.shape)
     count = height * width
     mean = total / count
     return mean, np.maximum(squares / count - mean**2, 0.0)
@@ -268,16 +303,16 @@ def normalize(
             shift.astype(np.float32)[:, :, None, None],
         )
     height, width = maps.shape[-2:]
+    target, added = _mapped(maps), None if residual is None else _mapped(residual)
     for y0, y1, x0, x1 in _tiles(height, width, tile, maps, residual):
-        x = np.asarray(maps[..., y0:y1, x0:x1], dtype=np.float32)
+        x = target[..., y0:y1, x0:x1]  # a view: changed in place (a file's mapped pages)
         if folded is not None:
             x *= folded[0]
             x += folded[1]
         if spec.activation:
             np.maximum(x, 0, out=x)
-        if residual is not None:
-            x += residual[..., y0:y1, x0:x1]
-        maps[..., y0:y1, x0:x1] = x
+        if added is not None:
+            x += added[..., y0:y1, x0:x1]
 
 
 def input_map(image: np.ndarray, store: MapStore) -> Map:
