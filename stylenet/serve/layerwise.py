@@ -8,7 +8,8 @@ layer starts: each tile's convolution reads its input with a halo of the kernel'
 layer's per-channel moments are accumulated over all tiles (in float64), and only then is the
 layer normalised. The result is a single pass's output (up to floating-point summation order)
 while one tile's activations are in memory at a time; the activations between layers live in
-memory-mapped files, so memory is set by the tile size, not the picture.
+files read and written a window at a time (:class:`LayerMap`), so memory is set by the tile
+size, not the picture.
 
 The runner is NumPy; the convolutions and the per-style affine parameters come from a
 :class:`Layers` backend: PyTorch (:class:`stylenet.serve.torch_backend.TorchLayers`) or ONNX
@@ -18,16 +19,20 @@ Compute is one pass's plus the halos; the price is the disk traffic of the layer
 
 from __future__ import annotations
 
+import functools
 import math
-import mmap
+import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from stylenet.export.contract import LayerSpec
+from stylenet.serve.tiling import spans
 
 SIZE_MULTIPLE = 4  # the network pads its input to a multiple of its total stride
 OUTPUT_ROWS = 256  # rows of the result handed out at a time
@@ -37,6 +42,9 @@ TILE_CHANNELS = 16
 # layer maps are held in memory while the live ones total at most this many bytes (small
 # pictures: no file traffic); beyond it they go to files, so memory stays bounded
 MAP_MEMORY = 256 * 2**20
+# a map in a file is stored in column blocks this wide (at most): a window reads the blocks it
+# touches, so a read costs little more than the window; narrower blocks mean more calls
+BLOCK_COLUMNS = 128
 
 
 class Layers(Protocol):
@@ -55,64 +63,110 @@ class Layers(Protocol):
         ...
 
 
-def spans(length: int, tile: int) -> list[tuple[int, int]]:
-    """Disjoint ``[start, end)`` spans of nearly equal length, each ``<= tile``, covering
-    ``length``."""
-    count = max(1, math.ceil(length / tile))
-    bounds = [round(i * length / count) for i in range(count + 1)]
-    return [(bounds[i], bounds[i + 1]) for i in range(count) if bounds[i + 1] > bounds[i]]
-
-
 class LayerMap:
-    """A float32 ``N×C×H×W`` map in a file, memory-mapped: ``map[index]`` reads a piece (a new
-    array), ``map[index] = value`` writes one, and :meth:`let_go` hands the mapped pages back
-    to the operating system (the file keeps the data), so the process's resident memory holds
-    the band of the map in use, not the map."""
+    """A float32 ``N×C×H×W`` map in a file, stored in column blocks (block ``k``, columns
+    ``[k·block, (k+1)·block)``: ``N×C×H×w_k`` contiguous) and read and written with
+    positioned I/O, not mapped: a window costs one call per block and plane, and the process
+    holds only the window; the file's pages stay in the operating system's page cache, outside
+    the process, so its memory is set by the tile, not the picture's width. Writes cover whole
+    blocks (tiles of :func:`block_spans`); reads take any window inside the map."""
 
-    def __init__(self, path: Path, shape: tuple[int, ...]) -> None:
+    def __init__(self, path: Path, shape: tuple[int, ...], block: int = BLOCK_COLUMNS) -> None:
+        if len(shape) != 4 or block < 1:
+            raise ValueError(f"a layer map is N×C×H×W with block >= 1, got {shape}, {block}")
         self.path = path
         self.shape = tuple(int(s) for s in shape)
-        with path.open("wb") as handle:
-            handle.truncate(4 * math.prod(self.shape))
-        with path.open("r+b") as handle:  # the mapping stays valid after the file is closed
-            self._mmap = mmap.mmap(handle.fileno(), 4 * math.prod(self.shape))
-        self._array = np.frombuffer(self._mmap, dtype=np.float32).reshape(self.shape)
+        self.block = int(block)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.ftruncate(self._fd, 4 * math.prod(self.shape))
+        self._staging: np.ndarray | None = None  # one block's rows, reused across reads
 
     @property
     def ndim(self) -> int:
         return len(self.shape)
 
-    @property
-    def array(self) -> np.ndarray:
-        """The mapped ``N×C×H×W`` array (reading a slice touches only its pages)."""
-        return self._array
+    def _blocks(self, c0: int, c1: int) -> Iterator[tuple[int, int]]:
+        """The blocks ``[b0, b1)`` that columns ``[c0, c1)`` touch."""
+        width = self.shape[3]
+        for b0 in range(c0 // self.block * self.block, c1, self.block):
+            yield b0, min(width, b0 + self.block)
 
-    def __getitem__(self, index: Any) -> np.ndarray:
-        return np.array(self._array[index])
+    def _offset(self, b0: int, b1: int, plane: int, row: int) -> int:
+        """Byte offset of ``row`` of plane ``plane`` (``n·C + c``) in block ``[b0, b1)``."""
+        n, c, h, _ = self.shape
+        return 4 * (b0 * n * c * h + (plane * h + row) * (b1 - b0))
 
-    def __setitem__(self, index: Any, value: np.ndarray | float) -> None:
-        self._array[index] = value
+    def read(self, rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
+        """Rows and columns ``[start, end)`` (inside the map) → a new ``N×C×h×w`` array."""
+        (r0, r1), (c0, c1) = rows, cols
+        n, c, height, width = self.shape
+        if not (0 <= r0 < r1 <= height and 0 <= c0 < c1 <= width):
+            raise ValueError(f"window {rows}×{cols} is outside the {height}×{width} map")
+        out = np.empty((n, c, r1 - r0, c1 - c0), np.float32)
+        planes = out.reshape(n * c, r1 - r0, c1 - c0)
+        for b0, b1 in self._blocks(c0, c1):
+            lo, hi = max(b0, c0), min(b1, c1)
+            whole = lo == b0 and hi == b1 and c1 - c0 == b1 - b0  # the window is this block
+            size = (r1 - r0) * (b1 - b0)
+            if not whole and (self._staging is None or self._staging.size < size):
+                self._staging = np.empty(size, np.float32)
+            for plane in range(n * c):
+                if whole:
+                    target = planes[plane]
+                else:
+                    assert self._staging is not None
+                    target = self._staging[:size].reshape(r1 - r0, b1 - b0)
+                _pread(self._fd, target, self._offset(b0, b1, plane, r0))
+                if not whole:
+                    planes[plane, :, lo - c0 : hi - c0] = target[:, lo - b0 : hi - b0]
+        return out
 
-    def let_go(self) -> None:
-        """Unmap the resident pages (shared file pages: written data is kept); where the
-        platform has no ``madvise``, the operating system decides."""
-        if hasattr(self._mmap, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
-            self._mmap.madvise(mmap.MADV_DONTNEED)
+    def write(self, rows: tuple[int, int], cols: tuple[int, int], value: np.ndarray) -> None:
+        """Write ``value`` (``N×C×h×w``) at rows and columns ``[start, end)``; the columns
+        start at a block's start and end at one's end (or the map's right edge)."""
+        (r0, r1), (c0, c1) = rows, cols
+        n, c, height, width = self.shape
+        if c0 % self.block or (c1 % self.block and c1 != width) or not 0 <= r0 < r1 <= height:
+            raise ValueError(f"write {rows}×{cols} is not whole blocks of {self.block} columns")
+        value = np.asarray(value, dtype=np.float32)
+        planes = np.broadcast_to(value, (n, c, r1 - r0, c1 - c0)).reshape(n * c, r1 - r0, -1)
+        for b0, b1 in self._blocks(c0, c1):
+            for plane in range(n * c):
+                piece = np.ascontiguousarray(planes[plane, :, b0 - c0 : b1 - c0])
+                written = os.pwritev(self._fd, [piece.data], self._offset(b0, b1, plane, r0))
+                if written != piece.nbytes:
+                    raise OSError(f"short write to {self.path}: {written} of {piece.nbytes} bytes")
 
     def close(self) -> None:
-        """Unmap the file (after this the map cannot be read)."""
-        del self._array
-        self._mmap.close()
+        """Close the file (after this the map cannot be read)."""
+        os.close(self._fd)
 
 
-def let_go(*maps: Map | None) -> None:
-    """:meth:`LayerMap.let_go` for the file-backed ones among ``maps``."""
-    for layer_map in maps:
-        if isinstance(layer_map, LayerMap):
-            layer_map.let_go()
+def _pread(fd: int, target: np.ndarray, offset: int) -> None:
+    """Fill the contiguous ``target`` from ``fd`` at ``offset``."""
+    count = os.preadv(fd, [target.data], offset)
+    if count != target.nbytes:
+        raise OSError(f"short read from a layer map: {count} of {target.nbytes} bytes")
 
 
 Map = np.ndarray | LayerMap  # a layer map: in memory, or in a file
+
+
+def read(source: Map, rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
+    """Rows and columns ``[start, end)`` of a map: a view of an in-memory one (changes to it
+    change the map), a new array from a file."""
+    if isinstance(source, LayerMap):
+        return source.read(rows, cols)
+    return source[..., rows[0] : rows[1], cols[0] : cols[1]]
+
+
+def write(target: Map, rows: tuple[int, int], cols: tuple[int, int], value: np.ndarray) -> None:
+    """Write ``value`` at rows and columns ``[start, end)`` of a map (whole blocks of a
+    file's, :meth:`LayerMap.write`)."""
+    if isinstance(target, LayerMap):
+        target.write(rows, cols, value)
+    else:
+        target[..., rows[0] : rows[1], cols[0] : cols[1]] = value
 
 
 class MapStore:
@@ -127,13 +181,26 @@ class MapStore:
         self._held = 0  # bytes of the live in-memory maps
         self._count = 0
 
-    def new(self, shape: tuple[int, ...]) -> Map:
+    def new(self, shape: tuple[int, ...], block: int = BLOCK_COLUMNS) -> Map:
+        """A map of ``shape``; a file's is stored in column blocks of ``block`` px."""
         size = 4 * math.prod(shape)
         if self._held + size <= self.memory:
             self._held += size
             return np.empty(shape, dtype=np.float32)  # every element is written before read
         self._count += 1
-        return LayerMap(self.folder / f"map_{self._count:03d}.f32", shape)
+        return LayerMap(self.folder / f"map_{self._count:03d}.f32", shape, block)
+
+    def adopt(self, array: np.ndarray, block: int = BLOCK_COLUMNS) -> Map:
+        """``array`` (``N×C×H×W`` float32) as a map: itself while it fits in memory (it is
+        changed in place later), else a file holding a copy."""
+        if self._held + array.nbytes <= self.memory:
+            if not (array.flags.writeable and array.flags.c_contiguous):
+                array = np.array(array, dtype=np.float32)
+            self._held += array.nbytes
+            return array
+        layer_map = self.new(array.shape, block)
+        write(layer_map, (0, array.shape[2]), (0, array.shape[3]), array)
+        return layer_map
 
     def release(self, layer_map: Map) -> None:
         """Drop a map no later layer reads (a file's disk space returns at once)."""
@@ -147,25 +214,57 @@ class MapStore:
         self._temporary.cleanup()
 
 
-def _tiles(
-    height: int, width: int, tile: int, *maps: Map | None
-) -> Iterator[tuple[int, int, int, int]]:
-    """Tiles ``(y0, y1, x0, x1)`` row by row; after each row of tiles the file-backed
-    ``maps`` let their pages go (:meth:`LayerMap.let_go`)."""
+def block_spans(length: int, tile: int, block: int) -> list[tuple[int, int]]:
+    """Disjoint ``[start, end)`` spans covering ``length``, each at most
+    ``max(tile, block)`` long, that start and end on multiples of ``block`` (the last ends at
+    ``length``): tiles that write whole column blocks of a :class:`LayerMap`."""
+    units = math.ceil(length / block)
+    per = max(1, tile // block)
+    return [(start * block, min(length, end * block)) for start, end in spans(units, per)]
+
+
+THREADS = min(4, os.cpu_count() or 1)  # NumPy passes over a tile split by channels
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(THREADS, thread_name_prefix="stylenet-layerwise")
+
+
+def by_channels(function: Callable[[int, int], None], channels: int) -> None:
+    """``function(c0, c1)`` over :data:`THREADS` disjoint channel ranges ``[c0, c1)`` at once
+    (NumPy lets go of the interpreter lock in its loops, so the passes over a tile between
+    two convolutions use every core)."""
+    chunks = spans(channels, math.ceil(channels / THREADS))
+    if len(chunks) == 1:
+        function(*chunks[0])
+        return
+    for job in [_pool().submit(function, c0, c1) for c0, c1 in chunks]:
+        job.result()
+
+
+def block_of(layer_map: Map) -> int:
+    """The column block of a file-backed map; 1 (any columns) for one in memory."""
+    return layer_map.block if isinstance(layer_map, LayerMap) else 1
+
+
+def _tiles(height: int, width: int, tile: int, block: int) -> Iterator[tuple[int, int, int, int]]:
+    """Tiles ``(y0, y1, x0, x1)`` row by row, their columns whole blocks of ``block``."""
     for y0, y1 in spans(height, tile):
-        for x0, x1 in spans(width, tile):
+        for x0, x1 in block_spans(width, tile, block):
             yield y0, y1, x0, x1
-        let_go(*maps)
 
 
 def upsample2(x: np.ndarray, mode: str) -> np.ndarray:
     """``N×C×h×w`` → ``N×C×2h×2w``: nearest, or bilinear with half-pixel centres and the edge
     rows repeated (``torch.nn.functional.interpolate(scale_factor=2, align_corners=False)``)."""
-    if mode == "nearest":  # one copy: a broadcast view reshaped
+    if mode == "nearest":  # strided copies (a reshaped 6-d broadcast is several times slower)
         n, c, h, w = x.shape
-        return np.broadcast_to(x[:, :, :, None, :, None], (n, c, h, 2, w, 2)).reshape(
-            n, c, 2 * h, 2 * w
-        )
+        out = np.empty((n, c, 2 * h, 2 * w), np.float32)
+        out[..., 0::2, 0::2] = x
+        out[..., 0::2, 1::2] = x
+        out[..., 1::2, :] = out[..., 0::2, :]
+        return out
     for axis in (-2, -1):
         before = np.concatenate([_take(x, axis, 0, 1), _take(x, axis, 0, -1)], axis=axis)
         after = np.concatenate([_take(x, axis, 1, None), _take(x, axis, -1, None)], axis=axis)
@@ -190,11 +289,6 @@ def _upsampled_rows(start: int, end: int, length: int, mode: str) -> tuple[int, 
     return max(0, start // 2 - margin), min(length, (end - 1) // 2 + 1 + margin)
 
 
-def _mapped(source: Map) -> np.ndarray:
-    """The array behind a map (a file's mapped view: slicing it reads no more than asked)."""
-    return source.array if isinstance(source, LayerMap) else source
-
-
 def read_window(
     source: Map,
     rows: tuple[int, int],
@@ -206,23 +300,29 @@ def read_window(
     ``source`` (``N×C×H×W``), upsampled ×2 first when ``upsample`` is set, reflection-padded
     beyond the map's edges as the layer pads the whole map. Written into ``out`` when it has
     the window's shape (a buffer reused across tiles), else into a new float32 array."""
-    array = _mapped(source)
-    height, width = array.shape[-2:]
+    height, width = source.shape[-2:]
     if upsample is not None:
         height, width = 2 * height, 2 * width
     (r0, r1), (c0, c1) = rows, cols
     a, b, c, d = max(0, r0), min(height, r1), max(0, c0), min(width, c1)
-    if upsample is None:
-        core = array[..., a:b, c:d]
-    else:
-        s0, s1 = _upsampled_rows(a, b, array.shape[-2], upsample)
-        t0, t1 = _upsampled_rows(c, d, array.shape[-1], upsample)
-        big = upsample2(np.asarray(array[..., s0:s1, t0:t1]), upsample)
-        core = big[..., a - 2 * s0 : b - 2 * s0, c - 2 * t0 : d - 2 * t0]
-    shape = (*array.shape[:2], r1 - r0, c1 - c0)
+    shape = (*source.shape[:2], r1 - r0, c1 - c0)
     window = out if out is not None and out.shape == shape else np.empty(shape, np.float32)
     top, left, h, w = a - r0, c - c0, b - a, d - c
-    window[..., top : top + h, left : left + w] = core
+    inner = window[..., top : top + h, left : left + w]
+    if upsample is None:
+        inner[...] = read(source, (a, b), (c, d))
+    elif upsample == "nearest":  # four strided copies: each source pixel to its 2×2 block
+        small = read(source, (a // 2, (b - 1) // 2 + 1), (c // 2, (d - 1) // 2 + 1))
+        for i in (0, 1):
+            for j in (0, 1):
+                part = inner[..., i::2, j::2]  # rows a+i, a+i+2, …: source rows (a+i)//2, …
+                y, x = (a + i) // 2 - a // 2, (c + j) // 2 - c // 2
+                part[...] = small[..., y : y + part.shape[-2], x : x + part.shape[-1]]
+    else:
+        s0, s1 = _upsampled_rows(a, b, source.shape[-2], upsample)
+        t0, t1 = _upsampled_rows(c, d, source.shape[-1], upsample)
+        big = upsample2(read(source, (s0, s1), (t0, t1)), upsample)
+        inner[...] = big[..., a - 2 * s0 : b - 2 * s0, c - 2 * t0 : d - 2 * t0]
     for j in range(left):  # reflection without the edge, columns first, then whole rows
         window[..., top : top + h, left - 1 - j] = window[..., top : top + h, left + 1 + j]
     for j in range(c1 - d):
@@ -249,33 +349,49 @@ def output_shape(spec: LayerSpec, shape: tuple[int, ...]) -> tuple[int, int, int
 
 
 def convolve(
-    layers: Layers, index: int, source: Map, out: Map, tile: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Layer ``index``'s [upsampling,] padding and convolution of ``source`` into ``out``
-    tile by tile; returns the output's per-image, per-channel ``(mean, biased variance)``
-    (``N×C`` float64)."""
+    layers: Layers, index: int, source: Map, store: MapStore, tile: int
+) -> tuple[Map, tuple[np.ndarray, np.ndarray]]:
+    """Layer ``index``'s [upsampling,] padding and convolution of ``source`` tile by tile
+    into a new map of ``store`` (a single tile's result is the map: no copy); returns it and
+    its per-image, per-channel ``(mean, biased variance)`` (``N×C`` float64)."""
     spec = layers.plan[index]
     k, stride, pad = spec.kernel, spec.stride, spec.kernel // 2
-    height, width = out.shape[-2:]
-    total = np.zeros(out.shape[:2])
-    squares = np.zeros(out.shape[:2])
-    buffers: dict[tuple[int, int], np.ndarray] = {}  # one window buffer per tile shape
-    for y0, y1, x0, x1 in _tiles(height, width, tile, source, out):
+    shape = output_shape(spec, source.shape)
+    block = min(BLOCK_COLUMNS, tile)
+    height, width = shape[-2:]
+    total = np.zeros(shape[:2])
+    squares = np.zeros(shape[:2])
+    buffer = np.empty(0, np.float32)  # the window's memory, reused across tiles
+    tiles = list(_tiles(height, width, tile, block))
+    out: Map | None = None
+    for y0, y1, x0, x1 in tiles:
         rows = (y0 * stride - pad, (y1 - 1) * stride - pad + k)
         cols = (x0 * stride - pad, (x1 - 1) * stride - pad + k)
-        size = (rows[1] - rows[0], cols[1] - cols[0])
-        window = read_window(source, rows, cols, spec.upsample, buffers.get(size))
-        buffers[size] = window
+        window_shape = (*source.shape[:2], rows[1] - rows[0], cols[1] - cols[0])
+        if buffer.size < math.prod(window_shape):
+            buffer = np.empty(math.prod(window_shape), np.float32)
+        view = buffer[: math.prod(window_shape)].reshape(window_shape)
+        window = read_window(source, rows, cols, spec.upsample, view)
         y = layers.convolve(index, window)
-        out[..., y0:y1, x0:x1] = y
-        # float32 sums along each row (at most a tile wide), float64 over rows and tiles
-        planes = y.reshape(-1, y.shape[2], y.shape[3])
-        total += planes.sum(axis=2).sum(axis=1, dtype=np.float64).reshape(total.shape)
-        row_squares = np.einsum("ijk,ijk->ij", planes, planes)
-        squares += row_squares.sum(axis=1, dtype=np.float64).reshape(squares.shape)
+        if len(tiles) == 1:
+            out = store.adopt(y, block)
+        else:
+            out = store.new(shape, block) if out is None else out
+            write(out, (y0, y1), (x0, x1), y)
+        by_channels(partial(_accumulate, y, total, squares), y.shape[1])
     count = height * width
     mean = total / count
-    return mean, np.maximum(squares / count - mean**2, 0.0)
+    assert out is not None  # there is always a tile
+    return out, (mean, np.maximum(squares / count - mean**2, 0.0))
+
+
+def _accumulate(y: np.ndarray, total: np.ndarray, squares: np.ndarray, c0: int, c1: int) -> None:
+    """Add channels ``[c0, c1)`` of ``y``'s (``N×C×h×w``) sums and sums of squares to
+    ``total`` and ``squares`` (``N×C`` float64): float32 along each row (at most a tile
+    wide), float64 over rows and tiles."""
+    part = y[:, c0:c1]
+    total[:, c0:c1] += part.sum(axis=3).sum(axis=2, dtype=np.float64)
+    squares[:, c0:c1] += np.einsum("ncij,ncij->nci", part, part).sum(axis=2, dtype=np.float64)
 
 
 def normalize(
@@ -303,16 +419,24 @@ def normalize(
             shift.astype(np.float32)[:, :, None, None],
         )
     height, width = maps.shape[-2:]
-    target, added = _mapped(maps), None if residual is None else _mapped(residual)
-    for y0, y1, x0, x1 in _tiles(height, width, tile, maps, residual):
-        x = target[..., y0:y1, x0:x1]  # a view: changed in place (a file's mapped pages)
-        if folded is not None:
-            x *= folded[0]
-            x += folded[1]
-        if spec.activation:
-            np.maximum(x, 0, out=x)
-        if added is not None:
-            x += added[..., y0:y1, x0:x1]
+    for y0, y1, x0, x1 in _tiles(height, width, tile, block_of(maps)):
+        rows, cols = (y0, y1), (x0, x1)
+        x = read(maps, rows, cols)  # in memory a view, changed in place; from a file a copy
+        added = None if residual is None else read(residual, rows, cols)
+
+        def apply(c0: int, c1: int, x: np.ndarray = x, added: np.ndarray | None = added) -> None:
+            part = x[:, c0:c1]
+            if folded is not None:
+                part *= folded[0][:, c0:c1]
+                part += folded[1][:, c0:c1]
+            if spec.activation:
+                np.maximum(part, 0, out=part)
+            if added is not None:
+                part += added[:, c0:c1]
+
+        by_channels(apply, x.shape[1])
+        if isinstance(maps, LayerMap):
+            maps.write(rows, cols, x)
 
 
 def input_map(image: np.ndarray, store: MapStore) -> Map:
@@ -326,16 +450,16 @@ def input_map(image: np.ndarray, store: MapStore) -> Map:
         raise ValueError(
             f"image must be larger than {SIZE_MULTIPLE} px a side, got {height}×{width}"
         )
-    out = store.new((count, 3, height + pad_h, width + pad_w))
+    full = width + pad_w
+    out = store.new((count, 3, height + pad_h, full))
     for y in range(0, height, OUTPUT_ROWS):
         rows = np.asarray(image[..., y : y + OUTPUT_ROWS, :], np.float32) / np.float32(255.0)
         if pad_w:
             rows = np.pad(rows, ((0, 0), (0, 0), (0, 0), (0, pad_w)), mode="reflect")
-        out[..., y : y + rows.shape[-2], :] = rows
-        let_go(out)
+        write(out, (y, y + rows.shape[-2]), (0, full), rows)
     for i in range(pad_h):  # reflection: row height + i mirrors row height - 2 - i
-        out[..., height + i, :] = out[..., height - 2 - i, :]
-    let_go(out)
+        mirror = np.array(read(out, (height - 2 - i, height - 1 - i), (0, full)))
+        write(out, (height + i, height + i + 1), (0, full), mirror)
     return out
 
 
@@ -376,9 +500,8 @@ def layerwise_rows(
         inputs: dict[int, Map] = {}  # inputs later layers still add
         source = input_map(image, store)
         for index, spec in enumerate(plan):
-            out = store.new(output_shape(spec, source.shape))
             side = layer_tile(spec, tile)
-            moments = convolve(layers, index, source, out, side)
+            out, moments = convolve(layers, index, source, store, side)
             affine = layers.affine(index, style_weights) if spec.norm is not None else None
             residual = None if spec.add_input_of is None else inputs.pop(spec.add_input_of)
             normalize(
@@ -392,8 +515,7 @@ def layerwise_rows(
                 store.release(residual)
             source = out
         for y in range(0, height, OUTPUT_ROWS):
-            rows = np.asarray(source[..., y : min(height, y + OUTPUT_ROWS), :width])
-            let_go(source)
+            rows = read(source, (y, min(height, y + OUTPUT_ROWS)), (0, width))
             yield y, np.float32(127.5) * (np.tanh(rows) + np.float32(1.0))
     finally:
         store.close()

@@ -26,7 +26,6 @@ has a non-``None`` ``statistics_channels`` (see :class:`~stylenet.serve.stylizer
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from typing import TypeGuard
@@ -37,6 +36,7 @@ import numpy as np
 from stylenet.errors import ConfigError
 from stylenet.nn.limits import MIN_SIDE
 from stylenet.serve.stylizer import StatisticsStylizer, Stylizer
+from stylenet.serve.tiling import spans
 
 MODES = ("auto", "layerwise", "calibrated", "thumbnail", "exact", "tile")
 # ``layerwise`` is no estimate: the network runs layer by layer over the tiles and every layer
@@ -204,14 +204,6 @@ def calibrate(
     return out.astype(np.float32)
 
 
-def pieces(length: int, tile: int) -> list[tuple[int, int]]:
-    """Disjoint ``[start, end)`` spans of nearly equal length (``<= tile``, ``>= MIN_SIDE``)
-    covering ``length``."""
-    count = max(1, min(math.ceil(length / tile), length // MIN_SIDE))
-    bounds = [round(i * length / count) for i in range(count + 1)]
-    return list(itertools.pairwise(bounds))
-
-
 def combine(parts: Sequence[tuple[np.ndarray, float]], channels: Sequence[int]) -> np.ndarray:
     """Moments of a union of disjoint pieces from each piece's packed ``N×K`` moments and its
     pixel count (the parallel variance formula; float64 inside) → packed ``N×K`` float32."""
@@ -303,8 +295,8 @@ def exact_statistics(
     height, width = images.shape[-2:]
     for _ in range(len(channels) if passes is None else passes):
         parts = []
-        for y0, y1 in pieces(height, tile):
-            for x0, x1 in pieces(width, tile):
+        for y0, y1 in spans(height, tile, MIN_SIDE):
+            for x0, x1 in spans(width, tile, MIN_SIDE):
                 crop = np.ascontiguousarray(images[..., y0:y1, x0:x1], dtype=np.float32)
                 moments = stylizer.statistics(crop, style_weights, statistics=current)
                 parts.append((np.asarray(moments), (y1 - y0) * (x1 - x0)))

@@ -19,6 +19,7 @@ pipeline does this by default). ``docs/BENCHMARKS.md`` gives the measured differ
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 import numpy as np
@@ -39,6 +40,14 @@ def check_tiling(tile: int, overlap: int) -> None:
         raise ConfigError(
             f"tile_overlap must be >= 0 and less than half of tile_size ({tile}), got {overlap}"
         )
+
+
+def spans(length: int, tile: int, minimum: int = 1) -> list[tuple[int, int]]:
+    """Disjoint ``[start, end)`` spans of nearly equal length covering ``length``, each at most
+    ``tile`` long and, where ``length`` allows, at least ``minimum``."""
+    count = max(1, min(math.ceil(length / tile), length // max(1, minimum)))
+    bounds = [round(i * length / count) for i in range(count + 1)]
+    return [(bounds[i], bounds[i + 1]) for i in range(count) if bounds[i + 1] > bounds[i]]
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:

@@ -16,7 +16,6 @@ from stylenet.serve.shared_statistics import (
     combine,
     crop_grid,
     matched_mosaics,
-    pieces,
     shared_statistics,
     supports_statistics,
     thumbnail,
@@ -48,10 +47,7 @@ def test_combine_is_exact_over_disjoint_pieces() -> None:
     np.testing.assert_allclose(merged, pack([channel_moments(x)]).numpy(), atol=1e-4)
 
 
-def test_pieces_partition_and_thumbnail_size() -> None:
-    spans = pieces(1000, 256)
-    assert spans[0][0] == 0 and spans[-1][1] == 1000 and len(spans) == 4
-    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
+def test_thumbnail_size() -> None:
     assert thumbnail(np.zeros((1, 3, 300, 600), np.float32), 100).shape == (1, 3, 50, 100)
 
 

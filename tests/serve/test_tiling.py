@@ -10,7 +10,7 @@ from stylenet.nn.checkpoint import ModelInfo
 from stylenet.nn.transformer import TransformerNet
 from stylenet.serve import pipeline
 from stylenet.serve.pipeline import stylize_array, tile_size_for
-from stylenet.serve.tiling import ramp, seam_ratio, stylize_tiled, tile_starts
+from stylenet.serve.tiling import ramp, seam_ratio, spans, stylize_tiled, tile_starts
 from stylenet.serve.torch_backend import TorchStylizer
 
 
@@ -115,3 +115,22 @@ def test_bad_tiling_options(tile_size: int, overlap: int, message: str) -> None:
         stylize_array(
             Recording(), np.zeros((40, 40, 3), np.uint8), tile_size=tile_size, tile_overlap=overlap
         )
+
+
+@pytest.mark.parametrize(
+    ("length", "tile", "minimum"),
+    [(1, 8, 1), (100, 8, 1), (1000, 1024, 1), (4000, 1024, 1), (1000, 256, 64), (100, 8, 30)],
+)
+def test_spans_cover_the_length_without_overlap(length: int, tile: int, minimum: int) -> None:
+    parts = spans(length, tile, minimum)
+    assert parts[0][0] == 0 and parts[-1][1] == length
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(parts))
+    sizes = [end - start for start, end in parts]
+    assert max(sizes) - min(sizes) <= 1  # nearly equal
+    assert min(sizes) >= min(minimum, length)  # the minimum wins over the tile ...
+    assert max(sizes) <= tile or len(parts) == length // minimum  # ... only where it must
+
+
+def test_spans_respect_the_minimum_before_the_tile() -> None:
+    assert len(spans(1000, 256)) == 4
+    assert len(spans(100, 8, 30)) == 3  # 13 spans of <= 8 would be under 30 px
