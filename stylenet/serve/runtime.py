@@ -223,13 +223,32 @@ class OnnxStylizer:
         self.provider = self.session.get_providers()[0]
         self._layers_reference = metadata.get(LAYERS_KEY)
         self._layers: OnnxLayers | None = None
+        self._warned_missing = False
         self._session_settings = (list(self.session.get_providers()), options)
         log.info("ONNX Runtime runs %s on %s", self.path.name, self.provider)
 
     @property
     def has_layers(self) -> bool:
-        """Whether the model names layer graphs (format 3), so it can tile layer by layer."""
-        return self._layers_reference is not None
+        """Whether the model names layer graphs (format 3) and their file is beside it, so it
+        can tile layer by layer (``tile_statistics=auto`` falls back to calibrated statistics,
+        with a warning, when the file was not copied with the model)."""
+        if self._layers_reference is None:
+            return False
+        try:
+            name, _ = parse_layers_reference(self._layers_reference)
+        except ValueError:
+            return True  # a malformed reference: layers() says what is wrong
+        if (self.path.parent / name).is_file():
+            return True
+        if not self._warned_missing:
+            self._warned_missing = True
+            log.warning(
+                "%s tiles layer by layer with %s, which is not beside it: tiles use calibrated "
+                "statistics instead (copy the file there for exact tiles)",
+                self.path.name,
+                name,
+            )
+        return False
 
     def layers(self) -> OnnxLayers:
         """The model's layer graphs (loaded and checked on first use)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from stylenet.export.onnx import export_onnx, to_onnx_model
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.serve.layerwise import stylize_layerwise
 from stylenet.serve.runtime import OnnxLayers, OnnxStylizer
+from stylenet.serve.shared_statistics import resolve_mode
 from tests.export.conftest import STYLES, tiny_net
 
 
@@ -96,17 +98,22 @@ def test_other_layer_kinds_export_and_match(tmp_path: Path, options: dict) -> No
     np.testing.assert_allclose(got, expected, rtol=0, atol=0.05)
 
 
-def test_a_changed_or_missing_layer_file_is_refused(single, tmp_path: Path) -> None:
+def test_a_changed_or_missing_layer_file_is_refused(single, tmp_path: Path, caplog) -> None:
     _, path = single
     copy = tmp_path / "starry.onnx"
     shutil.copy(path, copy)
     image = photo(40, 40)
+    alone = OnnxStylizer(copy)
     with pytest.raises(ModelFileError, match="is not beside it"):
-        list(OnnxStylizer(copy).layerwise_rows(image, tile=16))
+        list(alone.layerwise_rows(image, tile=16))
+    with caplog.at_level(logging.WARNING):
+        assert resolve_mode(alone, "auto") == "calibrated"  # auto falls back, and says so
+    assert "not beside it" in caplog.text
     layers = tmp_path / "starry.layers.onnx"
     layers.write_bytes((path.parent / layers.name).read_bytes() + b"\0")
     with pytest.raises(ModelFileError, match="sha256 differs"):
         list(OnnxStylizer(copy).layerwise_rows(image, tile=16))
+    assert OnnxStylizer(copy).has_layers  # present but changed: refused, not skipped
 
 
 def test_a_format_2_model_gets_a_one_line_error(single, tmp_path: Path) -> None:
