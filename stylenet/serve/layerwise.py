@@ -20,6 +20,7 @@ Compute is one pass's plus the halos; the price is the disk traffic of the layer
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
 import tempfile
@@ -96,29 +97,31 @@ class LayerMap:
         n, c, h, _ = self.shape
         return 4 * (b0 * n * c * h + (plane * h + row) * (b1 - b0))
 
-    def read(self, rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
-        """Rows and columns ``[start, end)`` (inside the map) → a new ``N×C×h×w`` array."""
+    def read(
+        self, rows: tuple[int, int], cols: tuple[int, int], out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Rows and columns ``[start, end)`` (inside the map) → ``N×C×h×w``: written into
+        ``out`` when given (any strides, e.g. the inside of a padded window), else a new
+        array."""
         (r0, r1), (c0, c1) = rows, cols
         n, c, height, width = self.shape
         if not (0 <= r0 < r1 <= height and 0 <= c0 < c1 <= width):
             raise ValueError(f"window {rows}×{cols} is outside the {height}×{width} map")
-        out = np.empty((n, c, r1 - r0, c1 - c0), np.float32)
-        planes = out.reshape(n * c, r1 - r0, c1 - c0)
+        if out is None:
+            out = np.empty((n, c, r1 - r0, c1 - c0), np.float32)
         for b0, b1 in self._blocks(c0, c1):
             lo, hi = max(b0, c0), min(b1, c1)
-            whole = lo == b0 and hi == b1 and c1 - c0 == b1 - b0  # the window is this block
             size = (r1 - r0) * (b1 - b0)
-            if not whole and (self._staging is None or self._staging.size < size):
+            if self._staging is None or self._staging.size < size:
                 self._staging = np.empty(size, np.float32)
-            for plane in range(n * c):
-                if whole:
-                    target = planes[plane]
+            staging = self._staging[:size].reshape(r1 - r0, b1 - b0)
+            for i, j in itertools.product(range(n), range(c)):
+                plane = out[i, j]
+                if (c0, c1) == (b0, b1) and plane.flags.c_contiguous:  # the block: read it in
+                    _pread(self._fd, plane, self._offset(b0, b1, i * c + j, r0))
                 else:
-                    assert self._staging is not None
-                    target = self._staging[:size].reshape(r1 - r0, b1 - b0)
-                _pread(self._fd, target, self._offset(b0, b1, plane, r0))
-                if not whole:
-                    planes[plane, :, lo - c0 : hi - c0] = target[:, lo - b0 : hi - b0]
+                    _pread(self._fd, staging, self._offset(b0, b1, i * c + j, r0))
+                    plane[:, lo - c0 : hi - c0] = staging[:, lo - b0 : hi - b0]
         return out
 
     def write(self, rows: tuple[int, int], cols: tuple[int, int], value: np.ndarray) -> None:
@@ -152,12 +155,18 @@ def _pread(fd: int, target: np.ndarray, offset: int) -> None:
 Map = np.ndarray | LayerMap  # a layer map: in memory, or in a file
 
 
-def read(source: Map, rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
-    """Rows and columns ``[start, end)`` of a map: a view of an in-memory one (changes to it
-    change the map), a new array from a file."""
+def read(
+    source: Map, rows: tuple[int, int], cols: tuple[int, int], out: np.ndarray | None = None
+) -> np.ndarray:
+    """Rows and columns ``[start, end)`` of a map: copied into ``out`` when given; else a view
+    of an in-memory map (changes to it change the map), or a new array from a file."""
     if isinstance(source, LayerMap):
-        return source.read(rows, cols)
-    return source[..., rows[0] : rows[1], cols[0] : cols[1]]
+        return source.read(rows, cols, out)
+    piece = source[..., rows[0] : rows[1], cols[0] : cols[1]]
+    if out is None:
+        return piece
+    out[...] = piece
+    return out
 
 
 def write(target: Map, rows: tuple[int, int], cols: tuple[int, int], value: np.ndarray) -> None:
@@ -310,7 +319,7 @@ def read_window(
     top, left, h, w = a - r0, c - c0, b - a, d - c
     inner = window[..., top : top + h, left : left + w]
     if upsample is None:
-        inner[...] = read(source, (a, b), (c, d))
+        read(source, (a, b), (c, d), out=inner)
     elif upsample == "nearest":  # four strided copies: each source pixel to its 2×2 block
         small = read(source, (a // 2, (b - 1) // 2 + 1), (c // 2, (d - 1) // 2 + 1))
         for i in (0, 1):
