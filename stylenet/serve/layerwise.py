@@ -26,6 +26,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Protocol
@@ -304,11 +305,13 @@ def read_window(
     cols: tuple[int, int],
     upsample: str | None,
     out: np.ndarray | None = None,
+    pointwise: Pointwise | None = None,
 ) -> np.ndarray:
     """Rows ``rows`` and columns ``cols`` (``[start, end)``, possibly beyond the map) of
     ``source`` (``N×C×H×W``), upsampled ×2 first when ``upsample`` is set, reflection-padded
     beyond the map's edges as the layer pads the whole map. Written into ``out`` when it has
-    the window's shape (a buffer reused across tiles), else into a new float32 array."""
+    the window's shape (a buffer reused across tiles), else into a new float32 array.
+    ``pointwise``: the source's deferred norm and activation, applied to what is read."""
     height, width = source.shape[-2:]
     if upsample is not None:
         height, width = 2 * height, 2 * width
@@ -320,8 +323,12 @@ def read_window(
     inner = window[..., top : top + h, left : left + w]
     if upsample is None:
         read(source, (a, b), (c, d), out=inner)
+        if pointwise is not None:
+            pointwise.apply(inner)
     elif upsample == "nearest":  # four strided copies: each source pixel to its 2×2 block
-        small = read(source, (a // 2, (b - 1) // 2 + 1), (c // 2, (d - 1) // 2 + 1))
+        small = _read_applied(
+            source, (a // 2, (b - 1) // 2 + 1), (c // 2, (d - 1) // 2 + 1), pointwise
+        )
         for i in (0, 1):
             for j in (0, 1):
                 part = inner[..., i::2, j::2]  # rows a+i, a+i+2, …: source rows (a+i)//2, …
@@ -330,7 +337,7 @@ def read_window(
     else:
         s0, s1 = _upsampled_rows(a, b, source.shape[-2], upsample)
         t0, t1 = _upsampled_rows(c, d, source.shape[-1], upsample)
-        big = upsample2(read(source, (s0, s1), (t0, t1)), upsample)
+        big = upsample2(_read_applied(source, (s0, s1), (t0, t1), pointwise), upsample)
         inner[...] = big[..., a - 2 * s0 : b - 2 * s0, c - 2 * t0 : d - 2 * t0]
     for j in range(left):  # reflection without the edge, columns first, then whole rows
         window[..., top : top + h, left - 1 - j] = window[..., top : top + h, left + 1 + j]
@@ -341,6 +348,19 @@ def read_window(
     for i in range(r1 - b):
         window[..., top + h + i, :] = window[..., top + h - 2 - i, :]
     return window
+
+
+def _read_applied(
+    source: Map, rows: tuple[int, int], cols: tuple[int, int], pointwise: Pointwise | None
+) -> np.ndarray:
+    """A piece of ``source`` with ``pointwise`` applied (to a copy: the map is unchanged)."""
+    piece = read(source, rows, cols)
+    if pointwise is None:
+        return piece
+    if not isinstance(source, LayerMap):
+        piece = np.array(piece)  # a view of the map: copy before changing it
+    pointwise.apply(piece)
+    return piece
 
 
 def output_shape(spec: LayerSpec, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -358,11 +378,17 @@ def output_shape(spec: LayerSpec, shape: tuple[int, ...]) -> tuple[int, int, int
 
 
 def convolve(
-    layers: Layers, index: int, source: Map, store: MapStore, tile: int
+    layers: Layers,
+    index: int,
+    source: Map,
+    store: MapStore,
+    tile: int,
+    pointwise: Pointwise | None = None,
 ) -> tuple[Map, tuple[np.ndarray, np.ndarray]]:
     """Layer ``index``'s [upsampling,] padding and convolution of ``source`` tile by tile
-    into a new map of ``store`` (a single tile's result is the map: no copy); returns it and
-    its per-image, per-channel ``(mean, biased variance)`` (``N×C`` float64)."""
+    into a new map of ``store`` (a single tile's result is the map: no copy), ``source``'s
+    deferred ``pointwise`` applied to each window; returns the map and its per-image,
+    per-channel ``(mean, biased variance)`` (``N×C`` float64)."""
     spec = layers.plan[index]
     k, stride, pad = spec.kernel, spec.stride, spec.kernel // 2
     shape = output_shape(spec, source.shape)
@@ -380,7 +406,7 @@ def convolve(
         if buffer.size < math.prod(window_shape):
             buffer = np.empty(math.prod(window_shape), np.float32)
         view = buffer[: math.prod(window_shape)].reshape(window_shape)
-        window = read_window(source, rows, cols, spec.upsample, view)
+        window = read_window(source, rows, cols, spec.upsample, view, pointwise)
         y = layers.convolve(index, window)
         if len(tiles) == 1:
             out = store.adopt(y, block)
@@ -403,49 +429,82 @@ def _accumulate(y: np.ndarray, total: np.ndarray, squares: np.ndarray, c0: int, 
     squares[:, c0:c1] += np.einsum("ncij,ncij->nci", part, part).sum(axis=2, dtype=np.float64)
 
 
-def normalize(
+@dataclass(frozen=True)
+class Pointwise:
+    """A layer's folded norm and activation, ``max(a·x + b, 0)`` per channel: applied to a
+    map in place (:func:`normalize`) or, deferred, to every piece read from it."""
+
+    scale: np.ndarray | None  # N×C×1×1 float32 (a), or None: no affine
+    shift: np.ndarray | None  # N×C×1×1 float32 (b)
+    relu: bool
+
+    def apply(self, x: np.ndarray) -> None:
+        """Apply to ``x`` (``N×C×h×w`` float32) in place, its channels split over threads."""
+
+        def part(c0: int, c1: int) -> None:
+            piece = x[:, c0:c1]
+            if self.scale is not None and self.shift is not None:
+                piece *= self.scale[:, c0:c1]
+                piece += self.shift[:, c0:c1]
+            if self.relu:
+                np.maximum(piece, 0, out=piece)
+
+        by_channels(part, x.shape[1])
+
+
+def fold(
     spec: LayerSpec,
-    maps: Map,
     affine: tuple[np.ndarray, np.ndarray] | None,
     moments: tuple[np.ndarray, np.ndarray] | None,
-    tile: int,
-    residual: Map | None = None,
-) -> None:
+) -> Pointwise | None:
     """``spec``'s norm (``scale · (x - mean) / sqrt(var + eps) + shift`` with the whole map's
-    ``moments``, or ``scale · x + shift`` for a fixed norm) and activation applied to ``maps``
-    in place, tile by tile; ``residual`` is added after."""
-    if spec.norm is None and not spec.activation and residual is None:
-        return
-    folded: tuple[np.ndarray, np.ndarray] | None = None
-    if affine is not None:
-        scale, shift = (np.asarray(v, dtype=np.float64) for v in affine)
-        if moments is not None:  # fold the moments in: y = a·x + b
-            mean, var = moments
-            scale = scale / np.sqrt(var + spec.eps)
-            shift = shift - mean * scale
-        folded = (
-            scale.astype(np.float32)[:, :, None, None],
-            shift.astype(np.float32)[:, :, None, None],
-        )
+    ``moments``, or ``scale · x + shift`` for a fixed norm) and activation as one
+    :class:`Pointwise` (``None`` when the layer has neither)."""
+    if affine is None and not spec.activation:
+        return None
+    if affine is None:
+        return Pointwise(None, None, spec.activation)
+    scale, shift = (np.asarray(v, dtype=np.float64) for v in affine)
+    if moments is not None:  # fold the moments in: y = a·x + b
+        mean, var = moments
+        scale = scale / np.sqrt(var + spec.eps)
+        shift = shift - mean * scale
+    return Pointwise(
+        scale.astype(np.float32)[:, :, None, None],
+        shift.astype(np.float32)[:, :, None, None],
+        spec.activation,
+    )
+
+
+def normalize(
+    maps: Map,
+    pointwise: Pointwise | None,
+    tile: int,
+    residual: Map,
+    residual_pointwise: Pointwise | None = None,
+) -> None:
+    """``pointwise`` applied to ``maps`` in place, tile by tile, and ``residual`` (with its
+    own deferred ``residual_pointwise``) added after."""
     height, width = maps.shape[-2:]
+    buffer = np.empty(0, np.float32)  # the residual's tile, reused
     for y0, y1, x0, x1 in _tiles(height, width, tile, block_of(maps)):
         rows, cols = (y0, y1), (x0, x1)
         x = read(maps, rows, cols)  # in memory a view, changed in place; from a file a copy
-        added = None if residual is None else read(residual, rows, cols)
-
-        def apply(c0: int, c1: int, x: np.ndarray = x, added: np.ndarray | None = added) -> None:
-            part = x[:, c0:c1]
-            if folded is not None:
-                part *= folded[0][:, c0:c1]
-                part += folded[1][:, c0:c1]
-            if spec.activation:
-                np.maximum(part, 0, out=part)
-            if added is not None:
-                part += added[:, c0:c1]
-
-        by_channels(apply, x.shape[1])
+        if pointwise is not None:
+            pointwise.apply(x)
+        shape = (*residual.shape[:2], y1 - y0, x1 - x0)
+        if buffer.size < math.prod(shape):
+            buffer = np.empty(math.prod(shape), np.float32)
+        added = read(residual, rows, cols, out=buffer[: math.prod(shape)].reshape(shape))
+        if residual_pointwise is not None:
+            residual_pointwise.apply(added)
+        by_channels(partial(_add, x, added), x.shape[1])
         if isinstance(maps, LayerMap):
             maps.write(rows, cols, x)
+
+
+def _add(x: np.ndarray, added: np.ndarray, c0: int, c1: int) -> None:
+    x[:, c0:c1] += added[:, c0:c1]
 
 
 def input_map(image: np.ndarray, store: MapStore) -> Map:
@@ -506,25 +565,27 @@ def layerwise_rows(
     readers = {spec.add_input_of for spec in plan if spec.add_input_of is not None}
     store = MapStore(folder, map_memory)
     try:
-        inputs: dict[int, Map] = {}  # inputs later layers still add
-        source = input_map(image, store)
+        # inputs later layers still add, with their deferred norm and activation
+        inputs: dict[int, tuple[Map, Pointwise | None]] = {}
+        source, pending = input_map(image, store), None
         for index, spec in enumerate(plan):
             side = layer_tile(spec, tile)
-            out, moments = convolve(layers, index, source, store, side)
+            out, moments = convolve(layers, index, source, store, side, pending)
             affine = layers.affine(index, style_weights) if spec.norm is not None else None
-            residual = None if spec.add_input_of is None else inputs.pop(spec.add_input_of)
-            normalize(
-                spec, out, affine, moments if spec.norm == "instance" else None, side, residual
-            )
+            pointwise = fold(spec, affine, moments if spec.norm == "instance" else None)
             if index in readers:
-                inputs[index] = source
+                inputs[index] = (source, pending)
             else:
                 store.release(source)
-            if residual is not None:
-                store.release(residual)
-            source = out
+            if spec.add_input_of is None:  # deferred: applied to whatever is read of the map
+                source, pending = out, pointwise
+                continue
+            residual, residual_pointwise = inputs.pop(spec.add_input_of)
+            normalize(out, pointwise, side, residual, residual_pointwise)
+            store.release(residual)
+            source, pending = out, None
         for y in range(0, height, OUTPUT_ROWS):
-            rows = read(source, (y, min(height, y + OUTPUT_ROWS)), (0, width))
+            rows = _read_applied(source, (y, min(height, y + OUTPUT_ROWS)), (0, width), pending)
             yield y, np.float32(127.5) * (np.tanh(rows) + np.float32(1.0))
     finally:
         store.close()
