@@ -12,9 +12,12 @@ files read and written a window at a time (:class:`LayerMap`), so memory is set 
 size, not the picture.
 
 The runner is NumPy; the convolutions and the per-style affine parameters come from a
-:class:`Layers` backend: PyTorch (:class:`stylenet.serve.torch_backend.TorchLayers`) or ONNX
+:class:`Layers` backend: PyTorch (:class:`stylenet.export.layers.TorchLayers`) or ONNX
 Runtime on a format-3 model's layer graphs (:class:`stylenet.serve.runtime.OnnxLayers`).
-Compute is one pass's plus the halos; the price is the disk traffic of the layer maps.
+Compute is one pass's plus the halos; the price is the traffic of the layer maps, kept low:
+a layer's norm and activation are applied as its map is read by the next layer
+(:class:`Pointwise`), not in a pass of their own, except where a residual is added; and the
+NumPy passes over a tile split its channels over threads.
 """
 
 from __future__ import annotations

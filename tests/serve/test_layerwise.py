@@ -14,7 +14,9 @@ from stylenet.serve.layerwise import (
     OUTPUT_ROWS,
     LayerMap,
     MapStore,
+    Pointwise,
     block_spans,
+    by_channels,
     layerwise_rows,
     read_window,
     stylize_layerwise,
@@ -184,3 +186,33 @@ def test_block_spans_cut_on_block_edges() -> None:
         assert parts[0][0] == 0 and parts[-1][1] == length
         assert all(a[1] == b[0] and a[1] % block == 0 for a, b in itertools.pairwise(parts))
         assert all(0 < end - start <= max(tile, block) for start, end in parts)
+
+
+@pytest.mark.parametrize("upsample", [None, "nearest", "bilinear"])
+def test_deferred_norms_apply_to_windows_and_leave_the_map_unchanged(upsample: str | None) -> None:
+    """A map's deferred norm and ReLU read through a window equal the window of the normalised
+    map, and the map itself stays as it was."""
+    rng = np.random.default_rng(3)
+    source = rng.standard_normal((2, 3, 9, 11), dtype=np.float32)
+    before = source.copy()
+    pointwise = Pointwise(
+        rng.standard_normal((2, 3, 1, 1), dtype=np.float32),
+        rng.standard_normal((2, 3, 1, 1), dtype=np.float32),
+        relu=True,
+    )
+    applied = source.copy()
+    pointwise.apply(applied)
+    assert (applied == 0).any() and (applied > 0).any()  # the ReLU bites
+    got = read_window(source, (-2, 11), (-1, 8), upsample, pointwise=pointwise)
+    np.testing.assert_allclose(got, read_window(applied, (-2, 11), (-1, 8), upsample), atol=1e-6)
+    np.testing.assert_array_equal(source, before)
+
+
+def test_by_channels_covers_every_channel_once() -> None:
+    seen = np.zeros(7, int)
+
+    def mark(c0: int, c1: int) -> None:
+        seen[c0:c1] += 1
+
+    by_channels(mark, 7)
+    np.testing.assert_array_equal(seen, np.ones(7, int))
