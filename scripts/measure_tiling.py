@@ -145,9 +145,9 @@ def agreement(
     print(f"single pass {tuple(image.shape[-2:])}: {time.perf_counter() - start:.1f} s")
     print(
         "| tile | overlap | statistics | mean abs diff | p99 abs diff | "
-        "seam ratio tiled / single | time / tile mode |"
+        "seam ratio tiled / single | seconds (median) | time / tile mode |"
     )
-    print("|---:|---:|---|---:|---:|---:|---:|")
+    print("|---:|---:|---|---:|---:|---:|---:|---:|")
     for tile in tiles:
         for overlap in (o for o in overlaps if 2 * o < tile):
             results: dict[str, np.ndarray] = {}
@@ -161,14 +161,15 @@ def agreement(
             baseline = float(np.median(times["tile"])) if "tile" in times else None
             for mode in modes:
                 tiled, seconds = results[mode], float(np.median(times[mode]))
-                ratio = f"{seconds / baseline:.2f}" if baseline else f"{seconds:.1f} s"
+                ratio = f"{seconds / baseline:.2f}" if baseline else "–"
                 diff = np.abs(tiled - single).ravel()
                 sample = np.random.default_rng(0).permutation(diff.size)[:1_000_000]
                 p99 = np.quantile(diff[sample], 0.99)
                 print(
                     f"| {tile} | {overlap} | {mode} | {diff.mean():.2f} | {p99:.1f} | "
                     f"{seam_ratio(tiled[0].transpose(1, 2, 0), tile, overlap):.2f} / "
-                    f"{seam_ratio(single[0].transpose(1, 2, 0), tile, overlap):.2f} | {ratio} |",
+                    f"{seam_ratio(single[0].transpose(1, 2, 0), tile, overlap):.2f} | "
+                    f"{seconds:.2f} | {ratio} |",
                     flush=True,
                 )
             if crop:
