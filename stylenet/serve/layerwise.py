@@ -86,10 +86,6 @@ class LayerMap:
         os.ftruncate(self._fd, 4 * math.prod(self.shape))
         self._staging: np.ndarray | None = None  # one block's rows, reused across reads
 
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
     def _blocks(self, c0: int, c1: int) -> Iterator[tuple[int, int]]:
         """The blocks ``[b0, b1)`` that columns ``[c0, c1)`` touch."""
         width = self.shape[3]
