@@ -50,6 +50,10 @@ MAP_MEMORY = 256 * 2**20
 # a map in a file is stored in column blocks this wide (at most): a window reads the blocks it
 # touches, so a read costs little more than the window; narrower blocks mean more calls
 BLOCK_COLUMNS = 128
+# the pipeline runs tiles of at least this side layer by layer: the result is the same at any
+# tile size, and below it the per-call overhead (a convolution call, reads and writes a
+# tile and layer) costs more time than the few MB a smaller tile saves
+MIN_TILE = 512
 
 
 class Layers(Protocol):

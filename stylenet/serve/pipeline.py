@@ -15,6 +15,7 @@ from stylenet.data.color import (
 from stylenet.data.image_files import check_rgb_array, require_min_side
 from stylenet.errors import ConfigError
 from stylenet.nn.limits import MIN_SIDE
+from stylenet.serve.layerwise import MIN_TILE
 from stylenet.serve.shared_statistics import (
     AUTO,
     DEFAULT_ESTIMATE,
@@ -169,7 +170,8 @@ def stylize_tiled_image(
 ) -> np.ndarray:
     """:func:`stylize_array`'s tiled path: ``H×W×3`` uint8 → a new ``H×W×3`` uint8
     (``tile_statistics=layerwise``: the rows come from the network run layer by layer over
-    the tiles, :mod:`stylenet.serve.layerwise`).
+    tiles of at least :data:`~stylenet.serve.layerwise.MIN_TILE` px,
+    :mod:`stylenet.serve.layerwise`).
 
     Tiles are cut from the uint8 picture and finished rows written into the uint8 result as
     they come (:func:`~stylenet.serve.tiling.tiled_rows`), so besides the input and the output
@@ -188,7 +190,7 @@ def stylize_tiled_image(
                 "tile_statistics=layerwise needs a PyTorch checkpoint or an ONNX model exported "
                 "with its layer graphs (format 3); otherwise use tile_statistics=calibrated"
             )
-        pieces = run(source, style_weights, tile=tile)
+        pieces = run(source, style_weights, tile=max(tile, MIN_TILE))
     else:
         shared = statistics
         if shared is None or not supports_statistics(stylizer):

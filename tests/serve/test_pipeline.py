@@ -7,6 +7,7 @@ from stylenet.data.color import rgb_to_yiq
 from stylenet.errors import ConfigError, ImageError
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.nn.transformer import TransformerNet
+from stylenet.serve.layerwise import MIN_TILE
 from stylenet.serve.pipeline import stylize_array
 from stylenet.serve.shared_statistics import resolve_mode
 from stylenet.serve.torch_backend import TorchStylizer
@@ -138,6 +139,7 @@ def test_tiled_memory_grows_with_the_tile_not_the_picture() -> None:
     assert growth < (large.nbytes - small.nbytes) + 2 * row_of_tiles, growth
 
 
+@pytest.mark.usefixtures("small_layerwise_tiles")
 def test_layerwise_tiling_gives_the_untiled_picture(stylizer: TorchStylizer) -> None:
     photo = synthetic_rgb(150, 170, seed=6)
     untiled = stylize_array(stylizer, photo, tile_size=-1, preserve_color=True, strength=0.7)
@@ -156,6 +158,7 @@ def test_layerwise_tiling_gives_the_untiled_picture(stylizer: TorchStylizer) -> 
     assert np.abs(per_tile.astype(int) - plain.astype(int)).mean() > 1  # what it avoids
 
 
+@pytest.mark.usefixtures("small_layerwise_tiles")
 def test_auto_tiles_layer_by_layer_where_the_model_can(stylizer: TorchStylizer) -> None:
     assert resolve_mode(stylizer, "auto") == "layerwise"
     assert resolve_mode(Constant((1.0, 2.0, 3.0)), "auto") == "calibrated"
@@ -166,6 +169,7 @@ def test_auto_tiles_layer_by_layer_where_the_model_can(stylizer: TorchStylizer) 
     assert np.abs(auto.astype(int) - untiled.astype(int)).max() <= 1
 
 
+@pytest.mark.usefixtures("small_layerwise_tiles")
 def test_auto_uses_statistics_the_caller_gives(stylizer: TorchStylizer) -> None:
     """A video frame's thumbnail statistics are honoured rather than replaced."""
     photo = synthetic_rgb(150, 170, seed=8)
@@ -187,3 +191,21 @@ def test_layerwise_needs_a_pytorch_model() -> None:
             tile_overlap=8,
             tile_statistics="layerwise",
         )
+
+
+def test_layer_by_layer_tiles_are_at_least_the_minimum(stylizer: TorchStylizer) -> None:
+    """Smaller tiles give the same picture more slowly: the pipeline runs MIN_TILE or more."""
+    asked: list[int] = []
+    run = stylizer.layerwise_rows
+
+    def spy(images: np.ndarray, style_weights: np.ndarray | None = None, *, tile: int):
+        asked.append(tile)
+        return run(images, style_weights, tile=tile)
+
+    stylizer.layerwise_rows = spy  # type: ignore[method-assign]
+    photo = synthetic_rgb(60, 700, seed=9)
+    for tile_size in (64, MIN_TILE + 100):
+        stylize_array(
+            stylizer, photo, tile_size=tile_size, tile_overlap=8, tile_statistics="layerwise"
+        )
+    assert asked == [MIN_TILE, MIN_TILE + 100]

@@ -173,6 +173,7 @@ def test_exact_statistics_are_a_single_passs_with_one_pass_per_layer() -> None:
     assert np.abs(model(image, statistics=thumb) - single).mean() > 1.0
 
 
+@pytest.mark.usefixtures("small_layerwise_tiles")
 def test_pipeline_tiles_with_shared_statistics_by_default() -> None:
     model = stylizer()
     image = photo().transpose(0, 2, 3, 1)[0].astype(np.uint8)

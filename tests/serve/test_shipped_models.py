@@ -61,6 +61,7 @@ def test_shipped_models_share_statistics_across_tiles(name: str) -> None:
     np.testing.assert_allclose(stylizer(image, statistics=stats), stylizer(image), atol=0.05)
 
 
+@pytest.mark.usefixtures("small_layerwise_tiles")
 @pytest.mark.parametrize("name", shipped_models())
 def test_shipped_models_tile_layer_by_layer_as_one_pass(name: str) -> None:
     stylizer = load_stylizer(name)
