@@ -43,6 +43,7 @@ from stylenet.config import config_dir
 from stylenet.export.calibration import synthetic_photo
 from stylenet.export.onnx import export_onnx
 from stylenet.nn.checkpoint import ModelInfo
+from stylenet.serve.layerwise import MIN_TILE
 from stylenet.serve.loader import load_stylizer
 from stylenet.serve.pipeline import stylize_array
 from stylenet.serve.shared_statistics import shared_statistics
@@ -101,11 +102,11 @@ def tiled_run(stylizer: Stylizer, image: np.ndarray, tile: int, overlap: int, mo
     calibration run on a share ``F`` of the picture in ``C``-px thumbnail crops)."""
     name, options = mode_options(mode)
     start = time.perf_counter()
-    if name == "layerwise":  # the network layer by layer over the tiles
+    if name == "layerwise":  # the network layer by layer over the tiles, as the pipeline runs it
         run = getattr(stylizer, "layerwise_rows", None)
         if run is None:
             raise SystemExit("layerwise needs a PyTorch model or a format-3 ONNX export")
-        rows = [piece for _, piece in run(image, None, tile=tile)]
+        rows = [piece for _, piece in run(image, None, tile=max(tile, MIN_TILE))]
         return np.concatenate(rows, axis=2), time.perf_counter() - start
     stats = shared_statistics(stylizer, image, mode=name, tile=tile, side=side, **options)
     tiled = stylize_tiled(stylizer, image, tile=tile, overlap=overlap, statistics=stats)
