@@ -28,12 +28,14 @@ def settings_from(cfg: DictConfig):
         specs = (str(models),)
     body_mb = require_positive("max_body_mb", cfg.max_body_mb, allow_zero=False)
     megapixels = require_positive("max_megapixels", cfg.max_megapixels, allow_zero=False)
+    body_timeout = require_positive("body_timeout", cfg.body_timeout, allow_zero=False)
     return ServerSettings(
         models=specs,
         workers=_integer("workers", cfg.workers),
         queue=_integer("queue", cfg.queue),
         max_body_bytes=int(body_mb * 1e6),
         max_pixels=int(megapixels * 1e6),
+        body_timeout=float(body_timeout),
         retry_after=_integer("retry_after", cfg.retry_after),
         api_key=None if cfg.api_key is None else str(cfg.api_key),
         providers=None if cfg.providers is None else tuple(str(p) for p in cfg.providers),

@@ -29,6 +29,8 @@ def test_defaults_and_settings(monkeypatch):
     settings = settings_from(config("models=[a,b]", "max_body_mb=2", "max_megapixels=1.5"))
     assert settings.models == ("a", "b") and settings.max_body_bytes == 2_000_000
     assert settings.max_pixels == 1_500_000 and settings.models == ("a", "b")
+    assert settings.body_timeout == 30.0
+    assert settings_from(config("body_timeout=2.5")).body_timeout == 2.5
     assert settings_from(config("models=wave")).models == ("wave",)
     monkeypatch.setenv("STYLENET_API_KEY", "from-env")
     assert settings_from(config()).api_key == "from-env"
@@ -40,6 +42,8 @@ def test_defaults_and_settings(monkeypatch):
         ("workers=0", "workers must be an integer >= 1"),
         ("queue=-1", "queue must be"),
         ("max_body_mb=0", "max_body_mb must be > 0"),
+        ("body_timeout=0", "body_timeout must be > 0"),
+        ("body_timeout=soon", "body_timeout must be a number"),
         ("port=70000", "port must be in"),
         ("quality=0", "quality must be in"),
         ("workers=two", "workers must be a whole number"),

@@ -22,6 +22,10 @@ def too_large(message: str) -> HTTPProblem:
     return HTTPProblem(413, message)
 
 
+def timed_out(message: str) -> HTTPProblem:
+    return HTTPProblem(408, message, {"Connection": "close"})
+
+
 def not_found(message: str) -> HTTPProblem:
     return HTTPProblem(404, message)
 

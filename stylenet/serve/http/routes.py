@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -9,7 +10,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from python_multipart.multipart import parse_options_header
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from stylenet.serve.http.errors import HTTPProblem, bad_request, not_found, too_large
+from stylenet.serve.http.errors import HTTPProblem, bad_request, not_found, timed_out, too_large
 from stylenet.serve.http.images import (
     body_limit_message,
     check_pixels,
@@ -135,7 +136,9 @@ async def stylize(
     )
     settings = state.settings
     with state.pool.admit():
-        data = await read_image_bytes(request, settings.max_body_bytes)
+        data = await read_image_bytes(
+            request, settings.max_body_bytes, timeout=settings.body_timeout
+        )
         width, height = image_size(data)
         check_pixels(width, height, settings.max_pixels)
         if options.size is not None:
@@ -164,11 +167,22 @@ def stylize_bytes(
     return encode_image(result, options.fmt, settings.quality)
 
 
-async def read_image_bytes(request: Request, limit: int) -> bytes:
-    """The image from multipart field ``image`` or the raw body, at most ``limit`` bytes."""
+async def read_image_bytes(request: Request, limit: int, *, timeout: float) -> bytes:
+    """The image from multipart field ``image`` or the raw body, at most ``limit`` bytes,
+    arrived within ``timeout`` seconds (408 otherwise)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large(body_limit_message(limit))
+    try:
+        return await asyncio.wait_for(_read_body(request, limit), timeout)
+    except asyncio.TimeoutError as error:  # TimeoutError itself from Python 3.11
+        raise timed_out(
+            f"the request body did not arrive within {timeout:g} s; send it at once "
+            "(the server's body_timeout= sets the limit)"
+        ) from error
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
     stream = read_chunks(request, limit)
     content_type, _ = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data":

@@ -18,7 +18,8 @@ class ServerSettings:
     (empty: every shipped model). ``workers`` inference threads share a queue of ``queue``
     waiting requests; beyond it requests get 503 with ``Retry-After: retry_after``.
     ``max_body_bytes`` bounds a request body, ``max_pixels`` an image (read from its header
-    before decoding, and the size it is stylized at). ``api_key``: required on every route
+    before decoding, and the size it is stylized at); a body must arrive within
+    ``body_timeout`` seconds (408 after: a slow client holds a queue place while it sends). ``api_key``: required on every route
     but the health checks and the page's static files when set.
     """
 
@@ -27,6 +28,7 @@ class ServerSettings:
     queue: int = 8
     max_body_bytes: int = 20_000_000
     max_pixels: int = 16_000_000
+    body_timeout: float = 30.0
     retry_after: int = 1
     api_key: str | None = None
     providers: tuple[str, ...] | None = None
@@ -47,6 +49,10 @@ class ServerSettings:
         for name, (value, low) in checks.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
+        if isinstance(self.body_timeout, bool) or not (
+            isinstance(self.body_timeout, (int, float)) and self.body_timeout > 0
+        ):
+            raise ConfigError(f"body_timeout must be seconds > 0, got {self.body_timeout!r}")
         if not 1 <= int(self.quality) <= 100:
             raise ConfigError(f"quality must be in [1, 100], got {self.quality}")
         if self.api_key is not None and not str(self.api_key).strip():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import signal
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -121,3 +122,27 @@ def test_replicas_are_stateless_and_give_identical_answers(server, tmp_path):
         assert len(etags) == 1
     finally:
         other.stop()
+
+
+def test_a_slow_body_gets_408_and_frees_its_place(tmp_path):
+    """A client that stops sending its body mid-way holds a queue place only ``body_timeout``
+    seconds; then it gets 408 and other requests go on (queue=0: the one place is the worker)."""
+    server = Server(tmp_path, f"models=[{SINGLE}]", "queue=0", "body_timeout=1")
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as slow:
+            slow.sendall(
+                f"POST /v1/stylize?model={SINGLE} HTTP/1.1\r\nHost: x\r\n".encode()
+                + b"Content-Type: image/png\r\nContent-Length: 5000\r\n\r\n"
+                + encoded(picture(48, 64))[:100]
+            )
+            start = time.monotonic()
+            answer = slow.recv(4096).decode("latin-1")
+            waited = time.monotonic() - start
+        assert answer.startswith("HTTP/1.1 408"), answer
+        assert "body_timeout" in answer and 0.5 < waited < 20
+        photo = encoded(picture(48, 64, seed=4))
+        response = httpx.post(f"{server.url}/v1/stylize?model={SINGLE}", content=photo, timeout=60)
+        assert response.status_code == 200
+        assert server.process.poll() is None
+    finally:
+        server.stop()
