@@ -8,8 +8,8 @@ layer starts: each tile's convolution reads its input with a halo of the kernel'
 layer's per-channel moments are accumulated over all tiles (in float64), and only then is the
 layer normalised. The result is a single pass's output (up to floating-point summation order)
 while one tile's activations are in memory at a time; the activations between layers live in
-files read and written a window at a time (:class:`LayerMap`), so memory is set by the tile
-size, not the picture.
+files read and written a window at a time (:mod:`stylenet.serve.layer_maps`), so memory is
+set by the tile size, not the picture.
 
 The runner is NumPy; the convolutions and the per-style affine parameters come from a
 :class:`Layers` backend: PyTorch (:class:`stylenet.export.layers.TorchLayers`) or ONNX
@@ -23,10 +23,8 @@ NumPy passes over a tile split its channels over threads.
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,6 +35,18 @@ from typing import Protocol
 import numpy as np
 
 from stylenet.export.contract import LayerSpec
+from stylenet.serve.layer_maps import (
+    BLOCK_COLUMNS,
+    MAP_MEMORY,
+    LayerMap,
+    Map,
+    MapStore,
+    TileMap,
+    block_of,
+    block_spans,
+    read,
+    write,
+)
 from stylenet.serve.tiling import spans
 
 SIZE_MULTIPLE = 4  # the network pads its input to a multiple of its total stride
@@ -44,12 +54,6 @@ OUTPUT_ROWS = 256  # rows of the result handed out at a time
 # ``tile`` px is the side of a tile of a layer with this many channels; wider layers get
 # proportionally fewer pixels a tile, so every layer's tile holds about the same bytes
 TILE_CHANNELS = 16
-# layer maps are held in memory while the live ones total at most this many bytes (small
-# pictures: no file traffic); beyond it they go to files, so memory stays bounded
-MAP_MEMORY = 256 * 2**20
-# a map in a file is stored in column blocks this wide (at most): a window reads the blocks it
-# touches, so a read costs little more than the window; narrower blocks mean more calls
-BLOCK_COLUMNS = 128
 # the pipeline runs tiles of at least this side layer by layer: the result is the same at any
 # tile size, and below it the per-call overhead (a convolution call, reads and writes a
 # tile and layer) costs more time than the few MB a smaller tile saves
@@ -72,170 +76,6 @@ class Layers(Protocol):
         ...
 
 
-class LayerMap:
-    """A float32 ``N×C×H×W`` map in a file, stored in column blocks (block ``k``, columns
-    ``[k·block, (k+1)·block)``: ``N×C×H×w_k`` contiguous) and read and written with
-    positioned I/O, not mapped: a window costs one call per block and plane, and the process
-    holds only the window; the file's pages stay in the operating system's page cache, outside
-    the process, so its memory is set by the tile, not the picture's width. Writes cover whole
-    blocks (tiles of :func:`block_spans`); reads take any window inside the map."""
-
-    def __init__(self, path: Path, shape: tuple[int, ...], block: int = BLOCK_COLUMNS) -> None:
-        if len(shape) != 4 or block < 1:
-            raise ValueError(f"a layer map is N×C×H×W with block >= 1, got {shape}, {block}")
-        self.path = path
-        self.shape = tuple(int(s) for s in shape)
-        self.block = int(block)
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.ftruncate(self._fd, 4 * math.prod(self.shape))
-        self._staging: np.ndarray | None = None  # one block's rows, reused across reads
-
-    def _blocks(self, c0: int, c1: int) -> Iterator[tuple[int, int]]:
-        """The blocks ``[b0, b1)`` that columns ``[c0, c1)`` touch."""
-        width = self.shape[3]
-        for b0 in range(c0 // self.block * self.block, c1, self.block):
-            yield b0, min(width, b0 + self.block)
-
-    def _offset(self, b0: int, b1: int, plane: int, row: int) -> int:
-        """Byte offset of ``row`` of plane ``plane`` (``n·C + c``) in block ``[b0, b1)``."""
-        n, c, h, _ = self.shape
-        return 4 * (b0 * n * c * h + (plane * h + row) * (b1 - b0))
-
-    def read(
-        self, rows: tuple[int, int], cols: tuple[int, int], out: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Rows and columns ``[start, end)`` (inside the map) → ``N×C×h×w``: written into
-        ``out`` when given (any strides, e.g. the inside of a padded window), else a new
-        array."""
-        (r0, r1), (c0, c1) = rows, cols
-        n, c, height, width = self.shape
-        if not (0 <= r0 < r1 <= height and 0 <= c0 < c1 <= width):
-            raise ValueError(f"window {rows}×{cols} is outside the {height}×{width} map")
-        if out is None:
-            out = np.empty((n, c, r1 - r0, c1 - c0), np.float32)
-        for b0, b1 in self._blocks(c0, c1):
-            lo, hi = max(b0, c0), min(b1, c1)
-            size = (r1 - r0) * (b1 - b0)
-            if self._staging is None or self._staging.size < size:
-                self._staging = np.empty(size, np.float32)
-            staging = self._staging[:size].reshape(r1 - r0, b1 - b0)
-            for i, j in itertools.product(range(n), range(c)):
-                plane = out[i, j]
-                if (c0, c1) == (b0, b1) and plane.flags.c_contiguous:  # the block: read it in
-                    _pread(self._fd, plane, self._offset(b0, b1, i * c + j, r0))
-                else:
-                    _pread(self._fd, staging, self._offset(b0, b1, i * c + j, r0))
-                    plane[:, lo - c0 : hi - c0] = staging[:, lo - b0 : hi - b0]
-        return out
-
-    def write(self, rows: tuple[int, int], cols: tuple[int, int], value: np.ndarray) -> None:
-        """Write ``value`` (``N×C×h×w``) at rows and columns ``[start, end)``; the columns
-        start at a block's start and end at one's end (or the map's right edge)."""
-        (r0, r1), (c0, c1) = rows, cols
-        n, c, height, width = self.shape
-        if c0 % self.block or (c1 % self.block and c1 != width) or not 0 <= r0 < r1 <= height:
-            raise ValueError(f"write {rows}×{cols} is not whole blocks of {self.block} columns")
-        value = np.asarray(value, dtype=np.float32)
-        planes = np.broadcast_to(value, (n, c, r1 - r0, c1 - c0)).reshape(n * c, r1 - r0, -1)
-        for b0, b1 in self._blocks(c0, c1):
-            for plane in range(n * c):
-                piece = np.ascontiguousarray(planes[plane, :, b0 - c0 : b1 - c0])
-                written = os.pwritev(self._fd, [piece.data], self._offset(b0, b1, plane, r0))
-                if written != piece.nbytes:
-                    raise OSError(f"short write to {self.path}: {written} of {piece.nbytes} bytes")
-
-    def close(self) -> None:
-        """Close the file (after this the map cannot be read)."""
-        os.close(self._fd)
-
-
-def _pread(fd: int, target: np.ndarray, offset: int) -> None:
-    """Fill the contiguous ``target`` from ``fd`` at ``offset``."""
-    count = os.preadv(fd, [target.data], offset)
-    if count != target.nbytes:
-        raise OSError(f"short read from a layer map: {count} of {target.nbytes} bytes")
-
-
-Map = np.ndarray | LayerMap  # a layer map: in memory, or in a file
-
-
-def read(
-    source: Map, rows: tuple[int, int], cols: tuple[int, int], out: np.ndarray | None = None
-) -> np.ndarray:
-    """Rows and columns ``[start, end)`` of a map: copied into ``out`` when given; else a view
-    of an in-memory map (changes to it change the map), or a new array from a file."""
-    if isinstance(source, LayerMap):
-        return source.read(rows, cols, out)
-    piece = source[..., rows[0] : rows[1], cols[0] : cols[1]]
-    if out is None:
-        return piece
-    out[...] = piece
-    return out
-
-
-def write(target: Map, rows: tuple[int, int], cols: tuple[int, int], value: np.ndarray) -> None:
-    """Write ``value`` at rows and columns ``[start, end)`` of a map (whole blocks of a
-    file's, :meth:`LayerMap.write`)."""
-    if isinstance(target, LayerMap):
-        target.write(rows, cols, value)
-    else:
-        target[..., rows[0] : rows[1], cols[0] : cols[1]] = value
-
-
-class MapStore:
-    """The layer maps: in memory while the live ones fit in ``memory`` bytes, else
-    :class:`LayerMap` files in a temporary folder (under ``folder`` when given); the files
-    are removed by :meth:`close`."""
-
-    def __init__(self, folder: str | Path | None = None, memory: int = MAP_MEMORY) -> None:
-        self._temporary = tempfile.TemporaryDirectory(prefix="stylenet-layers-", dir=folder)
-        self.folder = Path(self._temporary.name)
-        self.memory = memory
-        self._held = 0  # bytes of the live in-memory maps
-        self._count = 0
-
-    def new(self, shape: tuple[int, ...], block: int = BLOCK_COLUMNS) -> Map:
-        """A map of ``shape``; a file's is stored in column blocks of ``block`` px."""
-        size = 4 * math.prod(shape)
-        if self._held + size <= self.memory:
-            self._held += size
-            return np.empty(shape, dtype=np.float32)  # every element is written before read
-        self._count += 1
-        return LayerMap(self.folder / f"map_{self._count:03d}.f32", shape, block)
-
-    def adopt(self, array: np.ndarray, block: int = BLOCK_COLUMNS) -> Map:
-        """``array`` (``N×C×H×W`` float32) as a map: itself while it fits in memory (it is
-        changed in place later), else a file holding a copy."""
-        if self._held + array.nbytes <= self.memory:
-            if not (array.flags.writeable and array.flags.c_contiguous):
-                array = np.array(array, dtype=np.float32)
-            self._held += array.nbytes
-            return array
-        layer_map = self.new(array.shape, block)
-        write(layer_map, (0, array.shape[2]), (0, array.shape[3]), array)
-        return layer_map
-
-    def release(self, layer_map: Map) -> None:
-        """Drop a map no later layer reads (a file's disk space returns at once)."""
-        if isinstance(layer_map, LayerMap):
-            layer_map.close()
-            layer_map.path.unlink(missing_ok=True)
-        else:
-            self._held -= layer_map.nbytes
-
-    def close(self) -> None:
-        self._temporary.cleanup()
-
-
-def block_spans(length: int, tile: int, block: int) -> list[tuple[int, int]]:
-    """Disjoint ``[start, end)`` spans covering ``length``, each at most
-    ``max(tile, block)`` long, that start and end on multiples of ``block`` (the last ends at
-    ``length``): tiles that write whole column blocks of a :class:`LayerMap`."""
-    units = math.ceil(length / block)
-    per = max(1, tile // block)
-    return [(start * block, min(length, end * block)) for start, end in spans(units, per)]
-
-
 THREADS = min(4, os.cpu_count() or 1)  # NumPy passes over a tile split by channels
 
 
@@ -254,11 +94,6 @@ def by_channels(function: Callable[[int, int], None], channels: int) -> None:
         return
     for job in [_pool().submit(function, c0, c1) for c0, c1 in chunks]:
         job.result()
-
-
-def block_of(layer_map: Map) -> int:
-    """The column block of a file-backed map; 1 (any columns) for one in memory."""
-    return layer_map.block if isinstance(layer_map, LayerMap) else 1
 
 
 def _tiles(height: int, width: int, tile: int, block: int) -> Iterator[tuple[int, int, int, int]]:
@@ -361,7 +196,7 @@ def _read_applied(
     if pointwise is None:
         return piece
     if not isinstance(source, LayerMap):
-        piece = np.array(piece)  # a view of the map: copy before changing it
+        piece = np.array(piece)  # possibly a view of the map: copy before changing it
     pointwise.apply(piece)
     return piece
 
@@ -414,8 +249,11 @@ def convolve(
         if len(tiles) == 1:
             out = store.adopt(y, block)
         else:
-            out = store.new(shape, block) if out is None else out
-            write(out, (y0, y1), (x0, x1), y)
+            out = store.new(shape, block, tiles=True) if out is None else out
+            if isinstance(out, TileMap):
+                out.keep((y0, y1), (x0, x1), y)  # the convolution's output, not copied
+            else:
+                write(out, (y0, y1), (x0, x1), y)
         by_channels(partial(_accumulate, y, total, squares), y.shape[1])
     count = height * width
     mean = total / count
@@ -492,7 +330,8 @@ def normalize(
     buffer = np.empty(0, np.float32)  # the residual's tile, reused
     for y0, y1, x0, x1 in _tiles(height, width, tile, block_of(maps)):
         rows, cols = (y0, y1), (x0, x1)
-        x = read(maps, rows, cols)  # in memory a view, changed in place; from a file a copy
+        # in memory a view, changed in place (a tile map's own tiles); from a file a copy
+        x = read(maps, rows, cols)
         if pointwise is not None:
             pointwise.apply(x)
         shape = (*residual.shape[:2], y1 - y0, x1 - x0)
@@ -502,8 +341,8 @@ def normalize(
         if residual_pointwise is not None:
             residual_pointwise.apply(added)
         by_channels(partial(_add, x, added), x.shape[1])
-        if isinstance(maps, LayerMap):
-            maps.write(rows, cols, x)
+        if x.base is None:  # a copy (from a file, or across tiles): write it back
+            write(maps, rows, cols, x)
 
 
 def _add(x: np.ndarray, added: np.ndarray, c0: int, c1: int) -> None:
