@@ -79,7 +79,7 @@ def resolve_mode(stylizer: Stylizer, mode: str) -> str:
 
 def check_mode(mode: str) -> None:
     if mode not in MODES:
-        raise ConfigError(f"statistics must be one of {list(MODES)}, got {mode!r}")
+        raise ConfigError(f"tile_statistics must be one of {list(MODES)}, got {mode!r}")
 
 
 def check_fraction(fraction: float) -> None:

@@ -181,7 +181,7 @@ def test_pipeline_tiles_with_shared_statistics_by_default() -> None:
     shared = stylize_array(model, image, tile_size=64, tile_overlap=16).astype(float)
     own = stylize_array(model, image, tile_size=64, tile_overlap=16, tile_statistics="tile")
     assert np.abs(shared - whole).mean() < 0.5 * np.abs(own.astype(float) - whole).mean()
-    with pytest.raises(ConfigError, match="statistics must be one of"):
+    with pytest.raises(ConfigError, match="tile_statistics must be one of"):
         stylize_array(model, image, tile_statistics="global")
     with pytest.raises(ConfigError, match="calibration fraction"):
         stylize_array(model, image, tile_calibration=0.0)
