@@ -146,7 +146,7 @@ def agreement(
     print(f"single pass {tuple(image.shape[-2:])}: {time.perf_counter() - start:.1f} s")
     print(
         "| tile | overlap | statistics | mean abs diff | p99 abs diff | "
-        "seam ratio tiled / single | seconds (median) | time / tile mode |"
+        "seam ratio tiled / single | seconds: median (range) | time / tile mode |"
     )
     print("|---:|---:|---|---:|---:|---:|---:|---:|")
     for tile in tiles:
@@ -162,6 +162,7 @@ def agreement(
             baseline = float(np.median(times["tile"])) if "tile" in times else None
             for mode in modes:
                 tiled, seconds = results[mode], float(np.median(times[mode]))
+                spread = f" ({min(times[mode]):.2f}-{max(times[mode]):.2f})" if repeats > 1 else ""
                 ratio = f"{seconds / baseline:.2f}" if baseline else "–"
                 diff = np.abs(tiled - single).ravel()
                 sample = np.random.default_rng(0).permutation(diff.size)[:1_000_000]
@@ -170,7 +171,7 @@ def agreement(
                     f"| {tile} | {overlap} | {mode} | {diff.mean():.2f} | {p99:.1f} | "
                     f"{seam_ratio(tiled[0].transpose(1, 2, 0), tile, overlap):.2f} / "
                     f"{seam_ratio(single[0].transpose(1, 2, 0), tile, overlap):.2f} | "
-                    f"{seconds:.2f} | {ratio} |",
+                    f"{seconds:.2f}{spread} | {ratio} |",
                     flush=True,
                 )
             if crop:
