@@ -7,6 +7,7 @@ fails the test instead of stalling CI.
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import signal
 import socket
@@ -20,7 +21,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
-from stylenet.cli.train import run
+from stylenet.cli.train import PROCESS_OBSERVER_LOGGER, report_lost_processes, run
 from stylenet.config import config_dir
 from stylenet.nn.checkpoint import load_transformer, read_checkpoint
 from tests.conftest import REPO, synthetic_rgb
@@ -229,6 +230,61 @@ def test_a_killed_rank_ends_the_job_with_an_error_and_it_resumes(data, tmp_path:
     step = read_checkpoint(last)["global_step"]
     finish(launch([f"resume={last}", f"trainer.max_steps={step + 1}"], cwd=tmp_path))
     assert read_checkpoint(last)["global_step"] == step + 1  # continued in its own folder
+
+
+def test_the_lost_process_line_is_printed_once_before_the_observer_acts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    last = tmp_path / "last.ckpt"
+    last.write_bytes(b"")
+    observer = logging.getLogger(PROCESS_OBSERVER_LOGGER)
+    line = (
+        "[rank: 1] Child process with PID 4242 terminated with code -9. "
+        "Forcefully terminating all other processes to avoid zombies"
+    )
+    with report_lost_processes(last) as report:
+        observer.info("some other launcher message")
+        assert capsys.readouterr().err == ""
+        observer.info(line)
+        observer.info(line)
+        assert not report.claim()  # the failed collective that follows says nothing more
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "stylenet: error: a training process stopped or lost contact (Child process with PID "
+        f"4242 terminated with code -9); the job stops; resume with resume={last}"
+    ]
+    observer.info(line)  # detached after training
+    assert capsys.readouterr().err == ""
+
+
+OBSERVED_JOB = """
+import subprocess, sys, time
+from pathlib import Path
+from lightning.fabric.strategies.launchers.subprocess_script import _launch_process_observer
+from stylenet.cli.train import report_lost_processes
+
+with report_lost_processes(Path(sys.argv[1])):
+    child = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    _launch_process_observer([child])
+    time.sleep(60)  # the observer kills this process within its 5 s period
+"""
+
+
+def test_lightnings_observer_prints_the_line_before_it_kills_the_job(tmp_path: Path) -> None:
+    """Lightning's own observer (not a stand-in): it logs on the watched logger, then kills."""
+    proc = subprocess.run(
+        [sys.executable, "-c", OBSERVED_JOB, str(tmp_path / "last.ckpt")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert proc.returncode == -signal.SIGKILL
+    assert (
+        "stylenet: error: a training process stopped or lost contact (Child process with PID "
+        in proc.stderr
+    ), proc.stderr
+    assert "terminated with code 3); the job stops; no checkpoint was written yet" in proc.stderr
 
 
 def _cmdline(pid: int) -> str:
