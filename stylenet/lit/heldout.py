@@ -7,14 +7,16 @@ content, style and content + style loss (TV excluded: a regulariser, not a quali
 of ``scripts/quality_report.py``) are logged as ``heldout/*`` with the training minutes, and
 written to ``heldout.csv`` and ``quality_curve.png`` in the run folder. Minutes count training
 wall-clock, validation included, the held-out evaluations themselves excluded, summed over the
-runs a resumed run continues (the curve lives in the checkpoints).
+runs a resumed run continues (the curve lives in the checkpoints). Under DDP every process
+scores its share of the photos at the same steps and the sums are reduced, so no process waits
+in a collective (and times out) while another evaluates alone.
 """
 
 from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +33,19 @@ CURVE_NAME = "quality_curve.png"
 
 
 @torch.no_grad()
-def heldout_losses(module: StyleTransferModule, photos: Sequence[torch.Tensor]) -> dict[str, float]:
+def heldout_losses(
+    module: StyleTransferModule,
+    photos: Sequence[torch.Tensor],
+    *,
+    total: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> dict[str, float]:
     """Mean ``content``, ``style`` and ``loss`` (content + style) of ``module`` on ``photos``
     (each ``3×H×W`` in [0, 1], sizes may differ) over its trained styles, plus
     ``style/<name>`` per style when there are several. No autocast (fp32 unless the weights
-    themselves are in lower precision), network in eval mode."""
+    themselves are in lower precision), network in eval mode.
+
+    ``total``: sums a 1-D tensor over processes (``Strategy.reduce`` with ``"sum"``) when each
+    process scores its own share of the photos; the means are then over all of them."""
     net = module.net
     was_training = net.training
     net.eval()
@@ -43,12 +53,12 @@ def heldout_losses(module: StyleTransferModule, photos: Sequence[torch.Tensor]) 
     dtype = next(net.parameters()).dtype  # float32 unless trained in a *-true precision
     multi = net.is_multi_style
     styles = module.train_styles if multi else [0]
-    content = style = 0.0
-    per_style: dict[str, float] = {}
+    # [photos, content, style of each trained style], summed here and then over processes
+    sums = torch.zeros(2 + len(styles), dtype=torch.float64, device=device)
+    sums[0] = len(photos)
     try:
         with torch.autocast(device.type, enabled=False):
-            for index in styles:
-                total_style = 0.0
+            for column, index in enumerate(styles, start=2):
                 for photo in photos:
                     batch = photo[None].to(device=device, dtype=dtype)
                     weights = None
@@ -56,17 +66,21 @@ def heldout_losses(module: StyleTransferModule, photos: Sequence[torch.Tensor]) 
                         weights = torch.zeros(1, len(module.styles), device=device)
                         weights[0, index] = 1.0
                     terms, _ = module.compute_loss(batch, weights)
-                    content += float(terms.content.sum())
-                    total_style += float(terms.style.sum())
-                style += total_style
-                per_style[f"style/{module.styles[index]}"] = total_style / len(photos)
+                    sums[1] += terms.content.sum().double()
+                    sums[column] += terms.style.sum().double()
     finally:
         net.train(was_training)
-    count = len(styles) * len(photos)
-    result = {"content": content / count, "style": style / count}
+    if total is not None:
+        sums = total(sums)
+    count, content, *per_style = sums.tolist()
+    if count == 0:
+        raise ValueError("held-out evaluation needs at least one photo")
+    count_all = count * len(styles)
+    result = {"content": content / count_all, "style": sum(per_style) / count_all}
     result["loss"] = result["content"] + result["style"]
     if multi and len(styles) > 1:
-        result.update(per_style)
+        for index, value in zip(styles, per_style, strict=True):
+            result[f"style/{module.styles[index]}"] = value / count
     return result
 
 
@@ -108,12 +122,18 @@ class HeldOutEvaluation(Callback):
         start = time.perf_counter()
         step = int(trainer.global_step)
         point = {"step": step, "minutes": self.training_seconds() / 60}
-        point.update(heldout_losses(module, self.photos))
+        rank, world = int(trainer.global_rank), int(trainer.world_size)
+        if world > 1:  # every process scores its share, at the same steps (DDP)
+            share = self.photos[rank::world]
+            point.update(heldout_losses(module, share, total=_sum_over(trainer)))
+        else:
+            point.update(heldout_losses(module, self.photos))
         self.points = [p for p in self.points if p["step"] < step] + [point]
-        metrics = {f"heldout/{k}": v for k, v in point.items() if k != "step"}
-        for logger in trainer.loggers:
-            logger.log_metrics(metrics, step=step)
-        self.write()
+        if trainer.is_global_zero:
+            metrics = {f"heldout/{k}": v for k, v in point.items() if k != "step"}
+            for logger in trainer.loggers:
+                logger.log_metrics(metrics, step=step)
+            self.write()
         self._excluded += time.perf_counter() - start
         return point
 
@@ -140,7 +160,7 @@ class HeldOutEvaluation(Callback):
     def _due(self, trainer: L.Trainer) -> bool:
         step = int(trainer.global_step)
         done = bool(self.points) and self.points[-1]["step"] >= step
-        return trainer.is_global_zero and not trainer.sanity_checking and not done
+        return not trainer.sanity_checking and not done
 
     # --- Lightning hooks -----------------------------------------------------------------
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -173,3 +193,10 @@ class HeldOutEvaluation(Callback):
         # a checkpoint written without this callback: its recorded training time starts the clock
         facts = (checkpoint.get("hyper_parameters") or {}).get("facts") or {}
         self._seconds_before = float(facts.get("train_seconds", 0.0))
+
+
+def _sum_over(trainer: L.Trainer) -> Callable[[torch.Tensor], torch.Tensor]:
+    def total(tensor: torch.Tensor) -> torch.Tensor:
+        return trainer.strategy.reduce(tensor, reduce_op="sum")
+
+    return total

@@ -38,6 +38,10 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     styles.mkdir()
     for i in range(6):
         Image.fromarray(synthetic_rgb(40, 48, seed=i)).save(photos / f"p{i}.png")
+    heldout = root / "heldout"  # 3 photos: two processes score 2 and 1 of them
+    heldout.mkdir()
+    for i in range(3):
+        Image.fromarray(synthetic_rgb(36, 44, seed=40 + i)).save(heldout / f"h{i}.png")
     for seed, name in enumerate(("wave", "udnie", "the_scream")):
         Image.fromarray(synthetic_rgb(48, 48, seed=20 + seed)).save(styles / f"{name}.jpg")
     return photos, styles
@@ -61,6 +65,11 @@ def overrides(data: tuple[Path, Path], *extra: str) -> list[str]:
         f"trainer.max_steps={STEPS}",
         *extra,
     ]
+
+
+def heldout(data: tuple[Path, Path]) -> list[str]:
+    root = data[0].parent / "heldout"
+    return [f"heldout.root={root}", "heldout.every=1", "heldout.size=40"]
 
 
 def free_port() -> int:
@@ -113,7 +122,9 @@ def net_weights(path: Path) -> dict[str, torch.Tensor]:
 def ddp_run(data, tmp_path_factory) -> Path:
     """Two gloo processes, one photo each per step (global batch 2)."""
     out = tmp_path_factory.mktemp("ddp") / "run"
-    args = overrides(data, "trainer=ddp_cpu", "trainer.devices=2", "data.batch_size=1")
+    args = overrides(
+        data, "trainer=ddp_cpu", "trainer.devices=2", "data.batch_size=1", *heldout(data)
+    )
     finish(launch([*args, f"hydra.run.dir={out}"], cwd=out.parent))
     return out
 
@@ -123,7 +134,9 @@ def single_run(data, tmp_path_factory) -> Path:
     """One process with the same global batch (2)."""
     out = tmp_path_factory.mktemp("single") / "run"
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3", job_name="train"):
-        cfg = compose(config_name="train", overrides=overrides(data, "data.batch_size=2"))
+        cfg = compose(
+            config_name="train", overrides=overrides(data, "data.batch_size=2", *heldout(data))
+        )
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("stylenet.cli.train.run_dir", lambda: out)
         run(cfg)
@@ -157,6 +170,24 @@ def test_two_processes_train_like_one_with_the_same_global_batch(
     )
     differ = sum(int(((a[k] - b[k]).abs() > 1e-4).sum()) for k in a)
     assert differ < 0.02 * sum(v.numel() for v in a.values())
+
+
+def test_the_processes_share_the_heldout_evaluation(ddp_run: Path, single_run: Path) -> None:
+    """Each process scores its share of the held-out photos at the same steps (none waits
+    alone in a collective) and the run's curve is that of all photos."""
+
+    def curve(run_dir: Path) -> list[dict[str, float]]:
+        with (run_dir / "heldout.csv").open() as file:
+            return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(file)]
+
+    ddp, single = curve(ddp_run), curve(single_run)
+    assert [p["step"] for p in ddp] == [p["step"] for p in single] == list(range(STEPS + 1))
+    assert set(ddp[0]) == set(single[0]) >= {"content", "style", "style/wave", "style/udnie"}
+    for key in ("content", "style", "loss", "style/wave", "style/udnie"):
+        assert ddp[0][key] == pytest.approx(single[0][key], rel=1e-5), key  # equal weights
+        for a, b in zip(ddp, single, strict=True):  # nearly equal weights (see above)
+            assert a[key] == pytest.approx(b[key], rel=1e-2), (a["step"], key)
+    assert len(list(ddp_run.rglob("heldout.csv"))) == 1
 
 
 def test_checkpoints_are_written_once(ddp_run: Path) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import copy
+import threading
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,8 @@ class FakeTrainer:
 
     def __init__(self) -> None:
         self.global_step = 0
+        self.global_rank = 0
+        self.world_size = 1
         self.is_global_zero = True
         self.sanity_checking = False
         self.loggers: list = []
@@ -98,12 +102,51 @@ def test_a_checkpoint_without_its_state_starts_the_clock_at_its_training_time(
     assert 600.0 <= callback.training_seconds() < 660.0
 
 
-def test_only_rank_zero_evaluates(tmp_path: Path) -> None:
-    trainer = FakeTrainer()
-    trainer.is_global_zero = False
-    callback = HeldOutEvaluation([torch.rand(3, 36, 36)], every=1, output=tmp_path)
-    callback.on_train_start(trainer, make_module())
-    assert callback.points == [] and not (tmp_path / CSV_NAME).exists()
+class SummingStrategy:
+    """``reduce(t, "sum")`` over ``parties`` threads, as a gloo all-reduce over processes."""
+
+    def __init__(self, parties: int) -> None:
+        self.barrier = threading.Barrier(parties)
+        self.tensors: dict[int, torch.Tensor] = {}
+
+    def reduce(self, tensor: torch.Tensor, reduce_op: str) -> torch.Tensor:
+        assert reduce_op == "sum"
+        self.tensors[threading.get_ident()] = tensor
+        self.barrier.wait()
+        total = torch.stack(list(self.tensors.values())).sum(0)
+        self.barrier.wait()
+        return total
+
+
+def test_processes_score_shares_and_only_rank_zero_writes(tmp_path: Path) -> None:
+    module = make_module(num_styles=2)
+    photos = [torch.rand(3, 36, 36), torch.rand(3, 40, 32), torch.rand(3, 32, 40)]
+    expected = heldout_losses(module, photos)
+    strategy = SummingStrategy(parties=2)
+    callbacks, errors = {}, []
+
+    def process(rank: int) -> None:
+        trainer = FakeTrainer()
+        trainer.global_rank, trainer.world_size = rank, 2
+        trainer.is_global_zero = rank == 0
+        trainer.strategy = strategy
+        callbacks[rank] = HeldOutEvaluation(photos, every=1, output=tmp_path / str(rank))
+        try:
+            callbacks[rank].on_train_start(trainer, copy.deepcopy(module))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=process, args=(rank,)) for rank in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    for rank in (0, 1):  # both hold the point of all three photos (the same on every process)
+        (point,) = callbacks[rank].points
+        for key, value in expected.items():
+            assert point[key] == pytest.approx(value, rel=1e-6), (rank, key)
+    assert (tmp_path / "0" / CSV_NAME).is_file() and not (tmp_path / "1").exists()
 
 
 def test_bad_arguments() -> None:
