@@ -8,7 +8,7 @@ refused without allocating its pixels.
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -19,15 +19,15 @@ from stylenet.serve.http.settings import FORMATS
 READABLE = "JPEG, PNG, WebP, TIFF, BMP"
 
 
-async def read_limited(chunks: AsyncIterator[bytes], limit: int) -> bytes:
-    """Concatenate ``chunks``; 413 as soon as more than ``limit`` bytes arrive."""
-    parts, total = [], 0
+async def limited(chunks: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
+    """``chunks`` as they arrive; 413 as soon as more than ``limit`` bytes arrived (nothing
+    more is read)."""
+    total = 0
     async for chunk in chunks:
         total += len(chunk)
         if total > limit:
             raise too_large(body_limit_message(limit))
-        parts.append(chunk)
-    return b"".join(parts)
+        yield chunk
 
 
 def body_limit_message(limit: int) -> str:

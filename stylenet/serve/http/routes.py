@@ -10,14 +10,14 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from python_multipart.multipart import parse_options_header
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from stylenet.serve.http.errors import HTTPProblem, bad_request, not_found, timed_out, too_large
+from stylenet.serve.http.errors import bad_request, not_found, timed_out, too_large
 from stylenet.serve.http.images import (
     body_limit_message,
     check_pixels,
     decode_image,
     encode_image,
     image_size,
-    read_limited,
+    limited,
     resize_longest,
 )
 from stylenet.serve.http.metrics import CONTENT_TYPE
@@ -183,10 +183,10 @@ async def read_image_bytes(request: Request, limit: int, *, timeout: float) -> b
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    stream = read_chunks(request, limit)
+    stream = limited(request.stream(), limit)
     content_type, _ = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data":
-        return await read_limited(stream, limit)
+        return b"".join([chunk async for chunk in stream])
     parser = MultiPartParser(request.headers, stream, max_files=1, max_fields=16)
     try:
         form = await parser.parse()
@@ -199,13 +199,3 @@ async def _read_body(request: Request, limit: int) -> bytes:
         return await upload.read()
     finally:
         await form.close()
-
-
-async def read_chunks(request: Request, limit: int):
-    """The body's chunks; 413 as soon as more than ``limit`` bytes arrived."""
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            raise HTTPProblem(413, body_limit_message(limit))
-        yield chunk
