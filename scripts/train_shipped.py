@@ -23,6 +23,9 @@ neither resumed nor exported: the script says what changed, and ``--restart`` mo
 run aside to ``training/<name>.previous/`` (not tracked; the committed one stays in the git
 history) and trains anew.
 
+To stop a run, press Ctrl-C or send this script SIGTERM (``kill <pid>``; it passes the signal
+on to ``stylenet-train``): the run stops, and the same command continues it.
+
 Needs the shared data (styles + COCO photos): ``$STYLENET_DATA`` or ``../shared/data``.
 """
 
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -160,7 +164,28 @@ def train(name: str) -> None:
         NO_HYDRA_FOLDER,
     ]
     print(" ".join(command), flush=True)
-    subprocess.run(command, check=True, cwd=REPO)
+    code = run_command(command)
+    if code != 0:
+        sys.exit(
+            f"training/{name} stopped at step {steps_done(name)} of {step_budget(name)} "
+            f"(stylenet-train exit code {code}); run the same command to continue"
+        )
+
+
+def run_command(command: list[str]) -> int:
+    """Run ``command`` in the repository; its exit code. SIGTERM sent to this script goes on
+    to the command's process alone (not to its data-loader workers), and Ctrl-C, which the
+    terminal sends to both, waits for the command to save and stop."""
+    proc = subprocess.Popen(command, cwd=REPO)
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: proc.send_signal(signum))
+    try:
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:
+                continue  # the command got the same Ctrl-C: wait for it to finish stopping
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def export(name: str) -> None:
@@ -175,7 +200,8 @@ def export(name: str) -> None:
         NO_HYDRA_FOLDER,
     ]
     print(" ".join(command), flush=True)
-    subprocess.run(command, check=True, cwd=REPO)
+    if run_command(command) != 0:
+        sys.exit(f"exporting {name} failed (the error is above)")
 
 
 def main() -> None:

@@ -112,7 +112,7 @@ def test_gitignore_keeps_training_state_lean(path: str, ignored: bool) -> None:
 def test_the_runs_write_no_hydra_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     commands = []
     monkeypatch.setattr(train_shipped, "REPO", tmp_path)
-    monkeypatch.setattr(train_shipped.subprocess, "run", lambda cmd, **kw: commands.append(cmd))
+    monkeypatch.setattr(train_shipped, "run_command", lambda cmd: commands.append(cmd) or 0)
     train_shipped.train("wave")
     train_shipped.export("wave")
     assert all(train_shipped.NO_HYDRA_FOLDER in command for command in commands)
@@ -189,7 +189,7 @@ def test_an_older_run_is_kept_until_restart_moves_it_aside(
     monkeypatch.setattr(train_shipped, "REPO", tmp_path)
     folder = saved_run(tmp_path, "wave", config, 2000)
     commands = []
-    monkeypatch.setattr(train_shipped.subprocess, "run", lambda cmd, **kw: commands.append(cmd))
+    monkeypatch.setattr(train_shipped, "run_command", lambda cmd: commands.append(cmd) or 0)
     monkeypatch.setattr(sys, "argv", ["train_shipped.py", "wave"])
     with pytest.raises(SystemExit, match=r"lr: 0.0005 -> 0.001.*--restart"):
         train_shipped.main()
@@ -199,3 +199,55 @@ def test_an_older_run_is_kept_until_restart_moves_it_aside(
     aside = tmp_path / "training" / "wave.previous" / "checkpoints" / "last.ckpt"
     assert aside.is_file() and not folder.exists()
     assert commands and "resume=null" in commands[0]  # trained anew
+
+
+CHILD = """
+import signal, sys, time
+from pathlib import Path
+marker = Path(sys.argv[1])
+def stop(signum, frame):
+    marker.write_text("terminated")
+    sys.exit(143)
+signal.signal(signal.SIGTERM, stop)
+marker.write_text("ready")
+time.sleep(60)
+"""
+
+
+def test_sigterm_goes_on_to_the_training_process(tmp_path: Path) -> None:
+    """``kill <script pid>`` stops stylenet-train, which saves and exits; the script waits."""
+    import os
+    import signal
+    import threading
+    import time
+
+    marker = tmp_path / "marker"
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def send_when_ready() -> None:
+        deadline = time.monotonic() + 30
+        while not marker.is_file() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    sender = threading.Thread(target=send_when_ready)
+    sender.start()
+    code = train_shipped.run_command([sys.executable, "-c", CHILD, str(marker)])
+    sender.join()
+    assert code == 143
+    assert marker.read_text() == "terminated"
+    assert signal.getsignal(signal.SIGTERM) == previous  # this process's handler is back
+
+
+def test_a_stopped_run_says_where_it_stands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(train_shipped, "REPO", tmp_path)
+    monkeypatch.setattr(train_shipped, "run_command", lambda command: 143)
+    folder = tmp_path / "training" / "wave" / "checkpoints"
+    folder.mkdir(parents=True)
+    torch.save({"global_step": 700, "state_dict": {}}, folder / "last.ckpt")
+    with pytest.raises(
+        SystemExit, match=r"training/wave stopped at step 700 of \d+ .*exit code 143"
+    ):
+        train_shipped.train("wave")
