@@ -50,18 +50,17 @@ def random_crop(
     height, width = image.shape[-2:]
     if min(height, width) != size:
         scale = size / min(height, width)
-        new_h, new_w = max(size, round(height * scale)), max(size, round(width * scale))
-        image = resize(image, size=(new_h, new_w))
-    height, width = image.shape[-2:]
+        height, width = max(size, round(height * scale)), max(size, round(width * scale))
     top = int(torch.randint(0, height - size + 1, (1,), generator=generator))
     left = int(torch.randint(0, width - size + 1, (1,), generator=generator))
     if zoom > 1.0:
         # the crop's position, drawn above as a fraction of the free room, at the zoomed scale
         factor = 1.0 + float(torch.rand((), generator=generator)) * (zoom - 1.0)
-        zoomed = resize(image, size=(round(height * factor), round(width * factor)))
-        top = round(top / max(height - size, 1) * (zoomed.shape[-2] - size))
-        left = round(left / max(width - size, 1) * (zoomed.shape[-1] - size))
-        image = zoomed
+        zoomed_h, zoomed_w = round(height * factor), round(width * factor)
+        top = round(top / max(height - size, 1) * (zoomed_h - size))
+        left = round(left / max(width - size, 1) * (zoomed_w - size))
+        height, width = zoomed_h, zoomed_w
+    image = resize(image, size=(height, width))  # one resampling, zoom included
     crop = image[:, top : top + size, left : left + size]
     if flip and bool(torch.rand((), generator=generator) < 0.5):
         crop = crop.flip(-1)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from stylenet.data.images import resize
 from stylenet.data.photos import PhotoCrops, StepSamples, list_photos, random_crop
 
 
@@ -61,6 +62,28 @@ def test_zoom_shows_a_smaller_part_of_the_photo_at_random_scales() -> None:
     assert all(span < plain * 1.01 for span in spans)
     assert min(spans) < plain * 0.65 and max(spans) > plain * 0.8  # scales vary in [1, 2]
     assert torch.equal(crop_with(3, zoom=2.0), crop_with(3, zoom=2.0))  # deterministic
+
+
+def test_a_zoomed_crop_is_resampled_once(monkeypatch) -> None:
+    """The zoom scales the photo itself, not a resized copy of it (one resampling: sharper)."""
+    import stylenet.data.photos as photos
+
+    calls = []
+
+    def counted(image: torch.Tensor, **kwargs) -> torch.Tensor:
+        calls.append(kwargs["size"])
+        return resize(image, **kwargs)
+
+    monkeypatch.setattr(photos, "resize", counted)
+    for seed in range(5):
+        calls.clear()
+        crop = crop_with(seed, zoom=2.0)
+        assert len(calls) == 1 and min(calls[0]) >= 40
+        # the same crop as scaling the photo to that size and cutting the window out
+        scaled = resize(ramp(), size=calls[0])
+        windows = scaled.unfold(1, 40, 1).unfold(2, 40, 1)  # 3 × rows × cols × 40 × 40
+        match = (windows - crop[:, None, None]).abs().amax(dim=(0, 3, 4))
+        assert float(match.min()) == 0.0
 
 
 def test_every_photo_is_seen_once_per_pass(image_folder: Path) -> None:
