@@ -52,7 +52,7 @@ class LostProcessReport(logging.Handler):
     """Prints the job's one error line when Lightning's observer logs a dead process.
 
     The observer kills the job right after logging, so the line is printed from its thread,
-    before the kill; ``said`` tells ``run`` not to print it a second time."""
+    before the kill; :meth:`claim` keeps ``run`` from printing it a second time."""
 
     def __init__(self, last: Path) -> None:
         super().__init__(level=logging.INFO)
