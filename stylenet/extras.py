@@ -2,8 +2,8 @@
 
 The base install stylizes and serves ONNX models with ONNX Runtime, NumPy and Pillow; the
 training extra adds PyTorch, torchvision, Lightning and ONNX for training, export,
-checkpoints, the optimisation methods and the inspection tools. Checked without importing
-anything heavy (``importlib.util.find_spec``).
+checkpoints, the optimisation methods and the inspection tools (and scikit-learn, for t-SNE
+maps). Checked without importing anything heavy (``importlib.util.find_spec``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ TRAINING_MODULES = ("torch", "torchvision", "lightning", "onnx")
 INSTALL_HINT = f'pip install "stylenet[{TRAINING_EXTRA}]"'
 
 
-def _installed(module: str) -> bool:
+def installed(module: str) -> bool:
+    """Whether the top-level ``module`` can be imported (found, not imported)."""
     try:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):  # a broken or blocked install counts as missing
@@ -26,7 +27,7 @@ def _installed(module: str) -> bool:
 
 def missing_training_modules() -> list[str]:
     """The training extra's top-level modules that cannot be imported here."""
-    return [module for module in TRAINING_MODULES if not _installed(module)]
+    return [module for module in TRAINING_MODULES if not installed(module)]
 
 
 def require_training_extra(what: str, *, alternative: str | None = None) -> None:
@@ -38,4 +39,17 @@ def require_training_extra(what: str, *, alternative: str | None = None) -> None
         raise MissingExtraError(
             f"{what} needs the training extra: {INSTALL_HINT} "
             f"(missing: {', '.join(missing)}){other}"
+        )
+
+
+def require_training_module(
+    what: str, module: str, *, package: str, alternative: str | None = None
+) -> None:
+    """Raise :class:`MissingExtraError` (``<what> needs the training extra: pip install
+    "stylenet[train]" (missing: <package>)``, then ``; or <alternative>``) unless ``module``,
+    one that only the training extra installs, can be imported."""
+    if not installed(module):
+        other = f"; or {alternative}" if alternative else ""
+        raise MissingExtraError(
+            f"{what} needs the training extra: {INSTALL_HINT} (missing: {package}){other}"
         )

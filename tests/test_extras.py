@@ -31,3 +31,18 @@ def test_a_missing_module_is_named_in_one_line(monkeypatch: pytest.MonkeyPatch) 
         'stylenet-export needs the training extra: pip install "stylenet[train]" '
         "(missing: lightning, onnx); or use a shipped model"
     )
+
+
+def test_a_missing_training_module_is_named_by_its_package(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "sklearn" else real(name, *a)
+    )
+    extras.require_training_module("t-SNE", "numpy", package="numpy")
+    with pytest.raises(MissingExtraError) as info:
+        extras.require_training_module("t-SNE", "sklearn", package="scikit-learn")
+    assert str(info.value) == (
+        't-SNE needs the training extra: pip install "stylenet[train]" (missing: scikit-learn)'
+    )

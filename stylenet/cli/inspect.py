@@ -27,7 +27,7 @@ from stylenet.data.heatmap import with_color_bar
 from stylenet.data.images import save_image, tensor_to_pil
 from stylenet.errors import ConfigError
 from stylenet.methods.activations import activation_tiles, busiest_channels
-from stylenet.methods.embed import embed_2d, thumbnail_map
+from stylenet.methods.embed import check_method, embed_2d, thumbnail_map
 from stylenet.methods.filters import (
     check_channels,
     colour_filters,
@@ -218,6 +218,7 @@ def run_neighbors(cfg: DictConfig, device: torch.device) -> list[Path]:
 def run_embed(cfg: DictConfig, device: torch.device) -> list[Path]:
     """A 2-D map of photos (by ``layer``), paintings (by Gram matrices) or a network's styles."""
     e = cfg.embed
+    check_method(str(e.method))  # before the features are computed
     thumb = int(e.thumb)
     labels = None
     if e.of == "styles":

@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from stylenet.data.images import tensor_to_pil
 from stylenet.errors import ConfigError
+from stylenet.extras import installed, require_training_module
 
 METHODS = ("tsne", "pca", "umap")
 PCA_BEFORE_TSNE = 50  # t-SNE on the leading principal components (van der Maaten's advice)
@@ -36,30 +37,38 @@ def embed_2d(
 
     t-SNE's perplexity is capped at ``(N − 1)/3`` so that small sets (a few styles) work.
     """
+    check_method(method)
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or len(x) < 3:
         raise ConfigError(f"embedding needs at least 3 items, got {len(x)}")
     if method == "pca":
         return pca(x)
     if method == "tsne":
-        try:
-            from sklearn.manifold import TSNE
-        except ImportError as error:
-            raise ConfigError("method tsne needs scikit-learn: pip install scikit-learn") from error
+        from sklearn.manifold import TSNE
+
         reduced = pca(x, min(PCA_BEFORE_TSNE, *x.shape)) if x.shape[1] > PCA_BEFORE_TSNE else x
         tsne = TSNE(
             n_components=2, perplexity=min(perplexity, (len(x) - 1) / 3), init="pca",
             random_state=seed, max_iter=1000,
         )  # fmt: skip
         return tsne.fit_transform(reduced)
-    if method == "umap":
-        try:
-            import umap
-        except ImportError as error:
-            raise ConfigError("method umap needs umap-learn: pip install umap-learn") from error
-        reducer = umap.UMAP(n_neighbors=min(15, len(x) - 1), random_state=seed)
-        return np.asarray(reducer.fit_transform(x))
-    raise ConfigError(f"embedding method must be one of {', '.join(METHODS)}; got {method!r}")
+    import umap
+
+    reducer = umap.UMAP(n_neighbors=min(15, len(x) - 1), random_state=seed)
+    return np.asarray(reducer.fit_transform(x))
+
+
+def check_method(method: str) -> None:
+    """Raise a one-line error unless ``method`` is known and its package is installed (t-SNE:
+    scikit-learn, from the training extra; UMAP: umap-learn, installed by hand)."""
+    if method not in METHODS:
+        raise ConfigError(f"embedding method must be one of {', '.join(METHODS)}; got {method!r}")
+    if method == "tsne":
+        require_training_module(
+            "embed.method=tsne", "sklearn", package="scikit-learn", alternative="embed.method=pca"
+        )
+    if method == "umap" and not installed("umap"):
+        raise ConfigError("embed.method=umap needs umap-learn: pip install umap-learn")
 
 
 def thumbnail_map(

@@ -3,6 +3,7 @@ cache; one-line errors."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from PIL import Image
 from stylenet.cli import inspect as inspect_cli
 from stylenet.cli.inspect import run
 from stylenet.config import config_dir
-from stylenet.errors import ConfigError, ImageError
+from stylenet.errors import ConfigError, ImageError, MissingExtraError
 from tests.conftest import cli_error_line
 
 BASE = ["classifier=random", "size=32", "tile=24", "k=3", "rows=2", "progress=false"]
@@ -138,6 +139,24 @@ def test_bad_values_are_config_errors(tmp_path: Path, image_folder: Path) -> Non
         run(config(tmp_path, "method=filters", "layer=conv9_1"))
     with pytest.raises(ConfigError, match="out of range"):
         run(config(tmp_path, "method=filters", "channels=[99]"))
+
+
+def test_an_embed_method_that_cannot_run_fails_before_the_features(
+    tmp_path: Path, image_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("features computed before the embedding method was checked")
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "sklearn" else real(name, *a)
+    )
+    monkeypatch.setattr(inspect_cli, "network_from_cfg", no_network)
+    args = ["method=embed", f"images={image_folder}", f"output={tmp_path / 'e.png'}"]
+    with pytest.raises(MissingExtraError, match=r"needs the training extra: .*scikit-learn"):
+        run(config(tmp_path, *args, "embed.method=tsne"))
+    with pytest.raises(ConfigError, match="must be one of tsne, pca, umap; got 'isomap'"):
+        run(config(tmp_path, *args, "embed.method=isomap"))
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """Run a module as ``python no_torch.py MODULE ARGS...`` with PyTorch (and Lightning,
-torchvision) made unimportable, as on the base install without the training extra.
+torchvision, scikit-learn) made unimportable, as on the base install without the training extra.
 
 Every attempt to import a blocked module is recorded; at exit the recorded attempts and any
 blocked module found in ``sys.modules`` are printed to stderr as ``no_torch: ...`` lines.
@@ -11,7 +11,7 @@ import atexit
 import runpy
 import sys
 
-BLOCKED = ("torch", "torchvision", "lightning", "pytorch_lightning", "lightning_fabric")
+BLOCKED = ("torch", "torchvision", "lightning", "pytorch_lightning", "lightning_fabric", "sklearn")
 attempts: list[str] = []
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 import torch
 
-from stylenet.errors import ConfigError
+from stylenet.errors import ConfigError, MissingExtraError
 from stylenet.methods.embed import embed_2d, pca, thumbnail_map
 
 
@@ -36,6 +38,25 @@ def test_pca_signs_and_small_sets() -> None:
         embed_2d(x[:2], method="pca")
     with pytest.raises(ConfigError, match="tsne, pca, umap"):
         embed_2d(x, method="isomap")
+
+
+def test_tsne_without_scikit_learn_asks_for_the_training_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = importlib.util.find_spec
+    hidden = {"sklearn", "umap"}
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name in hidden else real(name, *a)
+    )
+    with pytest.raises(MissingExtraError) as info:
+        embed_2d(clusters(), method="tsne")
+    assert str(info.value) == (
+        'embed.method=tsne needs the training extra: pip install "stylenet[train]" '
+        "(missing: scikit-learn); or embed.method=pca"
+    )
+    with pytest.raises(ConfigError, match="umap needs umap-learn: pip install umap-learn"):
+        embed_2d(clusters(), method="umap")
+    assert embed_2d(clusters(), method="pca").shape == (30, 2)
 
 
 def test_thumbnail_map_draws_each_thumbnail_at_its_point() -> None:
