@@ -36,15 +36,25 @@ Task = Callable[[DictConfig], None]
 # Options whose default is a number but which also take a name: a camera index or a video
 # file / URL; Lightning's device count or ``auto``.
 NUMBER_OR_NAME = {"camera", "trainer.devices"}
+# ``painting=PATH`` of the inference commands (the training commands' ``painting`` group
+# shares the config folder): stored as ``painting_file``.
+PAINTING_ALIAS = {"painting": "painting_file"}
 
 
 def command(
-    *, config_path: str, config_name: str, renamed: Mapping[str, str] | None = None
+    *,
+    config_path: str,
+    config_name: str,
+    renamed: Mapping[str, str] | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> Callable[[Task], Callable[[], None]]:
     """Decorate ``main(cfg)`` as ``@hydra.main`` would, with :func:`check_command_line` first.
 
     ``renamed`` maps options the command used to have to where they are now (``style`` →
-    ``painting``): giving an old one is an error naming the new one."""
+    ``painting``): giving an old one is an error naming the new one. ``aliases`` maps a
+    command-line spelling to its config key where the spelling is also the name of a config
+    group (Hydra would take ``painting=PATH`` as the choice of a training painting config):
+    ``{"painting": "painting_file"}`` reads ``painting=PATH`` as ``painting_file=PATH``."""
 
     def decorate(task: Task) -> Callable[[], None]:
         coerced: dict[str, Any] = {}
@@ -63,7 +73,8 @@ def command(
             signal.signal(signal.SIGTERM, _terminated)
             if debugging():  # Hydra then re-raises instead of printing its own summary
                 os.environ.setdefault("HYDRA_FULL_ERROR", "1")
-            args = sys.argv[1:]
+            args = [spell(arg, aliases or {}) for arg in sys.argv[1:]]
+            sys.argv[1:] = args
             coerced.update(
                 exit_on_error(check_command_line, config_path, config_name, args, renamed=renamed)
             )
@@ -72,6 +83,14 @@ def command(
         return main
 
     return decorate
+
+
+def spell(arg: str, aliases: Mapping[str, str]) -> str:
+    """``arg`` with an aliased key replaced by its config key (``painting=x`` → ``painting_file=x``)."""
+    key, equals, value = arg.partition("=")
+    if equals and key in aliases:
+        return f"{aliases[key]}={value}"
+    return arg
 
 
 def _terminated(signum: int, frame: object) -> None:

@@ -11,7 +11,7 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from stylenet import options
-from stylenet.cli.app import command
+from stylenet.cli.app import PAINTING_ALIAS, command
 from stylenet.cli.errors import EXIT_PARTIAL, exit_on_error
 from stylenet.cli.inputs import Job, find_inputs, plan_jobs
 from stylenet.cli.paths import run_dir
@@ -43,6 +43,7 @@ def validate(cfg: DictConfig) -> None:
     for name in ("preserve_color", "list"):
         options.boolean(name, cfg[name])
     options.string_list("providers", cfg.providers)
+    options.number("painting_size", cfg.get("painting_size", 512), low=64, high=1024, integer=True)
     if not cfg.list and not cfg.input:
         raise ConfigError("input= is required: an image, a folder, a glob or a video")
 
@@ -50,18 +51,23 @@ def validate(cfg: DictConfig) -> None:
 def run(cfg: DictConfig) -> list[Path]:
     """Stylize ``cfg.input`` as configured; returns the written files (or ``[]`` for ``list``)."""
     validate(cfg)
-    if cfg.model is None:
+    painting = cfg.get("painting_file")
+    if cfg.model is None and painting is None:
         if not cfg.list:
             raise ConfigError(
-                "model= is required: a shipped name (list=true shows them), .ckpt or .onnx"
+                "model= or painting= is required: a shipped name (list=true shows them), "
+                ".ckpt or .onnx, or any painting for the arbitrary-style network"
             )
         print("\n".join(map(describe_shipped, shipped_models())) or "no shipped models installed")
         return []
     stylizer = load_stylizer(
-        str(cfg.model),
+        None if cfg.model is None else str(cfg.model),
         device=str(cfg.device),
         precision=str(cfg.precision),
         providers=options.string_list("providers", cfg.providers),
+        painting=None if painting is None else str(painting),
+        painting_size=int(cfg.get("painting_size", 512)),
+        transform=str(cfg.get("transform", "wct")),
     )
     if cfg.list:
         print("\n".join(stylizer.styles))
@@ -154,7 +160,7 @@ def write_grid(cfg: DictConfig, stylizer: Stylizer, source: Path) -> Path:
     return write_image(figure, target, quality=int(cfg.quality))
 
 
-@command(config_path=config_dir(), config_name="stylize")
+@command(config_path=config_dir(), config_name="stylize", aliases=PAINTING_ALIAS)
 def main(cfg: DictConfig) -> None:
     written = exit_on_error(run, cfg)
     for path in written:

@@ -12,7 +12,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from stylenet import options
-from stylenet.cli.app import command
+from stylenet.cli.app import PAINTING_ALIAS, command
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.values import plain
 from stylenet.config import config_dir, require_positive
@@ -59,11 +59,19 @@ def wants_window(display: object) -> bool:
 def build_frame_stylizer(cfg: DictConfig) -> Callable[[np.ndarray], np.ndarray]:
     """The model, wrapped to take camera frames (``H×W×3`` uint8 BGR) and return stylized ones."""
     stabilizer = TemporalStabilizer(strength=float(cfg.temporal), motion=str(cfg.temporal_motion))
+    painting = cfg.get("painting_file")
     stylizer = load_stylizer(
-        str(cfg.model),
+        None if cfg.model is None else str(cfg.model),
         device=str(cfg.device),
         precision=str(cfg.precision),
         providers=options.string_list("providers", cfg.providers),
+        painting=None if painting is None else str(painting),
+        painting_size=int(
+            options.number(
+                "painting_size", cfg.get("painting_size", 512), low=64, high=1024, integer=True
+            )
+        ),
+        transform=str(cfg.get("transform", "wct")),
     )
     frames = FrameStylizer(
         stylizer,
@@ -88,6 +96,10 @@ def run(
 
     ``clock`` and ``sleep`` pace a video file at its own frame rate
     (:func:`stylenet.serve.camera.paced`)."""
+    if cfg.model is None and cfg.get("painting_file") is None:
+        raise ConfigError(
+            "model= or painting= is required: an exported .onnx, a .ckpt or a painting"
+        )
     camera_id(cfg.camera)  # a negative index is refused before OpenCV sees it
     options.side("size", cfg.size)
     options.number("strength", cfg.strength, low=0, high=1)
@@ -104,12 +116,12 @@ def run(
         )
     if cfg.output:
         video_fourcc(cfg.output)
+    stylize = build_frame_stylizer(cfg)  # a bad model or painting: before the camera opens
     capture = open_camera(cfg.camera, cfg.capture_width, cfg.capture_height)
     preview: PreviewWindow | None = None
     recorder: VideoFileSink | None = None
     finished = False
     try:
-        stylize = build_frame_stylizer(cfg)
         preview = PreviewWindow() if window else None
         recorder = VideoFileSink(cfg.output, cfg.output_fps) if cfg.output else None
         sink = fan_out(*(s for s in (preview, recorder) if s is not None))
@@ -145,7 +157,7 @@ def summary(result: WebcamRun) -> str:
     return line + (f"; wrote {result.output}" if result.output else "")
 
 
-@command(config_path=config_dir(), config_name="webcam")
+@command(config_path=config_dir(), config_name="webcam", aliases=PAINTING_ALIAS)
 def main(cfg: DictConfig) -> None:
     print(summary(exit_on_error(run, cfg)))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,9 @@ from stylenet.arbitrary_contract import (
     KIND,
     STYLIZED,
 )
+from stylenet.data.atomic import atomic_path
 from stylenet.export.contract import OPSET
+from stylenet.export.onnx import quiet, save_model
 from stylenet.nn.autoencoder import StyleAutoencoder
 
 
@@ -44,27 +47,27 @@ def _save(
     names: tuple[str, str],
     meta: dict[str, str],
 ) -> None:
+    """Export ``model`` (one input, one output, dynamic N/H/W) with ``meta``, checked, atomically."""
     dims = {0: "N", 2: "H", 3: "W"}
-    with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
+    with tempfile.TemporaryDirectory(dir=path.parent) as scratch, torch.no_grad(), quiet():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter's notice
         raw = Path(scratch) / "raw.onnx"
+        # the TorchScript exporter: its Resize/Pad arithmetic stays symbolic in H and W
         torch.onnx.export(
             model,
             (example,),
-            str(raw),
+            raw,
             input_names=[names[0]],
             output_names=[names[1]],
             dynamic_axes={names[0]: dims, names[1]: dims},
             opset_version=OPSET,
             dynamo=False,
         )
-        proto = onnx.load(str(raw))
-        for key, value in meta.items():
-            entry = proto.metadata_props.add()
-            entry.key, entry.value = key, value
-        onnx.checker.check_model(proto)
-        staged = Path(scratch) / path.name
-        onnx.save(proto, str(staged))
-        os.replace(staged, path)
+        proto = onnx.load(raw)
+    proto.producer_name = "stylenet"
+    onnx.helper.set_model_props(proto, meta)
+    onnx.checker.check_model(proto, full_check=True)
+    save_model(proto, path)
 
 
 class _Decoder(torch.nn.Module):
@@ -97,15 +100,13 @@ def export_autoencoder(
         expected = _Decoder(net)(features)
     _save(net.encoder, example, out / ENCODER_FILE, names=(IMAGE, FEATURES), meta=meta)
     _save(_Decoder(net), features, out / DECODER_FILE, names=(FEATURES, STYLIZED), meta=meta)
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    enc = ort.InferenceSession(str(out / ENCODER_FILE), options, providers=["CPUExecutionProvider"])
-    dec = ort.InferenceSession(str(out / DECODER_FILE), options, providers=["CPUExecutionProvider"])
+    cpu = ["CPUExecutionProvider"]
+    enc = ort.InferenceSession(str(out / ENCODER_FILE), providers=cpu)
+    dec = ort.InferenceSession(str(out / DECODER_FILE), providers=cpu)
     got = dec.run(None, {FEATURES: enc.run(None, {IMAGE: example.numpy()})[0]})[0]
     parity = float(np.abs(got - expected.numpy()).max())
     card = {"kind": KIND, "format_version": FORMAT_VERSION, "autoencoder": net.config.to_dict()}
     card["facts"] = {**facts, "parity_max_abs_diff": parity}
-    staged = out / (CARD_FILE + ".tmp")
-    staged.write_text(json.dumps(card, indent=2) + "\n")
-    os.replace(staged, out / CARD_FILE)
+    with atomic_path(out / CARD_FILE) as tmp:
+        Path(tmp).write_text(json.dumps(card, indent=2) + "\n")
     return parity

@@ -5,7 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from stylenet.errors import ModelFileError
+import numpy as np
+from PIL import Image
+
+from stylenet.arbitrary_contract import ENCODER_FILE as ARBITRARY_ENCODER
+from stylenet.arbitrary_contract import SHIPPED_NAME as SHIPPED_ARBITRARY
+from stylenet.errors import ConfigError, ModelFileError
 from stylenet.extras import require_training_extra
 from stylenet.model_card import ModelCard, card_path
 from stylenet.resources import shipped_models_dir
@@ -16,18 +21,37 @@ ONNX_SUFFIXES = (".onnx",)
 
 
 def load_stylizer(
-    model: str | os.PathLike[str],
+    model: str | os.PathLike[str] | None,
     device: str = "auto",
     precision: str = "fp32",
     providers: list[str] | None = None,
+    *,
+    painting: str | os.PathLike[str] | Image.Image | np.ndarray | None = None,
+    painting_size: int | None = None,
+    transform: str = "wct",
 ) -> Stylizer:
     """A stylizer for a training checkpoint (``.ckpt``), an exported ONNX model (``.onnx``)
-    or the short name of a shipped model (``starry_night``: ``exported/starry_night.onnx``).
+    or the short name of a shipped model (``starry_night``: ``exported/starry_night.onnx``);
+    with ``painting`` (a file, PIL image or ``H×W×3`` uint8 array), the arbitrary-style
+    network (``model``: its folder, ``None`` = the shipped one) for that painting, its
+    statistics taken at longest side ``painting_size`` with ``transform`` (``wct`` | ``adain``).
 
     ``device``/``precision`` apply to checkpoints (PyTorch), ``providers`` to ONNX Runtime
     (``None``: the best available, TensorRT > CUDA > CPU).
     """
+    if painting is not None:
+        return _painting_stylizer(model, painting, painting_size, transform, providers)
+    if model is None:
+        raise ModelFileError(
+            "no model given: a shipped name, a .ckpt or .onnx path, or a painting for the "
+            "arbitrary-style network"
+        )
     path = resolve_model(model)
+    if path.is_dir() and (path / ARBITRARY_ENCODER).is_file():
+        raise ConfigError(
+            f"{path} is an arbitrary-style network: give the painting to imitate as well "
+            "(painting=PATH)"
+        )
     suffix = path.suffix.lower()
     if suffix in CHECKPOINT_SUFFIXES:
         require_training_extra(
@@ -42,6 +66,34 @@ def load_stylizer(
         return OnnxStylizer(path, providers=providers)
     raise ModelFileError(
         f"unknown model {model!r}: give a training checkpoint (.ckpt) or an exported model (.onnx)"
+    )
+
+
+def _painting_stylizer(
+    model: str | os.PathLike[str] | None,
+    painting: str | os.PathLike[str] | Image.Image | np.ndarray,
+    painting_size: int | None,
+    transform: str,
+    providers: list[str] | None,
+) -> Stylizer:
+    from stylenet.serve.arbitrary import DEFAULT_PAINTING_SIZE, painting_stylizer
+
+    folder = None
+    if model is not None:
+        folder = Path(model).expanduser()
+        if folder.name == SHIPPED_ARBITRARY and not folder.exists():
+            folder = None  # model=arbitrary: the shipped network
+        elif not (folder.is_dir() and (folder / ARBITRARY_ENCODER).is_file()):
+            raise ConfigError(
+                f"painting= needs the arbitrary-style network, but model={model} is not one "
+                f"(a folder with {ARBITRARY_ENCODER}); leave model= out for the shipped one"
+            )
+    return painting_stylizer(
+        painting,
+        model=folder,
+        transform=transform,
+        painting_size=painting_size or DEFAULT_PAINTING_SIZE,
+        providers=providers,
     )
 
 

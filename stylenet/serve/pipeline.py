@@ -94,6 +94,7 @@ def stylize_array(
     check_rgb_array(image)
     height, width = image.shape[:2]
     require_min_side(height, width, MIN_SIDE)
+    stylizer, strength = feature_strength(stylizer, float(strength))
     tile = tile_size_for(height, width, tile_size, tile_overlap)
     weights = None if style_weights is None else np.asarray(style_weights, np.float32)
     weights = None if weights is None else weights.reshape(1, -1)
@@ -116,6 +117,16 @@ def stylize_array(
     else:
         out = stylizer(batch, weights)
     return finish(out[0], image, preserve_color=preserve_color, strength=float(strength))
+
+
+def feature_strength(stylizer: Stylizer, strength: float) -> tuple[Stylizer, float]:
+    """``(stylizer, strength)`` to run: a stylizer with a ``with_strength(strength)`` method
+    (the arbitrary-style network: it blends features, not pixels) gets the strength itself
+    and the pixel blend is turned off (1.0); any other is returned as is."""
+    bind = getattr(stylizer, "with_strength", None)
+    if callable(bind):
+        return bind(strength), 1.0
+    return stylizer, strength
 
 
 def finish(

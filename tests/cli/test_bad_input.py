@@ -154,6 +154,10 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for i in range(3):
         (made["unreadable_photos"] / f"u{i}.jpg").write_bytes(b"garbage")
     made["huge"] = png_header_only(root / "huge.png", 20_000, 20_000)
+    made["flat_painting"] = root / "flat.png"
+    Image.new("RGB", (96, 96), (40, 90, 160)).save(made["flat_painting"])
+    made["small_painting"] = root / "small.png"
+    Image.fromarray(synthetic_rgb(48, 200, seed=3)).save(made["small_painting"])
     made["halves"] = halving_onnx(root / "halves.onnx")
     made["onnx"] = REPO / "exported" / "starry_night_fast.onnx"
     made["bad_video"] = root / "bad.mp4"
@@ -397,7 +401,7 @@ CASES = [
     Case("gatys without style", "gatys", "", 2, "style= is required"),
     Case("invert without image", "invert", "", 2, "image= is required"),
     Case("export without model", "export", "", 2, "model= is required"),
-    Case("webcam without model", "webcam", "", 2, "model= is required"),
+    Case("webcam without model", "webcam", "", 2, "model= or painting= is required"),
     Case(
         "unknown key",
         "stylize",
@@ -461,6 +465,71 @@ CASES = [
         TRAIN + " data.root={unreadable_photos} data.num_workers=1",
         2,
         "in a data loader worker: none of the",
+    ),
+    # arbitrary style: bad paintings (exit 2, one line, nothing written)
+    Case(
+        "painting is no image",
+        "stylize",
+        "painting={mixed}/broken.jpg input={photo} output={tmp}/o.jpg",
+        2,
+        "not a readable image",
+        absent=("{tmp}/o.jpg",),
+    ),
+    Case(
+        "painting missing",
+        "stylize",
+        "painting={tmp}/nowhere.jpg input={photo} output={tmp}/o.jpg",
+        2,
+        "image not found",
+        absent=("{tmp}/o.jpg",),
+    ),
+    Case(
+        "painting flat colour",
+        "stylize",
+        "painting={flat_painting} input={photo} output={tmp}/o.jpg",
+        2,
+        "single flat colour",
+        absent=("{tmp}/o.jpg",),
+    ),
+    Case(
+        "painting too small",
+        "stylize",
+        "painting={small_painting} input={photo} output={tmp}/o.jpg",
+        2,
+        "at least 64 px",
+        absent=("{tmp}/o.jpg",),
+    ),
+    Case(
+        "painting over the pixel limit",
+        "stylize",
+        "painting={huge} input={photo} output={tmp}/o.jpg",
+        2,
+        "too large",
+        absent=("{tmp}/o.jpg",),
+    ),
+    Case(
+        "painting with a single-style model",
+        "stylize",
+        "model=starry_night_fast painting={painting} input={photo} output={tmp}/o.jpg",
+        2,
+        "needs the arbitrary-style network",
+        absent=("{tmp}/o.jpg",),
+    ),
+    Case(
+        "painting size out of range",
+        "stylize",
+        "painting={painting} painting_size=4000 input={photo} output={tmp}/o.jpg",
+        2,
+        "painting_size",
+        absent=("{tmp}/o.jpg",),
+    ),
+    Case(
+        "painting flat colour (webcam)",
+        "webcam",
+        "painting={flat_painting} camera={bad_video} display=false output={tmp}/o.mp4",
+        2,
+        "single flat colour",
+        absent=("{tmp}/o.mp4",),
     ),
 ]
 

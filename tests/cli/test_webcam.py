@@ -112,6 +112,6 @@ def test_bad_options(model: Path, camera_file: Path, override: str, error, messa
 
 def test_command_without_camera_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     line = cli_error_line(
-        "webcam", "model=m.onnx", "camera=97", "output=o.mp4", "display=false", cwd=tmp_path
+        "webcam", "model=starry_night_fast", "camera=97", "output=o.mp4", "display=false", cwd=tmp_path
     )
     assert line.startswith("stylenet: error: cannot open camera 97")
