@@ -11,6 +11,7 @@ from stylenet.cli.app import command
 from stylenet.cli.errors import exit_on_error
 from stylenet.config import config_dir, require_positive
 from stylenet.errors import ConfigError
+from stylenet.options import boolean
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def settings_from(cfg: DictConfig):
         intra_op_threads=_integer("intra_op_threads", cfg.intra_op_threads),
         quality=_integer("quality", cfg.quality),
         live_side=_integer("live_side", cfg.live_side),
+        arbitrary=boolean("arbitrary", cfg.get("arbitrary", True)),
     )
 
 

@@ -23,7 +23,7 @@ from stylenet.serve.http.metrics import Metrics
 from stylenet.serve.http.models import ServedModel
 from stylenet.serve.http.pool import WorkerPool
 from stylenet.serve.http.settings import ServerSettings
-from stylenet.serve.http.state import ServerState
+from stylenet.serve.http.state import ServerState, load_arbitrary
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ def create_app(
     state = ServerState(settings=settings, pool=pool, metrics=metrics)
     if models is not None:
         state.models = dict(models)
+        state.arbitrary = load_arbitrary(settings)
         state.ready.set()
 
     @asynccontextmanager

@@ -36,22 +36,23 @@ def body_limit_message(limit: int) -> str:
     )
 
 
-def image_size(data: bytes) -> tuple[int, int]:
-    """``(width, height)`` from the image header (no decoding); 400 if it is not an image."""
+def image_size(data: bytes, what: str = "image") -> tuple[int, int]:
+    """``(width, height)`` from the image header (no decoding); 400 if it is not an image.
+    ``what``: the multipart field named in the messages (``image`` or ``painting``)."""
     if not data:
-        raise bad_request("no image: send it as multipart field 'image' or as the request body")
+        raise bad_request(f"no {what}: send it as multipart field {what!r} or as the request body")
     try:
         with Image.open(io.BytesIO(data)) as img:
             return int(img.width), int(img.height)
     except Image.DecompressionBombError as error:
         raise too_large(
-            "image header claims hundreds of megapixels (a decompression bomb?); "
-            "send a smaller image"
+            f"{what} header claims hundreds of megapixels (a decompression bomb?); "
+            f"send a smaller {what}"
         ) from error
     except UnidentifiedImageError as error:
-        raise bad_request(f"not a readable image (supported: {READABLE})") from error
+        raise bad_request(f"{what}: not a readable image (supported: {READABLE})") from error
     except (OSError, SyntaxError, ValueError) as error:
-        raise bad_request(f"corrupt image header ({error}); send a valid image") from error
+        raise bad_request(f"corrupt {what} header ({error}); send a valid image") from error
 
 
 def check_pixels(width: int, height: int, max_pixels: int, what: str = "image") -> None:

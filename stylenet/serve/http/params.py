@@ -51,6 +51,20 @@ def blend_from_query(text: str | None) -> dict[str, float | str] | None:
     return blend
 
 
+def check_style_options(*, strength: float, size: int | None, fmt: str) -> str:
+    """400 on a bad ``strength``, ``size`` or ``fmt``; returns the format's canonical name."""
+    if not math.isfinite(strength) or not 0.0 <= strength <= 1.0:
+        raise bad_request(f"strength must be in [0, 1], got {strength}")
+    if size is not None and size < MIN_SIDE:
+        raise bad_request(f"size must be >= {MIN_SIDE} (the longest side in pixels), got {size}")
+    fmt = fmt.lower()
+    if fmt == "jpg":
+        fmt = "jpeg"
+    if fmt not in FORMATS:
+        raise bad_request(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    return fmt
+
+
 def style_options(
     styles: Sequence[str],
     *,
@@ -62,15 +76,7 @@ def style_options(
     fmt: str = "jpeg",
 ) -> StyleOptions:
     """Validate the stylize options against a model's ``styles``."""
-    if not math.isfinite(strength) or not 0.0 <= strength <= 1.0:
-        raise bad_request(f"strength must be in [0, 1], got {strength}")
-    if size is not None and size < MIN_SIDE:
-        raise bad_request(f"size must be >= {MIN_SIDE} (the longest side in pixels), got {size}")
-    fmt = fmt.lower()
-    if fmt == "jpg":
-        fmt = "jpeg"
-    if fmt not in FORMATS:
-        raise bad_request(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    fmt = check_style_options(strength=strength, size=size, fmt=fmt)
     try:
         weights = choose_weights(styles, style, blend_from_query(blend))
     except ConfigError as error:

@@ -35,6 +35,7 @@ class ServerSettings:
     intra_op_threads: int = 0
     quality: int = 90
     live_side: int = 640
+    arbitrary: bool = True  # painting uploads: the shipped arbitrary-style network, if installed
 
     def __post_init__(self) -> None:
         checks = {

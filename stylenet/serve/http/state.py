@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from stylenet.errors import StylenetError
 from stylenet.serve.http.errors import HTTPProblem, not_found
@@ -24,6 +25,7 @@ class ServerState:
     models: dict[str, ServedModel] = field(default_factory=dict)
     ready: threading.Event = field(default_factory=threading.Event)
     load_error: str | None = None
+    arbitrary: Any = None  # the ArbitraryNetwork for painting uploads (None: not served)
 
     def load(self) -> None:
         """Open the configured models (in a background thread at startup)."""
@@ -33,10 +35,22 @@ class ServerState:
                 providers=self.settings.providers,
                 intra_op_threads=self.settings.intra_op_threads,
             )
+            self.arbitrary = load_arbitrary(self.settings)
             self.ready.set()
         except StylenetError as error:
             self.load_error = str(error)
             log.error("cannot load the models: %s", error)
+
+    def painting_network(self) -> Any:
+        """The arbitrary-style network (400 when this server does not offer one)."""
+        self.require_ready()
+        if self.arbitrary is None:
+            raise HTTPProblem(
+                400,
+                "this server takes no paintings (no arbitrary-style network: start it with "
+                "arbitrary=true and the shipped exported/arbitrary/ installed)",
+            )
+        return self.arbitrary
 
     def require_ready(self) -> None:
         """503 (with the load error, if any) until the models are loaded."""
@@ -58,3 +72,16 @@ class ServerState:
         if name not in self.models:
             raise not_found(f"no model named {name!r}; this server has: {names}")
         return self.models[name]
+
+
+def load_arbitrary(settings: ServerSettings) -> Any:
+    """The shipped arbitrary-style network when ``settings.arbitrary`` and it is installed."""
+    from stylenet.serve.arbitrary import ArbitraryNetwork, is_arbitrary_model, shipped_arbitrary_dir
+
+    if not settings.arbitrary or not is_arbitrary_model(shipped_arbitrary_dir()):
+        return None
+    network = ArbitraryNetwork(
+        providers=settings.providers, intra_op_threads=settings.intra_op_threads
+    )
+    log.info("serving the arbitrary-style network (painting uploads)")
+    return network

@@ -242,3 +242,43 @@ def test_body_limit_holds_without_content_length(make_client):
         url, content=iter([small[:100], small[100:]]), headers={"content-type": "image/png"}
     )
     assert ok.status_code == 200
+
+
+def painting_upload(client, painting: bytes | None, **query):
+    files = {"image": ("photo.png", encoded(picture(64, 80)), "image/png")}
+    if painting is not None:
+        files["painting"] = ("painting.png", painting, "image/png")
+    return client.post("/v1/stylize", params=query, files=files)
+
+
+def test_a_painting_upload_needs_no_model(client):
+    swirls = encoded(picture(96, 96, seed=5)[:, ::-1].copy())
+    answer = painting_upload(client, swirls, format="png", strength=0.8)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["x-stylenet-model"] == "arbitrary"
+    out = decoded(answer.content)
+    assert out.shape == (64, 80, 3)
+    again = painting_upload(client, swirls, format="png", strength=0.8, model="arbitrary")
+    assert np.array_equal(decoded(again.content), out)  # the cached statistics: same result
+    assert client.get("/v1/models").json()["paintings"] is True
+
+
+def test_bad_painting_uploads_get_one_line_400s(client):
+    flat = encoded(np.full((80, 80, 3), 90, np.uint8))
+    assert_error(painting_upload(client, flat), 400, "single flat colour")
+    assert_error(painting_upload(client, encoded(picture(40, 200))), 400, "at least 64 px")
+    assert_error(painting_upload(client, b"not an image at all"), 400, "not a readable image")
+    assert_error(painting_upload(client, png_claiming(30_000, 30_000)), 413, "painting")
+    assert_error(painting_upload(client, None, model="arbitrary"), 400, "painting")
+    good = encoded(picture(96, 96, seed=5))
+    assert_error(painting_upload(client, good, model=SINGLE), 400, "leave out model=")
+    assert_error(painting_upload(client, good, transform="gram"), 400, "transform")
+    assert_error(painting_upload(client, good, painting_size=10), 400, "painting_size")
+    assert client.get("/healthz").status_code == 200  # the server keeps serving
+
+
+def test_a_server_without_the_arbitrary_network_says_so(make_client):
+    client = make_client(arbitrary=False)
+    answer = painting_upload(client, encoded(picture(96, 96, seed=5)))
+    assert_error(answer, 400, "takes no paintings")
+    assert client.get("/v1/models").json()["paintings"] is False

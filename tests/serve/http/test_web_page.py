@@ -61,7 +61,8 @@ def test_upload_stylize_and_blend(tmp_path):
     try:
         with browser_page() as page:
             page.goto(server.url + "/")
-            page.wait_for_function("document.querySelectorAll('#model option').length === 2")
+            # the two models, then "any painting" (the arbitrary-style network)
+            page.wait_for_function("document.querySelectorAll('#model option').length === 3")
             assert page.locator("input.blend").count() == 7  # multi_style comes first
             page.set_input_files("#file", str(photo_file(tmp_path)))
             wait_for_result(page, 1)
@@ -95,12 +96,45 @@ def test_live_webcam_mode_streams_frames(tmp_path):
     try:
         with browser_page() as page:
             page.goto(server.url + "/")
-            page.wait_for_function("document.querySelectorAll('#model option').length === 1")
+            page.wait_for_function("document.querySelectorAll('#model option').length === 2")
             page.click("#live-start")
             wait_for_result(page, 3)
             assert page.locator("#result").get_attribute("data-kind") == "live"
             page.wait_for_function("/FPS/.test(document.getElementById('fps').textContent)")
             page.click("#live-stop")
+            assert not page.errors, page.errors
+    finally:
+        server.stop()
+
+
+def test_any_painting_uploaded_on_the_page(tmp_path):
+    """Choose "any painting", upload a photo and a painting, then another painting."""
+    server = Server(tmp_path, f"models=[{SINGLE}]", "intra_op_threads=1")
+    paintings = []
+    for seed, flip in ((3, False), (4, True)):
+        image = picture(160, 160, seed=seed)
+        image = image[..., ::-1].copy() if flip else 255 - image
+        paintings.append(tmp_path / f"painting{seed}.png")
+        Image.fromarray(image).save(paintings[-1])
+    try:
+        with browser_page() as page:
+            page.goto(server.url + "/")
+            page.wait_for_function("document.querySelectorAll('#model option').length === 2")
+            page.select_option("#model", "arbitrary")
+            assert page.locator("#painting-row").is_visible()
+            assert page.locator("#live-start").is_disabled()
+            page.set_input_files("#file", str(photo_file(tmp_path)))
+            page.wait_for_function(
+                "/Choose a painting/.test(document.getElementById('status').textContent)"
+            )
+            page.set_input_files("#painting-file", str(paintings[0]))
+            wait_for_result(page, 1)
+            first = page.evaluate(RESULT_PIXELS)
+            page.set_input_files("#painting-file", str(paintings[1]))
+            wait_for_result(page, 2)
+            second = page.evaluate(RESULT_PIXELS)
+            change = sum(abs(a - b) for a, b in zip(first, second, strict=True)) / len(first)
+            assert change > 3, f"another painting changed the result by only {change:.1f}"
             assert not page.errors, page.errors
     finally:
         server.stop()

@@ -2,7 +2,9 @@
 "use strict";
 
 const PREVIEW_SIDE = 384; // previews are stylized on a copy this long; "Full size" sends the photo
-const state = { models: [], file: null, photoSide: 0, seq: 0, timer: null, resultUrl: null, live: null };
+const state = { models: [], file: null, painting: null, photoSide: 0, seq: 0, timer: null, resultUrl: null, live: null };
+// The arbitrary-style network (any painting, no training), offered when the server takes paintings.
+const ANY_PAINTING = { name: "arbitrary", styles: [], multi_style: false, painting: true };
 
 function currentModel() {
   return state.models.find((m) => m.name === $("model").value);
@@ -11,12 +13,15 @@ function currentModel() {
 async function loadModels() {
   try {
     const response = await api("/v1/models");
-    state.models = (await response.json()).models;
+    const listing = await response.json();
+    state.models = listing.models.concat(listing.paintings ? [ANY_PAINTING] : []);
     $("model").innerHTML = "";
     for (const model of state.models) {
       const option = document.createElement("option");
       option.value = model.name;
-      option.textContent = model.multi_style ? `${model.name} (${model.styles.length} styles)` : model.name;
+      option.textContent = model.painting
+        ? "any painting (upload one)"
+        : model.multi_style ? `${model.name} (${model.styles.length} styles)` : model.name;
       $("model").append(option);
     }
     renderStyles();
@@ -30,6 +35,8 @@ function renderStyles() {
   const box = $("styles");
   box.innerHTML = "";
   const model = currentModel();
+  $("painting-row").hidden = !(model && model.painting);
+  $("live-start").disabled = Boolean(model && model.painting); // live video: trained models
   if (!model || !model.multi_style) return;
   const title = document.createElement("p");
   title.textContent = "Blend (weights are normalised)";
@@ -69,12 +76,17 @@ function options() {
 async function stylize(full) {
   const model = currentModel();
   if (!state.file || !model) return;
+  if (model.painting && !state.painting) {
+    setStatus("Choose a painting to imitate.");
+    return;
+  }
   const seq = ++state.seq;
   try {
     const query = new URLSearchParams({ model: model.name, format: "jpeg", ...options() });
     if (!full && state.photoSide > PREVIEW_SIDE) query.set("size", PREVIEW_SIDE);
     const form = new FormData();
     form.append("image", state.file);
+    if (model.painting) form.append("painting", state.painting);
     setStatus(full ? "Stylizing at full size…" : "Stylizing a preview…");
     const started = performance.now();
     const response = await api(`/v1/stylize?${query}`, { method: "POST", body: form });
@@ -123,6 +135,15 @@ function choose(file) {
   };
   photo.onerror = () => setStatus("The browser cannot show this file; the server will say if it can read it.", true);
   photo.src = url;
+}
+
+function choosePainting(file) {
+  if (!file) return;
+  state.painting = file;
+  const preview = $("painting");
+  preview.src = URL.createObjectURL(file);
+  preview.hidden = false;
+  stylize(false);
 }
 
 // Live webcam: frames go out as JPEG over the WebSocket, one at a time; the server stylizes
@@ -206,6 +227,7 @@ drop.addEventListener("drop", (event) => {
   drop.classList.remove("over");
   choose(event.dataTransfer.files[0]);
 });
+$("painting-file").addEventListener("change", (event) => choosePainting(event.target.files[0]));
 $("model").addEventListener("change", () => { stopLive(); renderStyles(); optionsChanged(); });
 $("strength").addEventListener("input", optionsChanged);
 $("preserve-color").addEventListener("change", optionsChanged);
