@@ -36,10 +36,10 @@ class FeatureMoments:
         return cls(0, np.zeros(channels, np.float64), np.zeros((channels, channels), np.float64))
 
     def add(self, features: np.ndarray) -> None:
-        """Add ``C×h×w`` (or ``C×n``) features."""
-        flat = features.reshape(features.shape[0], -1).astype(np.float64)
+        """Add ``C×h×w`` (or ``C×n``) features (products in float32, sums in float64)."""
+        flat = np.ascontiguousarray(features, dtype=np.float32).reshape(features.shape[0], -1)
         self.count += flat.shape[1]
-        self.total += flat.sum(axis=1)
+        self.total += flat.sum(axis=1, dtype=np.float64)
         self.outer += flat @ flat.T
 
     def statistics(self) -> FeatureStatistics:
@@ -86,6 +86,33 @@ def check_transform(transform: str, strength: float) -> None:
         raise ConfigError(f"strength must be in [0, 1], got {strength}")
 
 
+def transfer_matrix(
+    content: FeatureStatistics,
+    style: FeatureStatistics,
+    *,
+    transform: str = "wct",
+    strength: float = 1.0,
+    eps: float = DEFAULT_EPS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The affine map ``x ↦ A x + b`` (``A``: C×C, ``b``: C, float32) of :func:`transfer`.
+
+    WCT: ``A = Σ_s^½ Σ_c^-½``; AdaIN: ``A = diag(σ_s / σ_c)``; both with
+    ``b = μ_s − A μ_c``. ``strength`` blends with the identity: ``s·A + (1 − s)·I``,
+    ``s·b``, so the whole transform stays one matrix product.
+    """
+    check_transform(transform, strength)
+    if transform == "wct":
+        matrix = style.matrix_power(0.5, eps) @ content.matrix_power(-0.5, eps)
+    else:
+        floor = np.sqrt(eps * max(float(np.mean(content.std**2)), 1e-12) + 1e-12)
+        matrix = np.diag(style.std / np.maximum(content.std, floor))
+    shift = style.mean - matrix @ content.mean
+    if strength < 1.0:
+        matrix = strength * matrix + (1.0 - strength) * np.eye(matrix.shape[0])
+        shift = strength * shift
+    return matrix.astype(np.float32), shift.astype(np.float32)
+
+
 def transfer(
     features: np.ndarray,
     content: FeatureStatistics,
@@ -101,23 +128,12 @@ def transfer(
     ``strength`` blends ``strength·transformed + (1 − strength)·features``. Returns a new
     float32 array of the same shape.
     """
-    check_transform(transform, strength)
+    matrix, shift = transfer_matrix(content, style, transform=transform, strength=strength, eps=eps)
     shape = features.shape
     channels = shape[-3]
-    stacked = np.moveaxis(features.reshape(-1, channels, shape[-2] * shape[-1]), 1, 0)
-    flat = stacked.reshape(channels, -1).astype(np.float32)
-    centred = flat - content.mean.astype(np.float32)[:, None]
-    if transform == "wct":
-        whiten = content.matrix_power(-0.5, eps)
-        colour = style.matrix_power(0.5, eps)
-        matrix = (colour @ whiten).astype(np.float32)
-        moved = matrix @ centred
-    else:
-        floor = np.sqrt(eps * max(float(np.mean(content.std**2)), 1e-12) + 1e-12)
-        ratio = style.std / np.maximum(content.std, floor)
-        moved = centred * ratio.astype(np.float32)[:, None]
-    moved += style.mean.astype(np.float32)[:, None]
-    if strength < 1.0:
-        moved = strength * moved + (1.0 - strength) * flat
-    out = moved.reshape(channels, -1, shape[-2] * shape[-1])
-    return np.ascontiguousarray(np.moveaxis(out, 0, 1).reshape(shape), dtype=np.float32)
+    stacked = np.asarray(features, dtype=np.float32).reshape(-1, channels, shape[-2] * shape[-1])
+    out = np.empty(stacked.shape, dtype=np.float32)
+    for index, flat in enumerate(stacked):
+        np.matmul(matrix, flat, out=out[index])
+        out[index] += shift[:, None]
+    return out.reshape(shape)

@@ -40,7 +40,9 @@ def test_tile_moments_add_up_to_the_whole() -> None:
     moments.add(content[:, :20])
     moments.add(content[:, 20:])
     whole = FeatureStatistics.of(content)
-    np.testing.assert_allclose(moments.statistics().covariance, whole.covariance, atol=1e-8)
+    np.testing.assert_allclose(
+        moments.statistics().covariance, whole.covariance, rtol=1e-5, atol=1e-6
+    )  # float32 products
 
 
 @pytest.mark.parametrize("transform", ["wct", "adain"])
