@@ -34,6 +34,7 @@ BUILD_TARGETS = frozenset(
         "stylenet.losses.PerceptualLoss",
         "stylenet.nn.transformer.TransformerNet",
         "stylenet.lit.datamodule.PhotoDataModule",
+        "stylenet.lit.progress.RunProgressBar",
         "lightning.Trainer",
         "lightning.pytorch.callbacks.LearningRateMonitor",
         "lightning.pytorch.callbacks.ModelCheckpoint",

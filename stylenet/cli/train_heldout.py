@@ -1,16 +1,21 @@
-"""The held-out evaluation of ``stylenet-train`` from its ``heldout:`` config node."""
+"""The held-out evaluation of ``stylenet-train`` from its ``heldout:`` config node, and the
+fine-tune gate of ``experiment=new_style`` that scores on the same photos."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
+import torch
 from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig
 
+from stylenet.cli.train_options import new_style_options
 from stylenet.config import require_positive, shared_data_dir
 from stylenet.data.images import list_images, read_image
+from stylenet.data.photos import list_photos
 from stylenet.errors import ConfigError
+from stylenet.lit.finetune_gate import FinetuneGate
 from stylenet.lit.heldout import HeldOutEvaluation
 from stylenet.nn.transformer import MIN_SIDE
 
@@ -45,13 +50,13 @@ def heldout_folder(cfg: DictConfig) -> Path | None:
     return folder
 
 
-def heldout_callbacks(cfg: DictConfig, output: Path) -> list[Callback]:
-    """``[HeldOutEvaluation]`` writing into ``output``, or ``[]`` when held-out evaluation is off."""
+def heldout_photos(cfg: DictConfig) -> tuple[list[torch.Tensor], str] | None:
+    """The held-out photos (each ``3×H×W`` in [0, 1]) and a label for them, or ``None`` when
+    held-out evaluation is off."""
     folder = heldout_folder(cfg)
     if folder is None:
-        return []
+        return None
     node = cfg.heldout
-    every = int(require_positive("heldout.every", node.every, allow_zero=False))
     count = int(require_positive("heldout.num_photos", node.num_photos, allow_zero=False))
     size = int(require_positive("heldout.size", node.size, allow_zero=False))
     if size < MIN_SIDE:
@@ -60,12 +65,31 @@ def heldout_callbacks(cfg: DictConfig, output: Path) -> list[Callback]:
     if not paths:
         raise ConfigError(f"no photos in heldout.root={folder} (jpg, png, ...)")
     photos = [read_image(path, max_side=size) for path in paths]
-    log.info(
-        "held-out evaluation: %d photos of %s at %d px every %d steps",
-        len(photos),
-        folder,
-        size,
-        every,
-    )
-    label = f"{len(photos)} {folder.name} photos, {size} px"
+    return photos, f"{len(photos)} {folder.name} photos, {size} px"
+
+
+def heldout_callbacks(cfg: DictConfig, output: Path) -> list[Callback]:
+    """``[HeldOutEvaluation]`` writing into ``output``, or ``[]`` when held-out evaluation is off."""
+    found = heldout_photos(cfg)
+    if found is None:
+        return []
+    photos, label = found
+    every = int(require_positive("heldout.every", cfg.heldout.every, allow_zero=False))
+    log.info("held-out evaluation: %s every %d steps", label, every)
     return [HeldOutEvaluation(photos, every=every, output=output, label=label)]
+
+
+def finetune_gate_callbacks(cfg: DictConfig) -> list[Callback]:
+    """``[FinetuneGate]`` for an ``experiment=new_style`` run whose last steps (not all) train
+    the whole network (``new_style.full_fraction``), else ``[]``. It scores on the held-out
+    photos, or on the first ``new_style.score_photos`` training photos when held-out
+    evaluation is off."""
+    options = new_style_options(cfg)
+    if options is None or not 0 < options.full_steps < int(cfg.trainer.max_steps):
+        return []
+    found = heldout_photos(cfg)
+    if found is None:
+        files = list_photos(Path(str(cfg.data.root)).expanduser())[: options.score_photos]
+        photos = [read_image(file, max_side=int(cfg.data.image_size)) for file in files]
+        found = photos, f"{len(photos)} training photos, {int(cfg.data.image_size)} px"
+    return [FinetuneGate(found[0], label=found[1])]

@@ -12,7 +12,10 @@ import torch
 from omegaconf import DictConfig
 
 from stylenet.cli.train_options import (
+    NewStyleOptions,
     StyleSpec,
+    base_path,
+    new_style_options,
     style_specs,
     training_precision,
     training_schedule,
@@ -22,14 +25,16 @@ from stylenet.config import build
 from stylenet.data.images import read_image
 from stylenet.data.photos import list_photos
 from stylenet.errors import ConfigError
+from stylenet.eval.start_style import style_scores
 from stylenet.eval.style_pull import auto_style_weight, style_pull
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.losses import PerceptualLoss
-from stylenet.nn.checkpoint import load_transformer
-from stylenet.nn.extend import add_styles, train_only_styles
+from stylenet.nn.checkpoint import CHECKSUM_FACT, ModelInfo, load_transformer
+from stylenet.nn.extend import add_styles, single_style, train_only_styles
 from stylenet.nn.transformer import TransformerNet
 from stylenet.options import require_positive
 from stylenet.provenance import machine_description
+from stylenet.serve.loader import ONNX_SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +128,12 @@ def spike_options(cfg: DictConfig) -> dict[str, Any]:
 
 
 def build_module(cfg: DictConfig, output: Path) -> StyleTransferModule:
-    """The LightningModule for ``cfg``'s style(s), or for adding them to ``cfg.base``."""
+    """The LightningModule for ``cfg``'s style(s), for adding them to ``cfg.base``, or for a
+    new single style on top of ``cfg.base`` (``experiment=new_style``)."""
     specs = style_specs(cfg)
+    options = new_style_options(cfg)
+    if options is not None:
+        return build_new_style_module(cfg, specs, output, options)
     if cfg.get("base"):
         return build_add_style_module(cfg, specs, output)
     loss, specs = build_loss(cfg, specs)
@@ -146,7 +155,7 @@ def build_add_style_module(
     cfg: DictConfig, specs: list[StyleSpec], output: Path
 ) -> StyleTransferModule:
     """Train only new styles' (γ, β) on top of the trained network ``cfg.base``."""
-    base, info = load_transformer(str(cfg.base))
+    base, info = load_base(cfg)
     clash = [spec.name for spec in specs if spec.name in info.styles]
     if clash:
         raise ConfigError(
@@ -160,7 +169,7 @@ def build_add_style_module(
     facts = dict(info.facts, **training_facts(cfg, specs))
     facts["style_images"] = {**info.facts.get("style_images", {}), **facts["style_images"]}
     facts["added_styles"] = [spec.name for spec in specs]
-    facts["base_checkpoint"] = Path(str(cfg.base)).name
+    facts["base_checkpoint"] = base_name(cfg)
     return StyleTransferModule(
         net,
         loss,
@@ -172,5 +181,108 @@ def build_add_style_module(
         train_styles=new_styles,
         seed=int(cfg.seed),
         schedule=training_schedule(cfg),
+        **spike_options(cfg),
+    )
+
+
+def load_base(cfg: DictConfig) -> tuple[TransformerNet, ModelInfo]:
+    """The trained network of ``cfg.base`` (:func:`base_path`: a checkpoint, an exported fp32
+    model or a shipped model's name) and what it knows about itself."""
+    path = base_path(cfg)
+    if path is None:
+        raise ConfigError("base= is not set; give base=PATH of a trained network")
+    if path.suffix.lower() in ONNX_SUFFIXES:
+        from stylenet.export.weights import load_exported_transformer  # ONNX: only here
+
+        return load_exported_transformer(path)
+    return load_transformer(path)
+
+
+def base_name(cfg: DictConfig) -> str:
+    """The file name of ``cfg.base`` (what a model card says the run started from)."""
+    path = base_path(cfg)
+    return "" if path is None else path.name
+
+
+def start_styles(
+    cfg: DictConfig,
+    net: TransformerNet,
+    info: ModelInfo,
+    loss: PerceptualLoss,
+    options: NewStyleOptions,
+) -> tuple[list[int], dict[str, float]]:
+    """The base styles whose mean (γ, β) a new style starts from (``new_style.init``), and
+    each candidate's score when ``init=nearest`` measured them."""
+    unknown = [name for name in options.exclude if name not in info.styles]
+    if unknown:
+        raise ConfigError(
+            f"new_style.exclude names {', '.join(unknown)}, not a style of the base "
+            f"({', '.join(info.styles)})"
+        )
+    candidates = [i for i, name in enumerate(info.styles) if name not in options.exclude]
+    if not candidates:
+        raise ConfigError("new_style.exclude leaves no style of the base to start from")
+    if options.init == "mean":
+        return candidates, {}
+    if options.init in info.styles:
+        if options.init in options.exclude:
+            raise ConfigError(f"new_style.init={options.init} is in new_style.exclude")
+        return [info.styles.index(options.init)], {}
+    if options.init != "nearest":
+        raise ConfigError(
+            f"new_style.init must be mean, nearest or a style of the base "
+            f"({', '.join(info.styles)}), got {options.init!r}"
+        )
+    files = list_photos(Path(str(cfg.data.root)).expanduser())[: options.score_photos]
+    photos = [read_image(file, max_side=int(cfg.data.image_size)) for file in files]
+    scores = style_scores(net, loss, photos, candidates)
+    named = {info.styles[i]: round(score, 1) for i, score in zip(candidates, scores, strict=True)}
+    best = candidates[scores.index(min(scores))]
+    log.info(
+        "new_style.init=nearest: starting from %s (content + style on %d photos: %s)",
+        info.styles[best],
+        len(photos),
+        ", ".join(f"{name} {score:.3g}" for name, score in named.items()),
+    )
+    return [best], named
+
+
+def build_new_style_module(
+    cfg: DictConfig, specs: list[StyleSpec], output: Path, options: NewStyleOptions
+) -> StyleTransferModule:
+    """A single-style network for ``cfg.painting`` on the trained network ``cfg.base``: its
+    convolutions, (γ, β) started from some of its styles (:func:`start_styles`); the
+    (γ, β) train first, the whole network for the last ``new_style.full_fraction`` of the
+    steps (kept only where they measure better: :mod:`stylenet.lit.finetune_gate`)."""
+    base, info = load_base(cfg)
+    loss, specs = build_loss(cfg, specs)
+    picks, scores = start_styles(cfg, base, info, loss, options)
+    net = single_style(base, picks)
+    facts = training_facts(cfg, specs)
+    facts["new_style"] = {
+        "base": base_name(cfg),
+        "base_styles": list(info.styles),
+        "base_steps": info.facts.get("steps", info.facts.get("global_step")),
+        "base_weights_sha256": info.facts.get(CHECKSUM_FACT),
+        "init": options.init,
+        "started_from": [info.styles[i] for i in picks],
+        "norm_lr": options.norm_lr,
+        "norm_steps": options.norm_steps,
+        "full_steps": options.full_steps,
+    }
+    if scores:
+        facts["new_style"]["start_scores"] = scores
+    return StyleTransferModule(
+        net,
+        loss,
+        styles=[spec.name for spec in specs],
+        lr=float(cfg.lr),
+        facts=facts,
+        channels_last=bool(cfg.channels_last),
+        val_dir=output / "val",
+        seed=int(cfg.seed),
+        schedule=training_schedule(cfg),
+        norm_lr=options.norm_lr,
+        norms_only_steps=options.norm_steps,
         **spike_options(cfg),
     )

@@ -13,10 +13,11 @@ from stylenet.cli.values import plain_dict
 from stylenet.config import config_dir, require_positive
 from stylenet.data.photos import list_photos
 from stylenet.devices import resolve_precision
-from stylenet.errors import ConfigError
+from stylenet.errors import ConfigError, ModelFileError
 from stylenet.lit.schedule import TrainingSchedule
 from stylenet.nn.checkpoint import check_resumable, read_checkpoint, verify_checkpoint
 from stylenet.nn.transformer import MIN_SIDE
+from stylenet.serve.loader import ONNX_SUFFIXES, resolve_model
 
 
 @dataclass
@@ -108,18 +109,99 @@ def validate_train_config(cfg: DictConfig) -> None:
             "base= is required: experiment=add_style adds styles to a trained network; give "
             "base=PATH of its checkpoint (e.g. <run>/checkpoints/last.ckpt)"
         )
-    for key in ("resume", "base"):
-        path = cfg.get(key)
-        if path is not None and not Path(str(path)).is_file():
-            raise ConfigError(f"{key} checkpoint not found: {path} (give a .ckpt path)")
+    resume = cfg.get("resume")
+    if resume is not None and not Path(str(resume)).is_file():
+        raise ConfigError(f"resume checkpoint not found: {resume} (give a .ckpt path)")
+    base = base_path(cfg)
     list_photos(Path(str(cfg.data.root)).expanduser())
     specs = style_specs(cfg)
-    if cfg.get("base"):
-        verify_checkpoint(str(cfg.base))
-    if cfg.get("resume"):
-        model = plain_dict(cfg.net)
-        names = None if cfg.get("base") else [spec.name for spec in specs]
-        check_resumable(str(cfg.resume), model, names)
+    new_style = new_style_options(cfg)
+    if base is not None and base.suffix.lower() not in ONNX_SUFFIXES:
+        verify_checkpoint(base)
+    if new_style is not None and len(specs) != 1:
+        raise ConfigError(
+            "experiment=new_style trains one painting: drop styles= and give painting=..."
+        )
+    if resume:
+        model = {} if new_style is not None else plain_dict(cfg.net)  # new_style: the base's
+        names = None if base is not None else [spec.name for spec in specs]
+        check_resumable(str(resume), model, names)
+
+
+@dataclass(frozen=True)
+class NewStyleOptions:
+    """``cfg.new_style`` (``experiment=new_style``), checked.
+
+    ``init``: where the new style's (γ, β) start: ``mean`` of the base's styles, ``nearest``
+    (the base style whose output scores best against the new painting,
+    :mod:`stylenet.eval.start_style`) or the name of one of the base's styles; ``exclude``:
+    base styles not to start from; ``score_photos``: training photos ``nearest`` scores on;
+    ``norm_lr``: learning rate of the (γ, β); ``full_steps``: the last this many of the run's
+    ``max_steps`` train the whole network (at ``lr``), the steps before only the (γ, β)."""
+
+    init: str
+    exclude: tuple[str, ...]
+    score_photos: int
+    norm_lr: float
+    max_steps: int
+    full_steps: int
+
+    @property
+    def norm_steps(self) -> int:
+        """The steps that train only the (γ, β)."""
+        return self.max_steps - self.full_steps
+
+
+def new_style_options(cfg: DictConfig) -> NewStyleOptions | None:
+    """``cfg.new_style`` checked (``None`` when the run is not ``experiment=new_style``);
+    ``new_style.full_fraction`` of ``trainer.max_steps`` (rounded) are the whole-network steps."""
+    node = cfg.get("new_style")
+    if node is None:
+        return None
+    if not isinstance(node, DictConfig):
+        raise ConfigError(f"new_style must be a mapping of options, got {node!r}")
+    exclude = node.get("exclude") or []
+    if not isinstance(exclude, (ListConfig, list)):
+        raise ConfigError(f"new_style.exclude must be a list of style names, got {exclude!r}")
+    fraction = require_positive("new_style.full_fraction", node.get("full_fraction", 0.0))
+    if fraction > 1:
+        raise ConfigError(f"new_style.full_fraction must be in [0, 1], got {fraction}")
+    max_steps = int(cfg.trainer.max_steps)
+    full_steps = round(fraction * max_steps)
+    if 0 < full_steps < max_steps and int(cfg.trainer.get("devices", 1)) != 1:
+        raise ConfigError(
+            "new_style.full_fraction between 0 and 1 needs trainer.devices=1 "
+            "(under DDP the trained parameters cannot change mid-run)"
+        )
+    return NewStyleOptions(
+        init=str(node.get("init", "mean")),
+        exclude=tuple(str(name) for name in exclude),
+        score_photos=int(
+            require_positive("new_style.score_photos", node.get("score_photos", 8), False)
+        ),
+        norm_lr=float(require_positive("new_style.norm_lr", node.get("norm_lr", 1e-2), False)),
+        max_steps=max_steps,
+        full_steps=full_steps,
+    )
+
+
+def base_path(cfg: DictConfig) -> Path | None:
+    """The file of ``base=``: a training checkpoint, an exported fp32 ``.onnx`` (its model card
+    beside it) or a shipped model's name (``multi_style``: ``exported/multi_style.onnx``, which
+    ships with the package); ``None`` without a base."""
+    value = cfg.get("base")
+    if not value:
+        return None
+    try:
+        path = resolve_model(str(value))
+    except ModelFileError as error:
+        raise ConfigError(f"base={value}: {error}") from error
+    if not path.is_file():
+        raise ConfigError(
+            f"base checkpoint not found: {path} (give a .ckpt or .onnx path, or a shipped "
+            "model's name such as multi_style)"
+        )
+    return path
 
 
 def training_precision(cfg: DictConfig) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig
 
 from stylenet.cli.train_callbacks import build_callbacks, build_loggers
-from stylenet.cli.train_heldout import heldout_callbacks
+from stylenet.cli.train_heldout import finetune_gate_callbacks, heldout_callbacks
 from stylenet.cli.train_options import training_precision
 from stylenet.config import build
 
@@ -49,8 +49,12 @@ def build_trainer(
 ) -> L.Trainer:
     """Lightning Trainer with the ``callbacks`` and ``logger`` groups' callbacks and loggers
     (periodic + last checkpoints, a crash checkpoint, the CSV log by default), the held-out
-    evaluation and the resolved precision."""
-    callbacks = [*build_callbacks(cfg, output), *heldout_callbacks(cfg, output)]
+    evaluation, the fine-tune gate of ``experiment=new_style`` and the resolved precision."""
+    callbacks = [  # the gate first: the held-out score after the last step is the kept network's
+        *build_callbacks(cfg, output),
+        *finetune_gate_callbacks(cfg),
+        *heldout_callbacks(cfg, output),
+    ]
     loggers = build_loggers(cfg, output)
     silence_lightning_noise()
     precision, reason = training_precision(cfg)

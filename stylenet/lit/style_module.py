@@ -29,6 +29,7 @@ from stylenet.losses import PerceptualLoss
 from stylenet.losses.perceptual import LossTerms
 from stylenet.losses.spikes import NormSpikes
 from stylenet.nn.checkpoint import CHECKSUM_FACT, network_weights, weights_checksum
+from stylenet.nn.extend import norm_parameters
 from stylenet.nn.transformer import TransformerNet
 
 
@@ -54,6 +55,11 @@ class StyleTransferModule(L.LightningModule):
             perceptual loss: the step minimises ``L + spike_weight · P · L.detach()``, so the
             penalty's pull does not depend on the loss's scale. 0: off.
         spike_limit: normalised values beyond this many standard deviations count as spikes.
+        norm_lr: Adam learning rate of the norm layers' (γ, β) (default: ``lr``).
+        norms_only_steps: the first this many steps train only the norm layers' (γ, β), the
+            steps after them every parameter (a new style on a trained backbone; 0: off).
+            The phase follows ``global_step``, so a resumed run is in the right one; one
+            device only (DDP fixes the trained parameters when it wraps the module).
     """
 
     def __init__(
@@ -70,6 +76,8 @@ class StyleTransferModule(L.LightningModule):
         schedule: TrainingSchedule | None = None,
         spike_weight: float = 0.0,
         spike_limit: float = 4.0,
+        norm_lr: float | None = None,
+        norms_only_steps: int = 0,
     ) -> None:
         super().__init__()
         self.net = net
@@ -85,6 +93,15 @@ class StyleTransferModule(L.LightningModule):
             raise ValueError(f"spike_weight must be >= 0, got {spike_weight}")
         self.spike_weight = float(spike_weight)
         self.spikes = NormSpikes(net, limit=spike_limit) if spike_weight > 0 else None
+        if norm_lr is not None and not norm_lr > 0:
+            raise ValueError(f"norm_lr must be > 0, got {norm_lr}")
+        if norms_only_steps < 0:
+            raise ValueError(f"norms_only_steps must be >= 0, got {norms_only_steps}")
+        self.norm_lr = None if norm_lr is None else float(norm_lr)
+        self.norms_only_steps = int(norms_only_steps)
+        self._norm_ids = {id(p) for p in norm_parameters(net)}
+        if self.norms_only_steps:
+            self.train_norms_only(True)
         self.save_hyperparameters(
             {"model": dict(net.config), "styles": self.styles, "facts": dict(facts or {}), "lr": lr}
         )
@@ -95,6 +112,15 @@ class StyleTransferModule(L.LightningModule):
             self.loss.to(memory_format=torch.channels_last)
 
     # --- the step -------------------------------------------------------------------------
+    def train_norms_only(self, norms_only: bool) -> None:
+        """Train only the norm layers' (γ, β) (``True``) or every parameter (``False``)."""
+        for parameter in self.net.parameters():
+            parameter.requires_grad_(not norms_only or id(parameter) in self._norm_ids)
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        if self.norms_only_steps:
+            self.train_norms_only(self.global_step < self.norms_only_steps)
+
     def sample_style_weights(self, batch: int) -> torch.Tensor | None:
         """One-hot ``N×S`` rows, each sample's style drawn from :attr:`train_styles`.
 
@@ -196,8 +222,15 @@ class StyleTransferModule(L.LightningModule):
 
     # --- optimiser and checkpoints ---------------------------------------------------------
     def configure_optimizers(self) -> Any:
-        params = [p for p in self.net.parameters() if p.requires_grad]
-        optimizer = torch.optim.Adam(params, lr=self.lr)
+        switched = self.norms_only_steps > 0  # the other parameters train later
+        params = [p for p in self.net.parameters() if p.requires_grad or switched]
+        if self.norm_lr is None or self.norm_lr == self.lr:  # one group (as runs always had)
+            optimizer = torch.optim.Adam(params, lr=self.lr)
+        else:
+            norms = [p for p in params if id(p) in self._norm_ids]
+            others = [p for p in params if id(p) not in self._norm_ids]
+            groups = [{"params": norms, "lr": self.norm_lr}, {"params": others, "lr": self.lr}]
+            optimizer = torch.optim.Adam([g for g in groups if g["params"]], lr=self.lr)
         if self.schedule is None or self.schedule.lr == "constant":
             return optimizer
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self.schedule.lr_factor)

@@ -1,9 +1,15 @@
 """Add styles to a trained network (Dumoulin, Shlens and Kudlur 2017, Sec. 4.3): keep the
 convolutions, give each new style its own conditional instance-norm (γ, β), and train only
 those. The existing styles' outputs stay bit-for-bit the same.
+
+:func:`single_style` takes a trained network's convolutions into a plain single-style
+(instance-norm) network instead, its (γ, β) started from some of the trained styles': a new
+style trained on top of a multi-style backbone (``experiment=new_style``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -36,21 +42,67 @@ def add_styles(net: TransformerNet, count: int = 1) -> TransformerNet:
         raise ConfigError(
             f"styles can be added only to instance-norm networks, not norm={net.config['norm']}"
         )
-    old_styles = _norm_rows(old_norms[0])[0].shape[0]
+    old_styles = style_count(net)
     config = dict(net.config, norm=MULTI_STYLE_NORM, num_styles=old_styles + count)
     extended = TransformerNet(**config)
-    conv_weights = {k: v for k, v in net.state_dict().items() if ".norm." not in f".{k}"}
-    missing, _ = extended.load_state_dict(conv_weights, strict=False)
+    _copy_convolutions(net, extended)
     new_norms = _conditional_norms(extended)
     with torch.no_grad():
         for old, new in zip(old_norms, new_norms, strict=True):
             gamma, beta = _norm_rows(old)
             new.gamma.copy_(torch.cat([gamma, gamma.mean(0, keepdim=True).expand(count, -1)]))
             new.beta.copy_(torch.cat([beta, beta.mean(0, keepdim=True).expand(count, -1)]))
-    unexpected = [k for k in missing if not k.endswith((".gamma", ".beta"))]
-    if unexpected:
-        raise ConfigError(f"network layout mismatch while adding styles: {unexpected[:3]}")
     return extended
+
+
+def style_count(net: TransformerNet) -> int:
+    """How many styles' (γ, β) the norm layers of ``net`` hold (1 for instance norm)."""
+    norms = _norm_layers(net)
+    if not norms or any(isinstance(m, nn.BatchNorm2d) for m in net.modules()):
+        raise ConfigError(
+            f"only instance-norm networks have per-style (γ, β), not norm={net.config['norm']}"
+        )
+    return int(_norm_rows(norms[0])[0].shape[0])
+
+
+def single_style(net: TransformerNet, styles: Sequence[int]) -> TransformerNet:
+    """A single-style (instance norm) copy of ``net``: its convolutions, and in every norm
+    layer the mean (γ, β) of its ``styles`` (one index: that style's own rows)."""
+    count = style_count(net)
+    picks = sorted({int(index) for index in styles})
+    if not picks or not all(0 <= index < count for index in picks):
+        raise ConfigError(f"styles to start from must be among 0..{count - 1}, got {list(styles)}")
+    single = TransformerNet(**dict(net.config, norm="instance", num_styles=1))
+    _copy_convolutions(net, single)
+    targets = [m for m in single.modules() if isinstance(m, InstanceNorm)]
+    with torch.no_grad():
+        for old, new in zip(_norm_layers(net), targets, strict=True):
+            gamma, beta = _norm_rows(old)
+            new.norm.weight.copy_(gamma[picks].mean(0))
+            new.norm.bias.copy_(beta[picks].mean(0))
+    return single
+
+
+def norm_parameters(net: TransformerNet) -> list[nn.Parameter]:
+    """The (γ, β) of every instance-norm layer (conditional: all styles' rows), in layer order."""
+    params: list[nn.Parameter] = []
+    for module in _norm_layers(net):
+        if isinstance(module, ConditionalInstanceNorm2d):
+            params += [module.gamma, module.beta]
+        elif isinstance(module, InstanceNorm):
+            params += [module.norm.weight, module.norm.bias]
+    return params
+
+
+def _copy_convolutions(source: TransformerNet, target: TransformerNet) -> list[str]:
+    """Load every non-norm weight of ``source`` into ``target`` (same layout); the target's
+    norm weights it left alone."""
+    convs = {k: v for k, v in source.state_dict().items() if ".norm." not in f".{k}"}
+    missing, _ = target.load_state_dict(convs, strict=False)
+    unexpected = [k for k in missing if ".norm." not in f".{k}"]
+    if unexpected:
+        raise ConfigError(f"network layout mismatch while copying weights: {unexpected[:3]}")
+    return missing
 
 
 def train_only_styles(net: TransformerNet, styles: list[int]) -> None:

@@ -4,7 +4,13 @@ import pytest
 import torch
 
 from stylenet.errors import ConfigError
-from stylenet.nn.extend import add_styles, train_only_styles
+from stylenet.nn.extend import (
+    add_styles,
+    norm_parameters,
+    single_style,
+    style_count,
+    train_only_styles,
+)
 from stylenet.nn.transformer import TransformerNet
 
 
@@ -66,3 +72,42 @@ def test_bad_count() -> None:
 def test_only_multi_style_networks_train_single_styles() -> None:
     with pytest.raises(ConfigError, match="multi-style"):
         train_only_styles(TransformerNet(0.125, 1), [0])
+
+
+def test_single_style_stylizes_as_the_chosen_style_of_the_base() -> None:
+    base = randomized(TransformerNet(0.125, 1, "conditional_instance", 3)).eval()
+    with torch.no_grad():
+        for name, parameter in base.named_parameters():
+            if name.endswith(("gamma", "beta")):
+                parameter.copy_(torch.rand_like(parameter) + 0.5)  # distinct rows per style
+    image = torch.rand(2, 3, 36, 40) * 255
+    single = single_style(base, [1]).eval()
+    assert single.config["norm"] == "instance" and not single.is_multi_style
+    with torch.no_grad():
+        expected = base(image, torch.eye(3)[1].expand(2, -1))
+        assert torch.allclose(single(image), expected, atol=1e-3)
+        assert not torch.allclose(single(image), base(image, torch.eye(3)[0].expand(2, -1)))
+
+
+def test_single_style_starts_from_the_mean_of_the_chosen_styles() -> None:
+    base = randomized(TransformerNet(0.125, 1, "conditional_instance", 3))
+    single = single_style(base, [0, 2])
+    norm = single.encoder[0].norm.norm
+    rows = base.encoder[0].norm
+    assert torch.allclose(norm.weight, rows.gamma[[0, 2]].mean(0))
+    assert torch.allclose(norm.bias, rows.beta[[0, 2]].mean(0))
+    assert torch.equal(single.encoder[0].conv.weight, base.encoder[0].conv.weight)
+    with pytest.raises(ConfigError, match=r"among 0\.\.2"):
+        single_style(base, [3])
+    with pytest.raises(ConfigError, match=r"among 0\.\.2"):
+        single_style(base, [])
+
+
+def test_norm_parameters_are_the_norm_layers_affine_weights() -> None:
+    net = TransformerNet(0.125, 1)
+    names = {id(p): n for n, p in net.named_parameters()}
+    found = [names[id(p)] for p in norm_parameters(net)]
+    assert found and all(".norm." in n for n in found)
+    assert len(found) == sum(".norm." in n for n in names.values())
+    assert style_count(net) == 1
+    assert style_count(TransformerNet(0.125, 1, "conditional_instance", 4)) == 4
