@@ -9,6 +9,9 @@ Photos are centre-cropped to squares of ``--size`` px. Shipped columns follow th
 model's style order (the rest after, by name); the real-time variants (``*_fast``) are left
 out. The blend row stylizes the first
 photo with the multi-style model, walking from the first ``--blend`` style to the second.
+The last two rows show the arbitrary-style network (no training) on paintings no model was
+trained on, made from the shared ones (:data:`UNTRAINED`: a detail, recoloured): the
+paintings, then the first photo in their style (the last column at strength 0.5).
 """
 
 from __future__ import annotations
@@ -39,6 +42,50 @@ def square(image: np.ndarray, size: int) -> np.ndarray:
     top, left = (height - side) // 2, (width - side) // 2
     crop = np.ascontiguousarray(image[top : top + side, left : left + side])
     return resize_array(crop, size=(size, size))
+
+
+# Paintings no model was trained on: (painting, crop box as fractions, channel order, name).
+UNTRAINED = (
+    ("shipwreck.jpg", (0.0, 0.0, 0.55, 0.5), (2, 1, 0), "shipwreck sky, blue"),
+    ("the_scream.jpg", (0.0, 0.0, 1.0, 0.45), (1, 2, 0), "scream sky, green"),
+    ("composition_vii.jpg", (0.5, 0.5, 1.0, 1.0), (2, 0, 1), "kandinsky detail"),
+)
+
+
+def untrained_paintings(styles_dir: Path) -> list[tuple[str, np.ndarray]]:
+    """:data:`UNTRAINED` made from the shared paintings: ``(name, H×W×3 uint8)``."""
+    made = []
+    for file, (left, top, right, bottom), channels, name in UNTRAINED:
+        image = read_array(styles_dir / file)
+        height, width = image.shape[:2]
+        crop = image[
+            int(top * height) : int(bottom * height), int(left * width) : int(right * width)
+        ]
+        made.append((name, np.ascontiguousarray(crop[..., list(channels)])))
+    return made
+
+
+def arbitrary_rows(
+    photo: np.ndarray, paintings: list[tuple[str, np.ndarray]], columns: int
+) -> list[FigureRow]:
+    """The paintings above ``photo`` stylized with each (no training); ``columns`` tiles a row:
+    the photo, one result per painting, then the last painting at strength 0.5."""
+    from stylenet.serve.arbitrary import ArbitraryNetwork, PaintingStylizer
+
+    network = ArbitraryNetwork()
+    size = photo.shape[0]
+    blank = np.full_like(photo, 255)
+    tiles, results, captions, labels = [blank], [photo], ["any painting:"], ["photo"]
+    picked = paintings[: columns - 1]
+    for index in range(columns - 1):
+        name, painting = picked[min(index, len(picked) - 1)]
+        strength = 1.0 if index < len(picked) else 0.5
+        stylizer = PaintingStylizer(network, network.painting(painting), strength=strength)
+        tiles.append(square(painting, size))
+        results.append(stylize_array(stylizer, photo))
+        captions.append(name)
+        labels.append("no training" if strength == 1.0 else "strength 0.5")
+    return [FigureRow(tiles, captions), FigureRow(results, labels)]
 
 
 def style_rows(photos: list[np.ndarray], models: dict[str, Stylizer]) -> list[FigureRow]:
@@ -77,6 +124,12 @@ def main() -> None:
         "--photos", nargs="*", default=None, help="photo files (default: 4 of val2017)"
     )
     parser.add_argument("--size", type=int, default=256)
+    parser.add_argument(
+        "--no-arbitrary",
+        dest="arbitrary",
+        action="store_false",
+        help="leave out the arbitrary rows",
+    )
     parser.add_argument("--out", default="docs/gallery.jpg")
     args = parser.parse_args()
     has_multi = args.multi != "none" and (
@@ -97,6 +150,9 @@ def main() -> None:
         rows.append(blend_row(photos[0], multi, start, end, len(models)))
     else:
         print(f"no multi-style model {args.multi!r} or < 2 columns: the gallery has no blend row")
+    if args.arbitrary:
+        styles_dir = Path(shared_data_dir("styles"))
+        rows += arbitrary_rows(photos[0], untrained_paintings(styles_dir), len(rows[0].tiles))
     print(write_image(captioned_grid(rows), args.out, quality=90))
 
 

@@ -265,15 +265,15 @@ class PaintingStylizer:
         self.provider = network.provider
 
     def with_strength(self, strength: float) -> PaintingStylizer:
-        """The same painting and network at another ``strength`` (used by the pipeline: the
-        arbitrary network blends features, which keeps the painting's texture at half
-        strength where a pixel blend would fade it)."""
-        if float(strength) == self.strength:
+        """The same painting and network at ``strength`` times this one's (used by the
+        pipeline: the arbitrary network blends features, which keeps the painting's texture
+        at half strength where a pixel blend would fade it)."""
+        if float(strength) == 1.0:
             return self
         return PaintingStylizer(
             self.network,
             self.painting,
-            strength=strength,
+            strength=self.strength * float(strength),
             transform=self.transform,
             eps=self.eps,
         )

@@ -51,6 +51,7 @@ def stylizer(network: ArbitraryNetwork, painting: Path, **options: object) -> Pa
     return PaintingStylizer(network, network.painting(painting), **options)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", [(33, 47), (64, 64), (17, 90)])
 def test_any_size_gives_a_finite_picture_of_that_size(
     random_network: ArbitraryNetwork, painting_file: Path, size: tuple[int, int]
@@ -73,6 +74,7 @@ def test_the_painting_changes_the_result(network: ArbitraryNetwork, tmp_path: Pa
     assert np.abs(outs[0] - outs[1]).mean() > 1.0
 
 
+@pytest.mark.slow
 def test_strength_zero_is_the_autoencoders_reconstruction(
     network: ArbitraryNetwork, painting_file: Path
 ) -> None:
@@ -84,6 +86,14 @@ def test_strength_zero_is_the_autoencoders_reconstruction(
     full = stylizer(network, painting_file)(photo)
     half = stylizer(network, painting_file).with_strength(0.5)(photo)
     assert 0 < np.abs(half - zero).mean() < np.abs(full - zero).mean()
+    # the pipeline's strength multiplies the stylizer's own
+    quarter = stylizer(network, painting_file, strength=0.5).with_strength(0.5)
+    assert quarter.strength == 0.25
+    image = synthetic_rgb(40, 56, seed=2)
+    halved = stylizer(network, painting_file, strength=0.5)
+    np.testing.assert_array_equal(
+        stylize_array(halved, image), stylize_array(halved.with_strength(1.0), image)
+    )
 
 
 def test_a_flat_photo_never_gives_nan(network: ArbitraryNetwork, painting_file: Path) -> None:
@@ -103,6 +113,7 @@ def test_a_nearly_flat_painting_gives_finite_output(
     assert np.isfinite(stylizer(network, path)(photo)).all()
 
 
+@pytest.mark.slow
 def test_tiles_share_the_whole_images_statistics(
     network: ArbitraryNetwork, painting_file: Path
 ) -> None:
@@ -124,6 +135,7 @@ def test_tiles_share_the_whole_images_statistics(
     assert own_error > 5 * np.abs(tiled - whole).mean()
 
 
+@pytest.mark.slow
 def test_the_pipeline_tiles_big_pictures_in_two_passes(
     network: ArbitraryNetwork, painting_file: Path, small_layerwise_tiles: None
 ) -> None:
@@ -222,6 +234,7 @@ def test_graphs_of_another_kind_are_refused(
         ArbitraryNetwork(tmp_path)
 
 
+@pytest.mark.slow
 def test_the_loader_gives_the_shipped_network_for_a_painting(painting_file: Path) -> None:
     model = load_stylizer(None, painting=painting_file)
     assert model.styles == ["swirls"]
