@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 FORBIDDEN = ("hydra", "omegaconf", "lightning", "pytorch_lightning", "lightning_fabric")
 LIBRARY = ["serve", "export", "eval", "methods", "losses", "nn", "data"]

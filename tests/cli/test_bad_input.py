@@ -636,6 +636,7 @@ def test_debug_env_reraises_with_the_cause(
     assert not files["marker"].exists()
 
 
+@pytest.mark.slow
 def test_bad_video_prints_no_ffmpeg_log(files: dict[str, Path], tmp_path: Path) -> None:
     # FFmpeg writes to file descriptor 2 from C; a fresh process shows what a user sees.
     env = dict(os.environ, PYTHONPATH=str(REPO))

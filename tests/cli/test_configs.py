@@ -86,6 +86,7 @@ def test_the_renamed_training_groups_are_groups() -> None:
         assert new in TRAIN_GROUPS and options(new)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", options("net"))
 def test_each_net_builds_a_network_that_runs(name: str) -> None:
     cfg = train_config(f"net={name}")
@@ -259,6 +260,7 @@ def test_each_experiment_composes_and_builds_its_network(name: str) -> None:
         assert set(cfg.styles) <= set(options("painting"))
 
 
+@pytest.mark.slow
 def test_the_experiments_recipes() -> None:
     assert train_config("experiment=smoke").net.width == 0.125
     assert train_config("experiment=smoke").painting.size == 128
@@ -276,6 +278,7 @@ def test_the_experiments_recipes() -> None:
     assert add.schedule.coarse_fraction == 0.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("logger", ["none", "csv"])
 def test_a_run_trains_with_its_logger_choice(
     logger: str, photos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -31,6 +31,7 @@ def config(*overrides: str):
         )
 
 
+@pytest.mark.slow
 def test_dreams_on_a_photo(tmp_path: Path, image_file: Path, capsys) -> None:
     out = run(config(f"image={image_file}", f"output={tmp_path / 'dream.png'}"))
     assert Image.open(out).size == (40, 30)
@@ -39,6 +40,7 @@ def test_dreams_on_a_photo(tmp_path: Path, image_file: Path, capsys) -> None:
     assert after > before
 
 
+@pytest.mark.slow
 def test_channel_and_guide(tmp_path: Path, image_file: Path) -> None:
     out = run(
         config(
@@ -73,6 +75,7 @@ def test_bad_values(tmp_path: Path, image_file: Path) -> None:
         run(config(f"image={tmp_path / 'missing.jpg'}"))
 
 
+@pytest.mark.slow
 def test_cli_reports_one_error_line(tmp_path: Path) -> None:
     line = cli_error_line("dream", "image=missing.jpg", "classifier=random", cwd=tmp_path)
     assert line.startswith("stylenet: error:")

@@ -3,6 +3,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
 SCRIPT = """
 from stylenet.cli.errors import exit_on_error
 exit_on_error(lambda: print("\\n".join(f"model {{i}}" for i in range({lines}))))

@@ -36,6 +36,7 @@ def config(*overrides: str):
         return compose(config_name="fool", overrides=["max_side=32", "progress=false", *overrides])
 
 
+@pytest.mark.slow
 def test_targeted_attack_writes_image_perturbation_and_report(
     tmp_path: Path, image_file: Path, net_file: Path
 ) -> None:
@@ -71,6 +72,7 @@ def test_bad_values(image_file: Path, net_file: Path) -> None:
         run(config(f"image={image_file}", f"classifier={net_file}", "epsilon=0", "target=1"))
 
 
+@pytest.mark.slow
 def test_cli_reports_one_error_line(tmp_path: Path, image_file: Path) -> None:
     line = cli_error_line(
         "fool",

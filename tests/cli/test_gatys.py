@@ -31,6 +31,7 @@ def pictures(tmp_path: Path) -> tuple[Path, Path, Path]:
     return tuple(paths)
 
 
+@pytest.mark.slow
 def test_stylizes_with_a_blend_of_two_styles(tmp_path: Path, pictures) -> None:
     photo, a, b = pictures
     out = run(
@@ -47,12 +48,14 @@ def test_stylizes_with_a_blend_of_two_styles(tmp_path: Path, pictures) -> None:
     assert Image.open(out).size == (48, 34)
 
 
+@pytest.mark.slow
 def test_texture_synthesis_without_content(tmp_path: Path, pictures) -> None:
     _, a, _ = pictures
     out = run(config(f"style={a}", "size=[36,52]", f"output={tmp_path / 't.png'}"))
     assert Image.open(out).size == (52, 36)
 
 
+@pytest.mark.slow
 def test_adam_noise_init_and_snapshots(tmp_path: Path, pictures) -> None:
     photo, a, _ = pictures
     out = tmp_path / "adam.png"
@@ -76,12 +79,14 @@ def test_adam_noise_init_and_snapshots(tmp_path: Path, pictures) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_init_from_an_image_file(tmp_path: Path, pictures) -> None:
     photo, a, b = pictures
     out = run(config(f"content={photo}", f"style={a}", f"init={b}", f"output={tmp_path / 'i.png'}"))
     assert out.is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("override", "error", "message"),
     [
@@ -100,6 +105,7 @@ def test_bad_options_raise_one_clear_error(pictures, override, error, message) -
         run(config(f"content={photo}", f"style=[{a},{b}]", "size=48", override))
 
 
+@pytest.mark.slow
 def test_command_prints_one_error_line_and_exits_2(tmp_path: Path, pictures) -> None:
     photo, _, _ = pictures
     line = cli_error_line(
@@ -132,6 +138,7 @@ def test_the_loss_weights_and_pooling_come_from_perceptual_and_its_overrides() -
     assert loss.vgg.pooling == "avg" and default.vgg.pooling == "max"
 
 
+@pytest.mark.slow
 def test_an_old_loss_option_names_its_new_place(tmp_path: Path) -> None:
     line = cli_error_line("gatys", "style=a.jpg", "style_weight=3", cwd=tmp_path)
     assert line == (

@@ -84,6 +84,7 @@ def test_the_configs_hydra_help_template_is_this_text(command: str) -> None:
         assert cfg.hydra.run.dir.startswith(f"outputs/{command}/")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["gatys", "invert", "train", "export"])
 def test_help_from_the_command_line_needs_no_torch(command: str) -> None:
     env = dict(os.environ)

@@ -59,6 +59,7 @@ def test_patches_and_the_cache(
     assert Image.open(tmp_path / "p2.png").size == (width, height)
 
 
+@pytest.mark.slow
 def test_neighbors_of_a_folder_photo_start_with_itself(
     tmp_path: Path, image_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -81,6 +82,7 @@ def test_neighbors_of_a_folder_photo_start_with_itself(
         assert files[index[0, 0]] == query and dist[0, 0] < 1e-3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["pca", "tsne"])
 def test_embed_images_is_deterministic(tmp_path: Path, image_folder: Path, method: str) -> None:
     args = ["method=embed", f"images={image_folder}", "layer=relu2_1", f"embed.method={method}",
@@ -159,6 +161,7 @@ def test_an_embed_method_that_cannot_run_fails_before_the_features(
         run(config(tmp_path, *args, "embed.method=isomap"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("overrides", "words"),
     [

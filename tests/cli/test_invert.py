@@ -27,6 +27,7 @@ def config(*overrides: str):
         )
 
 
+@pytest.mark.slow
 def test_one_layer_and_a_strip(tmp_path: Path, image_file: Path) -> None:
     single = run(config(f"image={image_file}", "layer=relu2_1", f"output={tmp_path / 'one.png'}"))
     assert Image.open(single).size == (40, 30)
@@ -41,12 +42,14 @@ def test_unknown_layer_is_a_config_error(image_file: Path) -> None:
         run(config(f"image={image_file}", "layer=relu9_9"))
 
 
+@pytest.mark.slow
 def test_command_prints_one_error_line_and_exits_2(tmp_path: Path) -> None:
     Image.fromarray(synthetic_rgb(40, 40)).save(tmp_path / "p.png")
     line = cli_error_line("invert", "image=p.png", "tv_beta=-2", "perceptual=random", cwd=tmp_path)
     assert line == "stylenet: error: tv_beta must be >= 0, got -2"
 
 
+@pytest.mark.slow
 def test_pooling_is_the_perceptual_groups_and_the_override_takes_effect(
     tmp_path: Path, image_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,10 +23,13 @@ from tests.conftest import REPO, synthetic_rgb
 NO_TORCH = REPO / "tests" / "helpers" / "no_torch.py"
 CLEAN = "no_torch: attempted=[] loaded=[]"
 
-pytestmark = pytest.mark.skipif(
-    not {"starry_night_fast", "multi_style"} <= set(shipped_models()),
-    reason="needs the shipped models starry_night_fast and multi_style in exported/",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not {"starry_night_fast", "multi_style"} <= set(shipped_models()),
+        reason="needs the shipped models starry_night_fast and multi_style in exported/",
+    ),
+]
 
 
 def run_without_torch(module: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -29,6 +29,7 @@ def config(*overrides: str):
         )
 
 
+@pytest.mark.slow
 def test_all_methods_on_random_vgg_channels(tmp_path: Path, image_file: Path) -> None:
     written = run(
         config(
@@ -44,6 +45,7 @@ def test_all_methods_on_random_vgg_channels(tmp_path: Path, image_file: Path) ->
         assert Image.open(path).size == (32, 24)
 
 
+@pytest.mark.slow
 def test_saved_classifier_with_target(
     saved_classifier: Path, tmp_path: Path, image_file: Path
 ) -> None:
@@ -73,6 +75,7 @@ def test_bad_method(image_file: Path) -> None:
         run(config(f"image={image_file}", "method=lime"))
 
 
+@pytest.mark.slow
 def test_cli_reports_one_error_line(tmp_path: Path, image_file: Path, monkeypatch) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # an empty hub cache
     line = cli_error_line("saliency", f"image={image_file}", "classifier=resnet18", cwd=tmp_path)

@@ -54,6 +54,7 @@ def test_bad_values_raise_config_errors(override, words):
         build(config(override, f"models=[{SINGLE}]"))
 
 
+@pytest.mark.slow
 def test_unknown_model_is_a_one_line_error_and_exit_2(tmp_path):
     with pytest.raises(ModelFileError, match="no shipped model named 'nope'"):
         build(config("models=[nope]"))
@@ -67,6 +68,7 @@ def test_build_gives_a_ready_app():
         assert client.get("/readyz").json()["models"] == [SINGLE]
 
 
+@pytest.mark.slow
 def test_importing_the_server_does_not_import_torch():
     code = (
         "import sys, stylenet.serve.http.app, stylenet.serve.http.routes, "

@@ -65,6 +65,7 @@ def test_one_image_keeps_its_odd_size(single: Path, tmp_path: Path) -> None:
     assert out == tmp_path / "o.jpg" and Image.open(out).size == (61, 45)
 
 
+@pytest.mark.slow
 def test_size_strength_and_preserve_color(single: Path, tmp_path: Path) -> None:
     source = photo(tmp_path / "in.png", 80, 120)
     [small] = run(
@@ -91,6 +92,7 @@ def test_size_strength_and_preserve_color(single: Path, tmp_path: Path) -> None:
     assert chroma < 0.03
 
 
+@pytest.mark.slow
 def test_folder_skips_a_broken_file_and_mirrors_the_tree(
     single: Path, tmp_path: Path, capsys
 ) -> None:
@@ -115,6 +117,7 @@ def test_glob_input(single: Path, tmp_path: Path) -> None:
     assert len(written) == 3 and all(p.parent == tmp_path / "o" for p in written)
 
 
+@pytest.mark.slow
 def test_multi_style_choice_blend_and_list(multi: Path, tmp_path: Path, capsys) -> None:
     source = photo(tmp_path / "in.png", 48, 48)
     outs = {}
@@ -148,6 +151,7 @@ def test_bad_blends(multi: Path, tmp_path: Path, option: str, match: str) -> Non
         run(config(f"model={multi}", f"input={source}", option))
 
 
+@pytest.mark.slow
 def test_interpolation_grid_figure(multi: Path, tmp_path: Path) -> None:
     source = photo(tmp_path / "in.png", 40, 40)
     [figure] = run(
@@ -164,6 +168,7 @@ def test_interpolation_grid_figure(multi: Path, tmp_path: Path) -> None:
     assert Image.open(figure).size == (3 * 40 + 4 * padding, 3 * 40 + 4 * padding + 2 * caption)
 
 
+@pytest.mark.slow
 def test_onnx_model_matches_the_checkpoint(single: Path, tmp_path: Path) -> None:
     from stylenet.nn.checkpoint import load_transformer
 
@@ -176,6 +181,7 @@ def test_onnx_model_matches_the_checkpoint(single: Path, tmp_path: Path) -> None
     assert diff.max() <= 2
 
 
+@pytest.mark.slow
 def test_video_input(single: Path, tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "clip.mp4", static_clip(frames=6, height=48, width=64))
     [out] = run(config(f"model={single}", f"input={clip}", f"output={tmp_path / 'out.mp4'}"))
@@ -212,6 +218,7 @@ def test_errors(single: Path, tmp_path: Path) -> None:
         )
 
 
+@pytest.mark.slow
 def test_command_line_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     line = cli_error_line(
         "stylize",
@@ -222,6 +229,7 @@ def test_command_line_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     assert line == f"stylenet: error: checkpoint not found: {tmp_path / 'x.ckpt'} (check the path)"
 
 
+@pytest.mark.slow
 def test_the_stylize_command_starts_without_training_libraries() -> None:
     """torchvision and Lightning take seconds to import; serving needs neither."""
     code = (

@@ -26,6 +26,7 @@ def config(photos: Path, style: Path, out: Path, *overrides: str):
     return smoke_config(photos, style, out, *overrides)
 
 
+@pytest.mark.slow
 def test_train_writes_checkpoints_grid_and_logs(
     image_folder: Path, style_image: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -39,6 +40,7 @@ def test_train_writes_checkpoints_grid_and_logs(
     assert net(torch.rand(1, 3, 37, 45) * 255).shape == (1, 3, 37, 45)
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly(
     image_folder: Path, style_image: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -67,6 +69,7 @@ def test_resume_continues_exactly(
     assert "train_seconds_before" not in after
 
 
+@pytest.mark.slow
 def test_resuming_in_place_keeps_the_earlier_logs(
     image_folder: Path, style_image: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -115,6 +118,7 @@ def test_empty_data_folder(style_image: Path, tmp_path: Path, monkeypatch) -> No
         train(config(empty, style_image, tmp_path / "run"), tmp_path / "run", monkeypatch)
 
 
+@pytest.mark.slow
 def test_command_line_error_is_one_line_and_exit_2(tmp_path: Path, style_image: Path) -> None:
     line = cli_error_line(
         "train",
@@ -136,6 +140,7 @@ def test_help_lists_every_perceptual_option() -> None:
     assert sorted(name.strip() for name in listed) == options
 
 
+@pytest.mark.slow
 def test_auto_style_weight_evens_out_the_pull_at_training_start(
     image_folder: Path, style_image: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -42,6 +42,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
         return run(_config(root, out))
 
 
+@pytest.mark.slow
 def test_training_checkpoints_load_weights_only_with_no_extra_globals(trained: Path) -> None:
     # Plain torch.load, no safe globals added: Lightning's loops, callbacks and optimizer
     # states and our RNG states are all tensors and plain containers.

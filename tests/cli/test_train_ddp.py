@@ -143,6 +143,7 @@ def single_run(data, tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_two_processes_train_like_one_with_the_same_global_batch(
     ddp_run: Path, single_run: Path
 ) -> None:
@@ -172,6 +173,7 @@ def test_two_processes_train_like_one_with_the_same_global_batch(
     assert differ < 0.02 * sum(v.numel() for v in a.values())
 
 
+@pytest.mark.slow
 def test_the_processes_share_the_heldout_evaluation(ddp_run: Path, single_run: Path) -> None:
     """Each process scores its share of the held-out photos at the same steps (none waits
     alone in a collective) and the run's curve is that of all photos."""
@@ -190,6 +192,7 @@ def test_the_processes_share_the_heldout_evaluation(ddp_run: Path, single_run: P
     assert len(list(ddp_run.rglob("heldout.csv"))) == 1
 
 
+@pytest.mark.slow
 def test_checkpoints_are_written_once(ddp_run: Path) -> None:
     names = sorted(p.relative_to(ddp_run).as_posix() for p in ddp_run.rglob("*.ckpt"))
     expected = [f"checkpoints/step_{s:06d}.ckpt" for s in range(1, STEPS + 1)]
@@ -197,6 +200,7 @@ def test_checkpoints_are_written_once(ddp_run: Path) -> None:
     assert sorted(p.name for p in (ddp_run / "val").iterdir()) == ["step_000002.jpg"]
 
 
+@pytest.mark.slow
 def test_two_loopback_nodes_resume_a_ddp_run_exactly(data, ddp_run: Path, tmp_path: Path) -> None:
     """Node ranks 0 and 1 started by hand as a cluster launcher would, resuming at step 1."""
     start = ddp_run / "checkpoints" / "step_000001.ckpt"
@@ -237,6 +241,7 @@ def children(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_a_killed_rank_ends_the_job_with_an_error_and_it_resumes(data, tmp_path: Path) -> None:
     out = tmp_path / "run"
     args = overrides(data, "trainer=ddp_cpu", "trainer.devices=2", "data.batch_size=1")
@@ -301,6 +306,7 @@ with report_lost_processes(Path(sys.argv[1])):
 """
 
 
+@pytest.mark.slow
 def test_lightnings_observer_prints_the_line_before_it_kills_the_job(tmp_path: Path) -> None:
     """Lightning's own observer (not a stand-in): it logs on the watched logger, then kills."""
     proc = subprocess.run(
@@ -325,6 +331,7 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+@pytest.mark.slow
 def test_add_style_under_ddp(data, ddp_run: Path, tmp_path: Path) -> None:
     out = tmp_path / "add"
     base = ddp_run / "checkpoints" / "last.ckpt"

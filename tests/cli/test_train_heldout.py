@@ -43,6 +43,7 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(file))
 
 
+@pytest.mark.slow
 def test_training_scores_the_heldout_photos_and_draws_the_curve(
     image_folder: Path,
     style_image: Path,
@@ -66,6 +67,7 @@ def test_training_scores_the_heldout_photos_and_draws_the_curve(
     assert [r["step"] for r in logged if r.get("heldout/loss")] == ["0", "2", "3"]
 
 
+@pytest.mark.slow
 def test_the_curve_continues_after_resume(
     image_folder: Path,
     style_image: Path,

@@ -43,6 +43,7 @@ def train(photos: Path, styles: Path, out: Path, monkeypatch, *overrides: str) -
     return run(cfg)
 
 
+@pytest.mark.slow
 def test_multi_style_then_add_style(
     image_folder: Path, style_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -72,6 +73,7 @@ def test_multi_style_then_add_style(
         assert not torch.equal(extended(image, torch.eye(3)[2][None]), before)
 
 
+@pytest.mark.slow
 def test_the_spike_penalty_trains_logs_and_goes_on_the_card(
     image_folder: Path, style_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -102,6 +104,7 @@ def test_multi_style_experiment_turns_the_spike_penalty_on() -> None:
     assert multi.spike_penalty.weight == 1.0 and single.spike_penalty.weight == 0.0
 
 
+@pytest.mark.slow
 def test_add_style_refuses_an_existing_name(
     image_folder: Path, style_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

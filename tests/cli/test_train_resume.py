@@ -87,6 +87,7 @@ def straight(data, tmp_path_factory) -> Path:
     return out / "checkpoints"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("step", [2, 3, 5])
 def test_resume_from_a_step_checkpoint_is_bit_exact(
     data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: int
@@ -100,6 +101,7 @@ def test_resume_from_a_step_checkpoint_is_bit_exact(
     assert_same(straight / "last.ckpt", folder / "last.ckpt")
 
 
+@pytest.mark.slow
 def test_resume_from_last_of_a_shorter_run_is_bit_exact(
     data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -112,6 +114,7 @@ def test_resume_from_last_of_a_shorter_run_is_bit_exact(
     assert (out / "checkpoints" / "step_000006.ckpt").is_file()
 
 
+@pytest.mark.slow
 def test_resume_after_ctrl_c_is_bit_exact(
     data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -135,6 +138,7 @@ def test_resume_after_ctrl_c_is_bit_exact(
     assert_same(straight / "last.ckpt", out / "checkpoints" / "last.ckpt")
 
 
+@pytest.mark.slow
 def test_a_moved_run_resumed_in_place_overwrites_last_ckpt(
     data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -160,6 +164,7 @@ def test_gradient_accumulation_is_rejected(data, tmp_path: Path, monkeypatch) ->
         train(overrides(data, "+trainer.accumulate_grad_batches=2"), tmp_path, monkeypatch)
 
 
+@pytest.mark.slow
 def test_resume_alone_takes_the_config_from_the_checkpoint(
     data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -175,6 +180,7 @@ def test_resume_alone_takes_the_config_from_the_checkpoint(
     assert saved["data"]["image_size"] == 32 and saved["net"]["width"] == 0.125
 
 
+@pytest.mark.slow
 def test_a_checkpoint_naming_the_old_datamodule_target_resumes(
     data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -206,6 +212,7 @@ def old_layout(saved: dict) -> dict:
     return old
 
 
+@pytest.mark.slow
 def test_a_checkpoint_with_the_old_config_layout_resumes_bit_exact(
     data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -263,6 +270,7 @@ def cli(*args: str, cwd: Path) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 def test_ctrl_c_exits_130_naming_the_checkpoint_then_resume_continues_in_place(
     data, tmp_path: Path
 ) -> None:
@@ -302,6 +310,7 @@ def test_a_model_named_on_the_command_line_wins_even_as_the_default(
 SCHEDULED = ["schedule.lr=cosine", "schedule.coarse_fraction=0.5", "data.image_size=64"]
 
 
+@pytest.mark.slow
 def test_resume_with_a_cosine_and_coarse_to_fine_schedule_is_bit_exact(
     data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,6 +22,7 @@ def config(*overrides: str):
         )
 
 
+@pytest.mark.slow
 def test_vgg_channel(tmp_path: Path, capsys) -> None:
     out = run(
         config("classifier=random", "layer=relu1_2", "target=5", f"output={tmp_path / 'v.png'}")
@@ -30,6 +31,7 @@ def test_vgg_channel(tmp_path: Path, capsys) -> None:
     assert "class 5" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_saved_classifier_class_and_unit(
     saved_classifier: Path, tmp_path: Path, image_file: Path
 ) -> None:
@@ -56,6 +58,7 @@ def test_bad_values() -> None:
         run(config("classifier=random", "target=null"))
 
 
+@pytest.mark.slow
 def test_cli_reports_one_error_line(tmp_path: Path) -> None:
     line = cli_error_line("visualize", "classifier=nope.pt", cwd=tmp_path)
     assert line.startswith("stylenet: error:")

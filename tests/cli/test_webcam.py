@@ -51,6 +51,7 @@ def test_a_video_file_plays_live_at_its_own_rate(tmp_path: Path, model: Path) ->
     assert clock.now - start == pytest.approx(11 / 6)
 
 
+@pytest.mark.slow
 def test_records_a_live_run_to_a_file(tmp_path: Path, model: Path, camera_file: Path) -> None:
     out = tmp_path / "live.mp4"
     result = run(
@@ -110,8 +111,14 @@ def test_bad_options(model: Path, camera_file: Path, override: str, error, messa
         run(cfg)
 
 
+@pytest.mark.slow
 def test_command_without_camera_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     line = cli_error_line(
-        "webcam", "model=starry_night_fast", "camera=97", "output=o.mp4", "display=false", cwd=tmp_path
+        "webcam",
+        "model=starry_night_fast",
+        "camera=97",
+        "output=o.mp4",
+        "display=false",
+        cwd=tmp_path,
     )
     assert line.startswith("stylenet: error: cannot open camera 97")

@@ -38,6 +38,7 @@ def test_bad_model_files_are_one_line_errors(tmp_path: Path) -> None:
         load_fast_model(weights)
 
 
+@pytest.mark.slow
 def test_files_that_could_run_code_are_refused(tmp_path: Path) -> None:
     from tests.nn.test_model_files import Payload, crafted_export
 
@@ -61,6 +62,7 @@ def test_files_that_could_run_code_are_refused(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_training_checkpoints_load_through_the_stylizer(tmp_path: Path) -> None:
     from stylenet.nn.transformer import TransformerNet
 

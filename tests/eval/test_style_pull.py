@@ -19,6 +19,7 @@ def random_loss() -> PerceptualLoss:
     )
 
 
+@pytest.mark.slow
 def test_a_painting_like_the_photos_pulls_less_and_gets_a_larger_weight() -> None:
     torch.manual_seed(0)
     photos = [torch.rand(3, 48, 48) * 0.2 + 0.4 for _ in range(3)]  # grey, low contrast

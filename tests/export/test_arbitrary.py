@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
+import pytest
 import torch
 
 from stylenet.arbitrary_contract import CONFIG_KEY, KIND, KIND_KEY
@@ -15,6 +16,7 @@ from stylenet.export.arbitrary import export_autoencoder
 from stylenet.nn.autoencoder import AutoencoderConfig, StyleAutoencoder
 
 
+@pytest.mark.slow
 def test_export_matches_pytorch_at_other_sizes_and_batches(tmp_path: Path) -> None:
     torch.manual_seed(0)
     net = StyleAutoencoder(AutoencoderConfig(widths=(4, 8, 8, 16))).eval()

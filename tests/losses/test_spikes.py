@@ -53,6 +53,7 @@ def test_descent_flattens_the_spike() -> None:
     assert x[0, 0, 4, 4] < 0.5  # by lowering the spike
 
 
+@pytest.mark.slow
 def test_norm_spikes_collects_every_norm_layer_in_training_with_gradients_only() -> None:
     torch.manual_seed(0)
     net = TransformerNet(width=0.125, num_res_blocks=1, norm="conditional_instance", num_styles=2)

@@ -21,6 +21,7 @@ def model() -> nn.Module:
     ).eval()
 
 
+@pytest.mark.slow
 def test_targeted_attack_raises_the_target_class(model) -> None:
     image = torch.rand(1, 3, 32, 32)
     probs = probabilities(model, image)

@@ -17,6 +17,7 @@ def clusters() -> np.ndarray:
     return np.concatenate([rng.normal(0, 1, (15, 60)), rng.normal(8, 1, (15, 60))])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["tsne", "pca"])
 def test_same_seed_same_map_and_clusters_apart(method: str) -> None:
     x = clusters()

@@ -37,6 +37,7 @@ def style() -> StyleTargets:
     return StyleTargets([painting], [1.0])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
 def test_loss_falls_below_half_in_a_few_iterations(optimizer: str) -> None:
     iterations = 8 if optimizer == "lbfgs" else 25
@@ -126,6 +127,7 @@ def test_blended_grams_are_the_weighted_mix() -> None:
         torch.testing.assert_close(mixed[layer], expected, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_original_colors_keeps_the_photo_chroma() -> None:
     content = image()
     runs = {
@@ -149,6 +151,7 @@ def test_original_colors_keeps_the_photo_chroma() -> None:
     assert error[True] < 0.25 * error[False]
 
 
+@pytest.mark.slow
 def test_dream_term_raises_the_layer_energy() -> None:
     content = image()
     energy = {}

@@ -47,6 +47,7 @@ def test_gradcam_peaks_on_the_red_square(top: int, left: int) -> None:
     assert cam[top : top + 8, left : left + 8].mean() > 2 * cam.mean()
 
 
+@pytest.mark.slow
 def test_gradcam_on_a_resnet_uses_the_last_block() -> None:
     import torchvision
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 from stylenet.methods.invert import invert_layer, labelled_strip
@@ -13,6 +14,7 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return 10 * math.log10(1.0 / (a - b).pow(2).mean().item())
 
 
+@pytest.mark.slow
 def test_relu1_1_inversion_reconstructs_the_image() -> None:
     target = torch.from_numpy(synthetic_rgb(32, 40)).permute(2, 0, 1).float()[None] / 255
     vgg = VGGFeatures(["relu1_1"], weights="random")

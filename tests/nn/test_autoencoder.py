@@ -24,6 +24,7 @@ def test_bad_widths_are_refused() -> None:
         AutoencoderConfig(widths=(4, 0, 8, 8))
 
 
+@pytest.mark.slow
 def test_training_loss_goes_down() -> None:
     from stylenet.lit.autoencoder import AutoencoderModule
 

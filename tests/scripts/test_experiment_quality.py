@@ -31,6 +31,7 @@ def smoke_base(photos: Path, tmp_path: Path, *, image_size: int) -> str:
     )
 
 
+@pytest.mark.slow
 def test_every_named_change_composes_and_changes_the_recipe() -> None:
     base = compose_train(experiment.base_recipe("wave"))
     for name, overrides in experiment.CHANGES.items():
@@ -59,6 +60,7 @@ def test_changes_are_judged_against_the_baseline_at_equal_minutes() -> None:
     assert "| wave | lr_2e-3 | `lr=2e-3` | 15.0 | 300 | 5 | -9.1% |" in text
 
 
+@pytest.mark.slow
 def test_a_smoke_experiment_runs_both_recipes_and_reports(
     image_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -94,6 +96,7 @@ def test_step_costs_turn_the_baseline_budget_into_steps() -> None:
     assert plain.steps_for(0.1) == 1
 
 
+@pytest.mark.slow
 def test_an_equal_compute_experiment_scales_steps_by_measured_cost(
     image_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,9 +4,12 @@ import os
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
 
 
 def test_without_cuda_it_runs_the_cpu_parts_and_lists_what_it_skipped() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 import torch
 
 from stylenet.nn.transformer import ConvNormAct, TransformerNet
@@ -46,6 +47,7 @@ def test_clamped_norms_bound_every_normalised_output() -> None:
         assert ((out[0] >= low) & (out[0] <= high)).all()
 
 
+@pytest.mark.slow
 def test_main_scores_a_checkpoint(tmp_path, capsys) -> None:
     net = tiny_multi_style()
     file = tmp_path / "tiny" / "checkpoints" / "last.ckpt"

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers.scripts import load_script
 
 measure_flicker = load_script("measure_flicker")
 
 
+@pytest.mark.slow
 def test_prints_flicker_with_and_without_stabilisation(capsys) -> None:
     measure_flicker.main(["--synthetic", "--frames", "4", "--size", "64", "--strength", "0.7"])
     out = capsys.readouterr().out

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import pytest
 import torch
 
 from stylenet.losses import PerceptualLoss
 from tests.helpers.scripts import load_script
+
+pytestmark = pytest.mark.slow
 
 measure = load_script("measure_range_penalty")
 

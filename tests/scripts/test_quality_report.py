@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from tests.helpers.images import synthetic_rgb
 from tests.helpers.networks import write_checkpoint
 from tests.helpers.scripts import load_script
+
+pytestmark = pytest.mark.slow
 
 quality_report = load_script("quality_report")
 

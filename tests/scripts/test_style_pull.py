@@ -12,6 +12,7 @@ from tests.helpers.scripts import load_script
 style_pull = load_script("style_pull")
 
 
+@pytest.mark.slow
 def test_a_painting_like_the_photos_pulls_less(tmp_path: Path) -> None:
     grey = tmp_path / "grey.png"
     Image.new("RGB", (48, 48), (128, 128, 128)).save(grey)

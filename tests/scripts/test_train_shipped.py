@@ -119,6 +119,7 @@ def test_the_runs_write_no_hydra_folder(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert len(commands) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("subdir", [None, train_shipped.NO_HYDRA_FOLDER])
 def test_hydra_honours_the_override(tmp_path: Path, subdir: str | None) -> None:
     """The override keeps Hydra from writing .hydra/ (without it, Hydra writes one)."""

@@ -21,6 +21,7 @@ def stylizer() -> TorchStylizer:
     return TorchStylizer(net, ModelInfo(["x"]), "cpu")
 
 
+@pytest.mark.slow
 def test_frames_are_normalised_with_their_thumbnails_statistics(stylizer) -> None:
     bgr = synthetic_rgb(180, 240, seed=1)
     got = FrameStylizer(stylizer, temporal=0.0)(bgr)
@@ -33,6 +34,7 @@ def test_frames_are_normalised_with_their_thumbnails_statistics(stylizer) -> Non
     assert np.abs(got.astype(int) - own).mean() > 0.5  # the statistics changed the result
 
 
+@pytest.mark.slow
 def test_statistics_side_none_keeps_each_frames_own(stylizer) -> None:
     bgr = synthetic_rgb(180, 240, seed=2)
     got = FrameStylizer(stylizer, temporal=0.0, statistics_side=None)(bgr)

@@ -36,6 +36,7 @@ def run(net: TransformerNet, image: torch.Tensor, weights=None, **options) -> to
     return torch.from_numpy(stylize_layerwise(TorchLayers(net), image.numpy(), rows, **options))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "options",
     [
@@ -59,6 +60,7 @@ def test_layer_by_layer_tiles_give_the_single_pass(options: dict) -> None:
         torch.testing.assert_close(out, single, rtol=0, atol=5e-3)  # 0-255 scale
 
 
+@pytest.mark.slow
 def test_per_tile_instance_norm_would_differ() -> None:
     """The property the layer-by-layer run keeps: tiles normalised alone change the output."""
     net = perturbed()
@@ -71,6 +73,7 @@ def test_per_tile_instance_norm_would_differ() -> None:
     assert (out - single).abs().max() < 5e-3
 
 
+@pytest.mark.slow
 def test_uint8_arrays_stream_out_in_rows_like_the_float_array() -> None:
     net = perturbed()
     pixels = (torch.rand(1, 3, 300, 90) * 255).round()

@@ -23,6 +23,7 @@ def shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_short_name_resolves_to_the_shipped_model(shipped: Path) -> None:
     assert loader.shipped_models() == ["wave"]
     assert loader.resolve_model("wave") == shipped / "wave.onnx"
@@ -31,6 +32,7 @@ def test_short_name_resolves_to_the_shipped_model(shipped: Path) -> None:
     assert stylizer(np.full((1, 3, 33, 35), 128, np.float32)).shape == (1, 3, 33, 35)
 
 
+@pytest.mark.slow
 def test_unknown_name_lists_the_shipped_ones(shipped: Path) -> None:
     with pytest.raises(ModelFileError, match=r"no shipped model named 'monet' \(shipped: wave\)"):
         loader.load_stylizer("monet")
@@ -41,6 +43,7 @@ def test_unknown_suffix(tmp_path: Path) -> None:
         loader.load_stylizer(tmp_path / "model.h5")
 
 
+@pytest.mark.slow
 def test_shipped_models_are_described_from_their_cards(shipped: Path) -> None:
     card = ModelCard.read(card_path(shipped_models_dir() / "multi_style.onnx")).to_dict()
     card |= {"styles": ["a", "b"], "model": {"width": 0.25, "num_res_blocks": 3}}

@@ -129,6 +129,7 @@ def peak_bytes(image: np.ndarray) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_tiled_memory_grows_with_the_tile_not_the_picture() -> None:
     small, large = synthetic_rgb(800, 1600, seed=2), synthetic_rgb(1600, 1600, seed=2)
     growth = peak_bytes(large) - peak_bytes(small)
@@ -139,6 +140,7 @@ def test_tiled_memory_grows_with_the_tile_not_the_picture() -> None:
     assert growth < (large.nbytes - small.nbytes) + 2 * row_of_tiles, growth
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("small_layerwise_tiles")
 def test_layerwise_tiling_gives_the_untiled_picture(stylizer: TorchStylizer) -> None:
     photo = synthetic_rgb(150, 170, seed=6)
@@ -169,6 +171,7 @@ def test_auto_tiles_layer_by_layer_where_the_model_can(stylizer: TorchStylizer) 
     assert np.abs(auto.astype(int) - untiled.astype(int)).max() <= 1
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("small_layerwise_tiles")
 def test_auto_uses_statistics_the_caller_gives(stylizer: TorchStylizer) -> None:
     """A video frame's thumbnail statistics are honoured rather than replaced."""
@@ -193,6 +196,7 @@ def test_layerwise_needs_a_pytorch_model() -> None:
         )
 
 
+@pytest.mark.slow
 def test_layer_by_layer_tiles_are_at_least_the_minimum(stylizer: TorchStylizer) -> None:
     """Smaller tiles give the same picture more slowly: the pipeline runs MIN_TILE or more."""
     asked: list[int] = []

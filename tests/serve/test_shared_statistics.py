@@ -51,6 +51,7 @@ def test_thumbnail_size() -> None:
     assert thumbnail(np.zeros((1, 3, 300, 600), np.float32), 100).shape == (1, 3, 50, 100)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("multi", [False, True])
 @pytest.mark.parametrize("mode", ["calibrated", "thumbnail", "exact"])
 def test_shared_statistics_bring_tiles_closer_to_one_pass(multi: bool, mode: str) -> None:
@@ -145,6 +146,7 @@ def test_calibration_recovers_the_scale_a_thumbnail_loses() -> None:
     np.testing.assert_allclose(small, whole, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_the_calibration_share_is_exact_when_the_crops_cover_the_picture() -> None:
     # 768×1024 at a 4× downscale: 64 px thumbnail crops are 256 px full-resolution crops,
     # a 3×4 grid of them covers the picture, and one group holds them all
@@ -163,6 +165,7 @@ def test_the_calibration_share_is_exact_when_the_crops_cover_the_picture() -> No
         shared_statistics(model, image, mode="calibrated", tile=256, side=256, fraction=1.5)
 
 
+@pytest.mark.slow
 def test_exact_statistics_are_a_single_passs_with_one_pass_per_layer() -> None:
     model = stylizer()
     image = photo(128, 192)

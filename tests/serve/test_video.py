@@ -37,6 +37,7 @@ def test_is_video_file(name: str, expected: bool) -> None:
     assert is_video_file(name) is expected
 
 
+@pytest.mark.slow
 def test_round_trip_keeps_frame_count_size_and_fps(tmp_path: Path, clip: Path) -> None:
     out = stylize_video(tiny_stylizer(), clip, tmp_path / "out.mp4", progress=False)
     frames, fps = read_clip(out)
@@ -71,6 +72,7 @@ def test_strength_zero_gives_the_video_back(tmp_path: Path, clip: Path) -> None:
     assert np.abs(stylized[5].astype(float) - original[5]).mean() < 6  # codec loss only
 
 
+@pytest.mark.slow
 def test_multi_style_weights_and_colour_preservation(tmp_path: Path, clip: Path) -> None:
     stylizer = tiny_stylizer(["a", "b"])
     out = stylize_video(
@@ -128,6 +130,7 @@ def test_video_without_frames_raises(tmp_path: Path, clip: Path, monkeypatch) ->
     assert not (tmp_path / "o.mp4").exists()
 
 
+@pytest.mark.slow
 def test_without_ffmpeg_writes_video_only_with_a_warning(
     tmp_path: Path, clip: Path, monkeypatch, caplog
 ) -> None:
@@ -174,6 +177,7 @@ def clip_with_audio(tmp_path: Path) -> Path:
     return source
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".mp4", ".webm", ".avi"])
 def test_audio_is_kept(tmp_path: Path, clip_with_audio: Path, suffix: str) -> None:
     out = stylize_video(tiny_stylizer(), clip_with_audio, tmp_path / f"out{suffix}", progress=False)
@@ -181,6 +185,7 @@ def test_audio_is_kept(tmp_path: Path, clip_with_audio: Path, suffix: str) -> No
     assert len(read_clip(out)[0]) == 10
 
 
+@pytest.mark.slow
 def test_failed_audio_remux_keeps_the_video(
     tmp_path: Path, clip_with_audio: Path, monkeypatch, caplog
 ) -> None:

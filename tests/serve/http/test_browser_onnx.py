@@ -14,6 +14,7 @@ from tests.serve.http.browser import browser_page, chromium_missing
 from tests.serve.http.helpers import MULTI, SINGLE, Server, have_models, picture
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(not have_models(), reason="shipped models are not installed"),
     pytest.mark.skipif(chromium_missing() is not None, reason=str(chromium_missing())),
 ]

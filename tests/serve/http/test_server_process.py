@@ -17,7 +17,10 @@ from PIL import Image
 
 from tests.serve.http.helpers import SINGLE, Server, encoded, have_models, picture, png_claiming
 
-pytestmark = pytest.mark.skipif(not have_models(), reason="shipped models are not installed")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not have_models(), reason="shipped models are not installed"),
+]
 
 REQUESTS = 24
 CLIENTS = 6
