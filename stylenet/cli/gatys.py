@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -145,7 +145,7 @@ def _iterations(value: object) -> int | Sequence[int]:
     return int(require_positive("iterations", value))
 
 
-def _snapshots(target: Path, every: int):
+def _snapshots(target: Path, every: int) -> Callable[[int, int, torch.Tensor], None] | None:
     """A callback writing every ``every``-th step to ``<stem>_steps/s<scale>_<step>.png``."""
     if every <= 0:
         return None

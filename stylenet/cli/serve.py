@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig, ListConfig
 
@@ -13,10 +14,15 @@ from stylenet.config import config_dir, require_positive
 from stylenet.errors import ConfigError
 from stylenet.options import boolean
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from stylenet.serve.http.settings import ServerSettings
+
 log = logging.getLogger(__name__)
 
 
-def settings_from(cfg: DictConfig):
+def settings_from(cfg: DictConfig) -> ServerSettings:
     """The :class:`~stylenet.serve.http.settings.ServerSettings` of a ``serve`` config."""
     from stylenet.serve.http.settings import ServerSettings
 
@@ -53,7 +59,7 @@ def _integer(name: str, value: object) -> int:
     return value
 
 
-def build(cfg: DictConfig):
+def build(cfg: DictConfig) -> FastAPI:
     """Validate ``cfg``, load its models (errors surface here, before listening) → the app."""
     from stylenet.serve.http.app import create_app
     from stylenet.serve.http.models import load_models

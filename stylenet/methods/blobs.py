@@ -18,6 +18,7 @@ Two measures:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -81,7 +82,7 @@ def normalized_peaks(
     peaks: dict[str, float] = {}
     handles = []
 
-    def make_hook(name: str):
+    def make_hook(name: str) -> Callable[[nn.Module, tuple[torch.Tensor, ...]], None]:
         def hook(_module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
             x = inputs[0].detach().float()
             mean = x.mean(dim=(2, 3), keepdim=True)

@@ -10,7 +10,7 @@ Images are ``1×3×H×W`` RGB in [0, 1].
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from PIL import Image, ImageDraw
@@ -28,7 +28,7 @@ from stylenet.nn.vgg import VGGFeatures
 
 def feature_objective(
     vgg: VGGFeatures, target: torch.Tensor, layer: str, tv_weight: float, tv_beta: float
-):
+) -> Callable[[torch.Tensor], dict[str, torch.Tensor]]:
     """The inversion objective ``x ↦ {"feature", "tv"}`` for target features ``1×C×h×w``."""
     norm = target.float().pow(2).sum().clamp_min(1e-12)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -57,7 +57,7 @@ class WorkerPool:
             self._admitted -= 1
 
     @contextmanager
-    def admit(self):
+    def admit(self) -> Iterator[None]:
         """Hold a place for one request; 503 (with Retry-After) when there is none."""
         if not self.try_admit():
             raise busy(self.retry_after)
