@@ -578,7 +578,14 @@ def keep_sigterm():
     signal.signal(signal.SIGTERM, previous)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+SLOW_CASES = {"worker error"}  # starts a data loader worker process
+
+
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(c, marks=pytest.mark.slow) if c.name in SLOW_CASES else c for c in CASES],
+    ids=[c.name for c in CASES],
+)
 def test_bad_input(
     case: Case,
     files: dict[str, Path],

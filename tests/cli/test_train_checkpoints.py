@@ -58,6 +58,7 @@ def _resume(trained: Path, resume: Path, *overrides: str, monkeypatch) -> None:
     run(_config(root, out, f"resume={resume}", "trainer.max_steps=3", *overrides))
 
 
+@pytest.mark.slow
 def test_crafted_resume_checkpoint_runs_nothing(trained: Path, tmp_path: Path, monkeypatch) -> None:
     checkpoint = torch.load(trained, map_location="cpu", weights_only=True)
     marker = tmp_path / "pwned"
@@ -72,6 +73,7 @@ def test_crafted_resume_checkpoint_runs_nothing(trained: Path, tmp_path: Path, m
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_resume_with_another_model_is_refused(trained: Path, monkeypatch) -> None:
     with pytest.raises(CheckpointError, match="trained with another model: width"):
         _resume(trained, trained, "net=johnson", monkeypatch=monkeypatch)
@@ -79,6 +81,7 @@ def test_resume_with_another_model_is_refused(trained: Path, monkeypatch) -> Non
         _resume(trained, trained, "painting=udnie", monkeypatch=monkeypatch)
 
 
+@pytest.mark.slow
 def test_flipped_bit_in_resume_checkpoint_is_reported_corrupt(
     trained: Path, tmp_path: Path, monkeypatch
 ) -> None:

@@ -97,6 +97,7 @@ def test_the_spike_penalty_trains_logs_and_goes_on_the_card(
     assert "spike_penalty" not in load_transformer(plain)[1].facts  # off by default
 
 
+@pytest.mark.slow
 def test_multi_style_experiment_turns_the_spike_penalty_on() -> None:
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         multi = compose(config_name="train", overrides=["experiment=ship_multi"])

@@ -236,6 +236,7 @@ def test_a_checkpoint_with_the_old_config_layout_resumes_bit_exact(
     assert again["heldout"]["note"] == "${painting.name} on ${net.width}"
 
 
+@pytest.mark.slow
 def test_resume_at_max_steps_says_so_naming_the_file(
     data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -297,6 +298,7 @@ def test_ctrl_c_exits_130_naming_the_checkpoint_then_resume_continues_in_place(
     assert list((out / ".hydra").glob("resumed_*/config.yaml"))
 
 
+@pytest.mark.slow
 def test_a_model_named_on_the_command_line_wins_even_as_the_default(
     data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

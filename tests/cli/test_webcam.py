@@ -37,6 +37,7 @@ def camera_file(tmp_path: Path) -> Path:
     return write_clip(tmp_path / "camera.mp4", static_clip(frames=10, height=48, width=64))
 
 
+@pytest.mark.slow
 def test_a_video_file_plays_live_at_its_own_rate(tmp_path: Path, model: Path) -> None:
     # 12 frames at 6 fps: frame k is released at k/6 s of the clock, as a camera delivers them
     # (an unpaced file would be read in a burst and most frames dropped)

@@ -75,6 +75,7 @@ def test_noise_start_is_the_mean_pixel_with_faint_noise() -> None:
     assert torch.equal(start, noise_start((2, 3, 16, 20), seed=1))
 
 
+@pytest.mark.slow
 def test_gatys_from_noise_starts_far_behind_the_photo() -> None:
     loss, photo = tiny_loss(), torch.rand(1, 3, 32, 40)
     from_photo, _ = gatys_curve(loss, photo, (1, 5))

@@ -70,6 +70,7 @@ class Recording(PerceptualLoss):
         return super().content_targets(images)
 
 
+@pytest.mark.slow
 def test_the_module_trains_coarse_steps_on_downscaled_photos() -> None:
     loss = Recording()
     loss.set_styles([torch.rand(3, 48, 48)])

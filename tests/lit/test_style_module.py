@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 import torch
 
 from stylenet.lit.style_module import StyleTransferModule
@@ -18,6 +19,7 @@ def make_module(num_styles: int = 1, lr: float = 1e-3) -> StyleTransferModule:
     return StyleTransferModule(net, loss, names, lr=lr, channels_last=False)
 
 
+@pytest.mark.slow
 def test_overfits_a_fixed_batch() -> None:
     module = make_module()
     optimizer = module.configure_optimizers()

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from stylenet.methods.blobs import POOL, blob_mask, blob_score, local_departure, normalized_peaks
@@ -42,6 +43,7 @@ def test_blob_already_in_the_photo_does_not_count():
     assert local_departure(photo).max() > 40.0
 
 
+@pytest.mark.slow
 def test_normalized_peaks_see_a_spike():
     torch.manual_seed(0)
     net = TransformerNet(width=0.25, num_res_blocks=1).eval()

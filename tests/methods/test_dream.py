@@ -16,6 +16,7 @@ def features() -> VGGChannels:
     return VGGChannels(VGGFeatures(["relu2_1"], weights="random"), "relu2_1")
 
 
+@pytest.mark.slow
 def test_dreaming_raises_the_layers_l2(features) -> None:
     image = torch.rand(1, 3, 40, 48)
     dreamed, history = deep_dream(
@@ -31,6 +32,7 @@ def test_dreaming_raises_the_layers_l2(features) -> None:
     assert history[2] > history[0]  # rises within the first octave
 
 
+@pytest.mark.slow
 def test_dreaming_one_channel_raises_that_channel(features) -> None:
     image = torch.rand(1, 3, 32, 32)
     dreamed, _ = deep_dream(
@@ -42,6 +44,7 @@ def test_dreaming_one_channel_raises_that_channel(features) -> None:
     assert after > before
 
 
+@pytest.mark.slow
 def test_guided_dream_moves_towards_the_guide(features) -> None:
     image = torch.rand(1, 3, 32, 32)
     guide_image = torch.zeros(1, 3, 32, 32)

@@ -90,6 +90,7 @@ def test_saved_modules_of_torch_nn_layers(tmp_path: Path) -> None:
     assert not torch.allclose(imagenet(x), net(x))
 
 
+@pytest.mark.slow
 def test_torchvision_architecture_with_a_state_dict_file(tmp_path: Path) -> None:
     import torchvision
 

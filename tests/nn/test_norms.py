@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 import torch
 
 from stylenet.nn.norms import ConditionalInstanceNorm2d, InstanceNorm, conditional_instance_norm
@@ -29,6 +30,7 @@ def test_conditional_norm_one_hot_equals_that_style_and_mixes_linearly() -> None
     torch.testing.assert_close(mid, 0.25 * a + 0.75 * b, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_conditional_instance_norm_gradients_in_float64() -> None:
     """Gradients with respect to the input, the style weights and every (γ, β) row."""
     x = torch.randn(2, 3, 5, 4, dtype=torch.float64, requires_grad=True)

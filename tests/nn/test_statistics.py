@@ -28,6 +28,7 @@ def test_layout_matches_the_reported_statistics() -> None:
     assert len(net.statistics_channels()) == 3 + 2 * 1 + 2  # encoder, residual, decoder norms
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make", [tiny, multi])
 def test_own_statistics_or_nan_reproduce_plain_instance_norm(make) -> None:
     net = make()
@@ -42,6 +43,7 @@ def test_own_statistics_or_nan_reproduce_plain_instance_norm(make) -> None:
         assert (other - plain).abs().max() < 1e-3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make", [tiny, multi])
 def test_given_statistics_change_the_result_and_make_crops_agree(make) -> None:
     net = make()

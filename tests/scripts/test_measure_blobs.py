@@ -20,6 +20,7 @@ def tiny_multi_style() -> TransformerNet:
     return net.eval()
 
 
+@pytest.mark.slow
 def test_clamped_norms_bound_every_normalised_output() -> None:
     net = tiny_multi_style()
     weights = torch.tensor([[0.0, 1.0]])

@@ -182,6 +182,7 @@ def test_a_run_from_before_the_spike_penalty_matches_a_recipe_without_it(
         assert changes == (["spike_penalty.weight: 0.0 -> 1.0"] if changed else [])
 
 
+@pytest.mark.slow
 def test_an_older_run_is_kept_until_restart_moves_it_aside(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -84,6 +84,7 @@ def test_uint8_arrays_stream_out_in_rows_like_the_float_array() -> None:
     np.testing.assert_allclose(np.concatenate([p for _, p in rows], axis=2), whole.numpy())
 
 
+@pytest.mark.slow
 def test_the_layer_maps_are_removed(tmp_path: Path) -> None:
     net = perturbed()
     run(net, torch.rand(1, 3, 40, 48) * 255, tile=16, folder=tmp_path, map_memory=0)

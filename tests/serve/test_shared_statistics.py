@@ -134,6 +134,7 @@ def grainy(height: int, width: int, seed: int) -> np.ndarray:
     return image.clip(0, 255).astype(np.float32)
 
 
+@pytest.mark.slow
 def test_calibration_recovers_the_scale_a_thumbnail_loses() -> None:
     model = stylizer()
     image = grainy(384, 512, seed=1)

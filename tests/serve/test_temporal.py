@@ -27,6 +27,7 @@ def test_strength_zero_passes_frames_through_unchanged() -> None:
         assert out is not frame and np.array_equal(out, frame)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("motion", ["flow", "none"])
 def test_stabilisation_lowers_flicker_of_a_static_noisy_clip(motion: str) -> None:
     clip = static_clip(frames=12, height=48, width=64, noise=5.0)

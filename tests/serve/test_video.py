@@ -54,6 +54,7 @@ def test_writer_opens_at_measured_frame_rates(tmp_path: Path, fps: float) -> Non
     assert read_clip(tmp_path / "rate.mp4")[1] == pytest.approx(fps, rel=1e-3)
 
 
+@pytest.mark.slow
 def test_smaller_processing_size_is_resized_back(tmp_path: Path) -> None:
     source = write_clip(tmp_path / "big.avi", static_clip(frames=4, height=72, width=96), fps=8)
     out = stylize_video(
@@ -63,6 +64,7 @@ def test_smaller_processing_size_is_resized_back(tmp_path: Path) -> None:
     assert len(frames) == 4 and frames[0].shape == (72, 96, 3) and fps == pytest.approx(8.0)
 
 
+@pytest.mark.slow
 def test_strength_zero_gives_the_video_back(tmp_path: Path, clip: Path) -> None:
     out = stylize_video(
         tiny_stylizer(), clip, tmp_path / "same.mp4", strength=0.0, temporal=0.0, progress=False

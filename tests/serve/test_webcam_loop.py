@@ -75,6 +75,7 @@ def identity(frame: np.ndarray) -> np.ndarray:
     return frame.copy()
 
 
+@pytest.mark.slow
 def test_processes_every_frame_of_a_finite_source_with_the_stylizer() -> None:
     clip = static_clip(frames=6, height=48, width=64)
     frames = FrameStylizer(tiny_stylizer(), size=56)
