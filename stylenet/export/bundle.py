@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from stylenet.data.atomic import check_writable
 from stylenet.errors import ConfigError
 from stylenet.export.calibration import ImageCalibrationReader
 from stylenet.export.card import Parity, card_path, model_card, write_card
-from stylenet.export.contract import layers_file_name
+from stylenet.export.contract import TILING_FOLDER, layers_file_name, statistics_file_name
 from stylenet.export.onnx import (
     FP32_TOLERANCE,
     PARITY_BATCHES,
@@ -20,7 +21,7 @@ from stylenet.export.onnx import (
     export_onnx,
     parity_stats,
 )
-from stylenet.export.variants import check_variants, to_fp16, to_int8, variant_path
+from stylenet.export.variants import check_variants, variant_path, write_variant
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.nn.transformer import TransformerNet
 
@@ -52,7 +53,8 @@ def export_bundle(
     num_calibration: int = 32,
 ) -> list[ExportedFile]:
     """Write ``path`` (fp32) and the other ``variants`` (``model.fp16.onnx``,
-    ``model.int8.onnx``), each with a model card; INT8 calibrates on ``num_calibration``
+    ``model.int8.onnx``), each with a model card and its tiling graphs in ``tiling/``; INT8
+    calibrates on ``num_calibration``
     photos from the ``calibration`` folder, or synthetic images when it is ``None``."""
     target = Path(path).expanduser()
     if target.suffix.lower() != ".onnx":
@@ -66,22 +68,28 @@ def export_bundle(
     check_writable(target)  # before the slow export
     written: list[Path] = []
     try:
-        written.extend([target, target.parent / layers_file_name(target.name)])
+        for file in (target, layers_file_name(target.name)):
+            written.append(target.parent / file)
         export_onnx(net, info, target)
         files = []
         for variant in chosen:
             file = variant_path(target, variant)
             written.extend([file, card_path(file)])
-            if variant == "fp16":
-                to_fp16(target, file)
-            elif variant == "int8":
-                to_int8(target, file, reader)
+            written.append(target.parent / statistics_file_name(file.name))
+            if variant != "fp32":
+                write_variant(target, file, variant, reader)
             files.append(_check_and_describe(net, info, file, variant))
     except BaseException:  # a failed variant (or SIGTERM) leaves no part of the bundle
         for file in written:
             file.unlink(missing_ok=True)
+        _remove_if_empty(target.parent / TILING_FOLDER)
         raise
     return files
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # absent, or holds other models' tiling graphs
+        folder.rmdir()
 
 
 def _check_and_describe(

@@ -7,14 +7,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-import onnx
-
 from stylenet.data.digest import file_sha256
 from stylenet.export.contract import (
     FORMAT_VERSION,
     OPSET,
     io_contract,
-    statistics_channels_from_metadata,
 )
 from stylenet.model_card import ModelCard, Parity, card_path
 from stylenet.nn.checkpoint import ModelInfo
@@ -34,8 +31,6 @@ def model_card(
     """The card of the exported file at ``model_path``."""
     file = Path(model_path)
     multi_style = is_multi_style(norm=model_config.get("norm"), num_styles=len(info.styles))
-    props = {p.key: p.value for p in onnx.load(str(file), load_external_data=False).metadata_props}
-    statistics_size = 2 * sum(statistics_channels_from_metadata(props) or [])
     return ModelCard(
         name=file.stem,
         file=file.name,
@@ -45,7 +40,7 @@ def model_card(
         facts=dict(info.facts),
         model=dict(model_config),
         opset=OPSET,
-        contract=io_contract(len(info.styles), multi_style, statistics_size),
+        contract=io_contract(len(info.styles), multi_style),
         parity=Parity(
             max_abs_diff=float(parity.max_abs_diff),
             mean_abs_diff=float(parity.mean_abs_diff),

@@ -1,39 +1,50 @@
 """The ONNX model contract: the one place that names inputs, outputs, metadata and the opset.
 
-An exported stylenet model has
+An exported stylenet model ``x.onnx`` (the one file an app loads) has
 - input ``image``: float32 ``N×3×H×W`` RGB in [0, 255]; N, H, W dynamic, ``H, W >= 32``
   (the graph pads to a multiple of 4 and crops back);
 - multi-style models only: input ``style_weights``: float32 ``N×S`` (a one-hot row = one style);
 - output ``stylized``: float32 ``N×3×H×W`` RGB in [0, 255], the input's H and W;
+- no other inputs or outputs, and no initializer listed among the inputs;
 - metadata_props: ``stylenet.styles`` (JSON list of the S style names),
   ``stylenet.format_version``, ``stylenet.model`` (the network config, JSON) and one
   ``stylenet.fact.<name>`` per training fact (JSON-encoded value).
 
-Format 2 adds two-stage inference with shared instance-norm statistics (thumbnail instance
-normalisation, Chen et al. 2022; layout in :mod:`stylenet.nn.statistics`):
-- output ``observed_statistics``: float32 ``N×K``, every instance-norm layer's input means
-  and variances in this run (stage 1: run a thumbnail of the whole image, read this);
-- optional input ``statistics``: float32 ``N×K`` (stage 2: feed stage 1's output with every
-  tile); its default, one row of NaN, means "each layer's own statistics", so an app that
-  feeds only ``image`` (and ``style_weights``) and reads only ``stylized`` gets exactly the
-  format-1 behaviour;
-- metadata ``stylenet.statistics``: JSON list of the instance-norm layers' channel counts
-  (``K = 2·sum``).
-Format 3 adds exact layer-by-layer tiling (:mod:`stylenet.serve.layerwise`): a second graph,
-the *layer graphs*, in a file beside the model (``wave.onnx`` → ``wave.layers.onnx``), named in
-the model's metadata ``stylenet.layers`` (JSON ``{"file": name, "sha256": hex}``; variants
-point at the fp32 model's file). The layer graphs file holds, for every convolution ``i`` of
-the network in forward order:
+Tiled inference uses two more graphs, kept in the ``tiling/`` folder beside the model
+(``wave.onnx`` → ``tiling/wave.statistics.onnx``, ``tiling/wave.layers.onnx``) so that an app
+sees one ``.onnx`` per model. The model names each in its metadata as JSON
+``{"file": "tiling/<name>", "sha256": hex}`` (variants point at their own statistics graph and
+at the fp32 model's layer graphs). Neither has an initializer among its inputs: every input is
+fed on every call.
+
+The *statistics graph* (metadata ``stylenet.statistics_graph``; instance-norm networks only):
+two-stage inference with shared instance-norm statistics (thumbnail instance normalisation,
+Chen et al. 2022; layout in :mod:`stylenet.nn.statistics`):
+- inputs ``image`` (and ``style_weights``) as the model's, and ``statistics``: float32
+  ``N×K`` (or ``1×K``), the statistics to normalise with; NaN = each layer's own, so one row of
+  NaN gives exactly the model's output (stage 2: feed stage 1's output with every tile);
+- outputs ``stylized`` and ``observed_statistics``: float32 ``N×K``, every instance-norm
+  layer's input means and variances in this run (stage 1: run a thumbnail, read this);
+- metadata ``stylenet.statistics`` (also in the model): JSON list of the instance-norm layers'
+  channel counts (``K = 2·sum``).
+The model is this graph with ``statistics`` fixed to NaN and the unused branch removed
+(:func:`stylenet.export.onnx.plain_model`), so both give the same pixels.
+
+The *layer graphs* (metadata ``stylenet.layers``): exact layer-by-layer tiling
+(:mod:`stylenet.serve.layerwise`). For every convolution ``i`` of the network in forward order:
 - input ``window_<i>``: float32 ``N×C_in×h×w``, a window of the layer's input, already
-  upsampled and reflection-padded (default: a one-pixel-output window of zeros, so a call
-  feeds only the window it needs);
+  upsampled and reflection-padded (a call that needs layer ``i`` feeds a one-pixel-output
+  window of zeros to every other layer);
 - output ``conv_<i>``: the convolution of that window (no padding inside the graph);
 - outputs ``scale_<i>``, ``shift_<i>``: float32 ``N×C_out`` (or ``1×C_out``), the affine step
   after the layer's normalisation (the blend of the per-style (γ, β) for conditional instance
   norm, from input ``style_weights`` ``N×S`` for multi-style models); normalised layers only;
 - metadata ``stylenet.layer_plan``: JSON list of :class:`LayerSpec` (how the layers connect).
-The model graph itself is format 2's, so an app that reads only ``image``/``stylized`` is
-unaffected. Formats 1 and 2 are still read; they cannot tile layer by layer.
+
+Format history: 1 = the model alone; 2 = the model also had the statistics graph's
+``observed_statistics`` output and an optional ``statistics`` input (an initializer default);
+3 = format 2 plus the layer graphs beside it (``wave.layers.onnx``, with initializer defaults);
+4 = this layout. All are still read; formats 1 and 2 cannot tile layer by layer.
 """
 
 from __future__ import annotations
@@ -48,8 +59,8 @@ from stylenet.nn.limits import MIN_SIDE
 # Pinned opset: the torch.export-based exporter's native opset (no version conversion step);
 # ONNX Runtime >= 1.14 runs it with every execution provider.
 OPSET = 18
-FORMAT_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+FORMAT_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 
 IMAGE_INPUT = "image"
 WEIGHTS_INPUT = "style_weights"
@@ -66,7 +77,10 @@ STATISTICS_KEY = "stylenet.statistics"
 FACT_PREFIX = "stylenet.fact."
 LAYERS_KEY = "stylenet.layers"
 LAYER_PLAN_KEY = "stylenet.layer_plan"
+STATISTICS_GRAPH_KEY = "stylenet.statistics_graph"
 LAYERS_SUFFIX = ".layers.onnx"
+STATISTICS_SUFFIX = ".statistics.onnx"
+TILING_FOLDER = "tiling"  # beside the model: the graphs only tiled inference uses
 NORM_KINDS = ("instance", "fixed")  # whole-map moments, or a fixed affine (batch norm, eval)
 UPSAMPLE_MODES = ("nearest", "bilinear")
 
@@ -92,9 +106,21 @@ def layer_shift(index: int) -> str:
 
 
 def layers_file_name(model_file: str) -> str:
-    """``wave.onnx`` → ``wave.layers.onnx``: the layer graphs' file beside a model."""
+    """``wave.onnx`` → ``tiling/wave.layers.onnx``: the layer graphs' file, relative to the
+    model's folder."""
+    return tiling_file_name(model_file, LAYERS_SUFFIX)
+
+
+def statistics_file_name(model_file: str) -> str:
+    """``wave.onnx`` → ``tiling/wave.statistics.onnx``: the statistics graph's file, relative
+    to the model's folder (``wave.fp16.onnx`` → ``tiling/wave.fp16.statistics.onnx``)."""
+    return tiling_file_name(model_file, STATISTICS_SUFFIX)
+
+
+def tiling_file_name(model_file: str, suffix: str) -> str:
+    """``tiling/<model stem><suffix>`` for the model file name ``model_file``."""
     stem = model_file[: -len(".onnx")] if model_file.endswith(".onnx") else model_file
-    return stem + LAYERS_SUFFIX
+    return f"{TILING_FOLDER}/{stem}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -171,24 +197,36 @@ def _check_spec(index: int, spec: LayerSpec, before: list[LayerSpec]) -> None:
 
 
 def layers_reference(file: str, sha256: str) -> str:
-    """The ``stylenet.layers`` metadata value of a format-3 model."""
+    """The value of ``stylenet.layers`` or ``stylenet.statistics_graph``: a file relative to
+    the model's folder and its sha256."""
     return json.dumps({"file": file, "sha256": sha256})
 
 
-def parse_layers_reference(text: str) -> tuple[str, str]:
-    """``(file name, sha256)`` from ``stylenet.layers``; ``ValueError`` when malformed (the
-    file name must be a bare name in the model's folder)."""
+def parse_layers_reference(text: str, key: str = LAYERS_KEY) -> tuple[str, str]:
+    """``(file, sha256)`` from ``stylenet.layers`` (or another ``key`` holding a
+    :func:`layers_reference`); ``ValueError`` when malformed. The file must be a bare name in
+    the model's folder (format 3) or one in its ``tiling/`` folder (format 4)."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ValueError(f"{LAYERS_KEY} is not JSON ({error.msg})") from error
+        raise ValueError(f"{key} is not JSON ({error.msg})") from error
     if not isinstance(value, dict):
-        raise ValueError(f"{LAYERS_KEY} must be a JSON object")
+        raise ValueError(f"{key} must be a JSON object")
     file, digest = value.get("file"), value.get("sha256")
-    if not isinstance(file, str) or Path(file).name != file or not file.endswith(".onnx"):
-        raise ValueError(f"{LAYERS_KEY} must name an .onnx file beside the model, got {file!r}")
+    parts = file.split("/") if isinstance(file, str) else []
+    if (
+        not isinstance(file, str)
+        or not file.endswith(".onnx")
+        or parts[:-1] not in ([], [TILING_FOLDER])
+        or Path(parts[-1]).name != parts[-1]
+        or parts[-1] in ("", ".", "..")
+    ):
+        raise ValueError(
+            f"{key} must name an .onnx file beside the model or in its {TILING_FOLDER}/ "
+            f"folder, got {file!r}"
+        )
     if not isinstance(digest, str) or len(digest) != 64:
-        raise ValueError(f"{LAYERS_KEY} must carry the file's sha256")
+        raise ValueError(f"{key} must carry the file's sha256")
     return file, digest
 
 
@@ -198,9 +236,11 @@ def metadata_props(
     model_config: dict[str, Any],
     statistics_channels: list[int] | None = None,
     layers: str | None = None,
+    statistics_graph: str | None = None,
 ) -> dict[str, str]:
-    """The ``metadata_props`` of an exported model (all values are strings); ``layers``: the
-    ``stylenet.layers`` value (:func:`layers_reference`)."""
+    """The ``metadata_props`` of an exported model (all values are strings); ``layers`` and
+    ``statistics_graph``: the ``stylenet.layers`` and ``stylenet.statistics_graph`` values
+    (:func:`layers_reference`)."""
     props = {
         STYLES_KEY: json.dumps(list(styles)),
         FORMAT_KEY: str(FORMAT_VERSION),
@@ -210,6 +250,8 @@ def metadata_props(
         props[STATISTICS_KEY] = json.dumps([int(c) for c in statistics_channels])
     if layers is not None:
         props[LAYERS_KEY] = layers
+    if statistics_graph is not None:
+        props[STATISTICS_GRAPH_KEY] = statistics_graph
     for name, value in facts.items():
         props[FACT_PREFIX + str(name)] = json.dumps(value, default=str)
     return props
@@ -240,8 +282,9 @@ def statistics_channels_from_metadata(props: dict[str, str]) -> list[int] | None
     return channels
 
 
-def io_contract(num_styles: int, multi_style: bool, statistics_size: int = 0) -> dict[str, Any]:
-    """The input/output contract as written into model cards (``statistics_size`` = K)."""
+def io_contract(num_styles: int, multi_style: bool) -> dict[str, Any]:
+    """The model's input/output contract as written into model cards (the app-facing graph;
+    the tiling graphs are not part of it)."""
     inputs: list[dict[str, Any]] = [
         {"name": IMAGE_INPUT, "dtype": "float32", "shape": ["N", 3, "H", "W"]}
     ]
@@ -250,12 +293,6 @@ def io_contract(num_styles: int, multi_style: bool, statistics_size: int = 0) ->
     outputs: list[dict[str, Any]] = [
         {"name": OUTPUT, "dtype": "float32", "shape": ["N", 3, "H", "W"]}
     ]
-    if statistics_size:
-        shape = ["N", statistics_size]
-        inputs.append(
-            {"name": STATISTICS_INPUT, "dtype": "float32", "shape": shape, "optional": True}
-        )
-        outputs.append({"name": STATISTICS_OUTPUT, "dtype": "float32", "shape": shape})
     return {
         "inputs": inputs,
         "outputs": outputs,

@@ -4,7 +4,9 @@ layer by layer over tiles (:mod:`stylenet.serve.layerwise`).
 
 The layer graphs are written by hand (one ``Conv`` per layer, a ``MatMul`` per conditional
 instance norm): every convolution's weights are the network's, so ONNX Runtime computes what
-PyTorch does.
+PyTorch does. No input has a default (an initializer listed as an input, which ONNX Runtime
+warns about): a caller feeds every window, the ones it does not need as a few zeros
+(:class:`stylenet.serve.runtime.OnnxLayers`).
 """
 
 from __future__ import annotations
@@ -127,14 +129,10 @@ def to_layers_model(net: TransformerNet, styles: list[str]) -> onnx.ModelProto:
     multi = module.is_multi_style
     if multi:
         inputs.append(_value(WEIGHTS_INPUT, ["N", len(styles)]))
-        default = np.full((1, len(styles)), 1.0 / len(styles), dtype=np.float32)
-        initializers.append(numpy_helper.from_array(default, WEIGHTS_INPUT))
     for index, (spec, layer) in enumerate(zip(plan, layers, strict=True)):
         window, conv = layer_window(index), layer_conv(index)
         inputs.append(_value(window, ["N", spec.in_channels, f"h{index}", f"w{index}"]))
         outputs.append(_value(conv, ["N", spec.out_channels, f"oh{index}", f"ow{index}"]))
-        zeros = np.zeros((1, spec.in_channels, spec.kernel, spec.kernel), dtype=np.float32)
-        initializers.append(numpy_helper.from_array(zeros, window))  # the window's default
         weight = layer.conv.weight.detach().numpy()
         initializers.append(numpy_helper.from_array(weight, f"weight_{index}"))
         conv_inputs = [window, f"weight_{index}"]

@@ -5,9 +5,10 @@ the pinned :data:`~stylenet.export.contract.OPSET`: it gives a compact graph (ab
 of the TorchScript exporter's nodes) whose batch, height and width are symbolic, including the
 pad-to-a-multiple-of-4 and crop-back arithmetic, so odd sizes work.
 
-Format 2 (:mod:`stylenet.export.contract`): the graph also returns ``observed_statistics`` and
-takes an optional ``statistics`` input whose default (an initializer of one NaN row, which
-ONNX lets a caller override) means plain instance norm.
+An instance-norm network is exported once, as the *statistics graph* (:mod:`stylenet.export.contract`:
+``statistics`` in, ``observed_statistics`` out as well); the app-facing model is derived from it
+by :func:`plain_model` (``statistics`` fixed to NaN, the unused branch removed), so the two give
+the same pixels and the model has no input with a default (which ONNX Runtime warns about).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from stylenet.export.contract import (
     layers_file_name,
     layers_reference,
     metadata_props,
+    statistics_file_name,
 )
 from stylenet.export.layers import to_layers_model
 from stylenet.nn.checkpoint import ModelInfo
@@ -57,42 +59,84 @@ _EXAMPLE_BATCH, _EXAMPLE_SIDE = 2, 64  # sizes 0/1 would be specialised by torch
 
 def export_onnx(net: TransformerNet, info: ModelInfo, path: str | os.PathLike[str]) -> Path:
     """Write ``net`` (a copy on the CPU, eval mode) as an ONNX model honouring the contract,
-    with its layer graphs beside it (format 3: ``x.onnx`` and ``x.layers.onnx``).
+    with its tiling graphs in the ``tiling/`` folder beside it (format 4: ``x.onnx``,
+    ``tiling/x.layers.onnx`` and, for instance-norm networks, ``tiling/x.statistics.onnx``).
 
     Inputs ``image`` (``N×3×H×W``) and, for multi-style nets, ``style_weights`` (``N×S``);
     output ``stylized`` (``N×3×H×W``). Adds the metadata, runs ``onnx.checker`` and writes
-    both files atomically (the layer graphs first: the model names their sha256). Returns the
+    every file atomically (the tiling graphs first: the model names their sha256). Returns the
     model's path.
     """
     target = Path(path)
     _check_styles(net, info)
-    layers_path = target.parent / layers_file_name(target.name)
-    save_model(to_layers_model(copy.deepcopy(net), info.styles), layers_path)
-    reference = layers_reference(layers_path.name, file_sha256(layers_path))
-    return save_model(to_onnx_model(net, info, layers=reference), target)
+    layers_name = layers_file_name(target.name)
+    layers_path = save_model(
+        to_layers_model(copy.deepcopy(net), info.styles), target.parent / layers_name
+    )
+    layers = layers_reference(layers_name, file_sha256(layers_path))
+    statistics = to_statistics_model(net, info)
+    if statistics is None:
+        return save_model(to_onnx_model(net, info, layers=layers), target)
+    statistics_name = statistics_file_name(target.name)
+    statistics_path = save_model(statistics, target.parent / statistics_name)
+    reference = layers_reference(statistics_name, file_sha256(statistics_path))
+    model = plain_model(statistics)
+    _set_metadata(model, net, info, layers=layers, statistics_graph=reference)
+    return save_model(model, target)
 
 
 def to_onnx_model(
-    net: TransformerNet, info: ModelInfo, *, layers: str | None = None
+    net: TransformerNet,
+    info: ModelInfo,
+    *,
+    layers: str | None = None,
+    statistics_graph: str | None = None,
 ) -> onnx.ModelProto:
-    """The checked in-memory ONNX model of ``net`` (see :func:`export_onnx`); ``layers``:
-    the ``stylenet.layers`` reference to its layer graphs' file."""
+    """The checked in-memory app-facing ONNX model of ``net`` (see :func:`export_onnx`);
+    ``layers`` and ``statistics_graph``: the references to its tiling graphs' files."""
+    _check_styles(net, info)
+    statistics = to_statistics_model(net, info)
+    if statistics is not None:
+        model = plain_model(statistics)
+    else:
+        module = copy.deepcopy(net).cpu().float().eval()
+        args, names, shapes = _example_inputs(module)
+        model = _export(module, args, names, shapes, [OUTPUT])
+    _set_metadata(model, net, info, layers=layers, statistics_graph=statistics_graph)
+    return model
+
+
+def to_statistics_model(net: TransformerNet, info: ModelInfo) -> onnx.ModelProto | None:
+    """The checked statistics graph of ``net`` (``statistics`` in, ``observed_statistics``
+    out as well; see :mod:`stylenet.export.contract`), ``None`` for a network without
+    instance norm."""
     _check_styles(net, info)
     module = copy.deepcopy(net).cpu().float().eval()
     channels = module.statistics_channels()
+    if not channels:
+        return None
     args, names, shapes = _example_inputs(module)
-    outputs = [OUTPUT]
-    exported: torch.nn.Module = module
-    if channels:
-        exported = (TwoStageMulti if module.is_multi_style else TwoStage)(module)
-        size = 2 * sum(channels)
-        args = (*args, torch.full((_EXAMPLE_BATCH, size), float("nan")))
-        names = [*names, STATISTICS_INPUT]
-        shapes = {**shapes, STATISTICS_INPUT: {0: shapes[IMAGE_INPUT][0]}}
-        outputs = [OUTPUT, STATISTICS_OUTPUT]
+    size = 2 * sum(channels)
+    args = (*args, torch.full((_EXAMPLE_BATCH, size), float("nan")))
+    names = [*names, STATISTICS_INPUT]
+    shapes = {**shapes, STATISTICS_INPUT: {0: shapes[IMAGE_INPUT][0]}}
+    exported = (TwoStageMulti if module.is_multi_style else TwoStage)(module)
+    model = _export(exported, args, names, shapes, [OUTPUT, STATISTICS_OUTPUT])
+    _free_statistics_rows(model)
+    _set_metadata(model, net, info)
+    return model
+
+
+def _export(
+    module: torch.nn.Module,
+    args: tuple[torch.Tensor, ...],
+    names: list[str],
+    shapes: dict,
+    outputs: list[str],
+) -> onnx.ModelProto:
     with torch.no_grad(), quiet():
         program = torch.onnx.export(
-            exported,
+            module,
             args,
             input_names=names,
             output_names=outputs,
@@ -106,12 +150,93 @@ def to_onnx_model(
         raise ModelFileError("torch.onnx.export returned no ONNX program; update torch")
     model = program.model_proto
     _tidy(model)
-    if channels:
-        _default_statistics(model, 2 * sum(channels))
-    props = metadata_props(info.styles, info.facts, dict(module.config), channels, layers)
+    return model
+
+
+def _set_metadata(
+    model: onnx.ModelProto,
+    net: TransformerNet,
+    info: ModelInfo,
+    *,
+    layers: str | None = None,
+    statistics_graph: str | None = None,
+) -> None:
+    """Write the contract's ``metadata_props`` into ``model`` and check it."""
+    channels = net.statistics_channels()
+    props = metadata_props(
+        info.styles, info.facts, dict(net.config), channels, layers, statistics_graph
+    )
+    del model.metadata_props[:]
     onnx.helper.set_model_props(model, props)
     onnx.checker.check_model(model, full_check=True)
+
+
+def plain_model(statistics_model: onnx.ModelProto) -> onnx.ModelProto:
+    """The app-facing model of a statistics graph (a new proto, metadata kept): ``statistics``
+    fixed to NaN (every ``Where(IsNaN(given), own, given)`` on it becomes ``own``, exactly what
+    it computes for NaN), ``observed_statistics`` and everything only it used removed. Works
+    on the fp32 graph and its fp16/INT8 variants (the pattern is left intact by both)."""
+    model = onnx.ModelProto()
+    model.CopyFrom(statistics_model)
+    graph = model.graph
+    producers = {name: node for node in graph.node for name in node.output}
+    constants = {tensor.name for tensor in graph.initializer}
+    rename: dict[str, str] = {}
+    for node in graph.node:
+        condition = producers.get(node.input[0]) if node.op_type == "Where" else None
+        if (
+            condition is not None
+            and condition.op_type == "IsNaN"
+            and condition.input[0] == node.input[2]
+            and _graph_inputs_of(node.input[2], producers, constants) == {STATISTICS_INPUT}
+        ):
+            rename[node.output[0]] = node.input[1]
+    for node in graph.node:
+        for index, name in enumerate(node.input):
+            while name in rename:
+                name = rename[name]
+            node.input[index] = name
+    kept = [value for value in graph.output if value.name == OUTPUT]
+    del graph.output[:]
+    graph.output.extend(kept)
+    needed = {OUTPUT}
+    nodes = []
+    for node in reversed(graph.node):
+        if any(name in needed for name in node.output):
+            nodes.append(node)
+            needed.update(node.input)
+    if STATISTICS_INPUT in needed:
+        raise ModelFileError(
+            "the statistics graph uses its statistics outside Where(IsNaN(·)); cannot derive "
+            "the plain model (report a bug)"
+        )
+    kept_nodes = [onnx.NodeProto.FromString(n.SerializeToString()) for n in reversed(nodes)]
+    del graph.node[:]
+    graph.node.extend(kept_nodes)
+    for field in (graph.input, graph.initializer, graph.value_info):
+        kept_values = [v for v in field if v.name in needed]
+        del field[:]
+        field.extend(kept_values)
     return model
+
+
+def _graph_inputs_of(
+    name: str, producers: dict[str, onnx.NodeProto], constants: set[str]
+) -> set[str]:
+    """The graph inputs tensor ``name`` is computed from: the names reached backwards from
+    it that no node produces and that are not ``constants`` (initializers)."""
+    seen, found, pending = set(), set(), [name]
+    while pending:
+        current = pending.pop()
+        if current in seen or not current:
+            continue
+        seen.add(current)
+        node = producers.get(current)
+        if node is None and current not in constants:
+            found.add(current)
+        elif node is not None:
+            pending.extend(node.input)
+    return found
 
 
 def save_model(model: onnx.ModelProto, path: str | os.PathLike[str]) -> Path:
@@ -144,14 +269,11 @@ class TwoStageMulti(TwoStage):
         return self.net.forward_statistics(image, style_weights, statistics)
 
 
-def _default_statistics(model: onnx.ModelProto, size: int) -> None:
-    """Make the ``statistics`` input optional: an initializer of the same name (one NaN row)
-    is its default value, overridden whenever a caller feeds the input."""
+def _free_statistics_rows(model: onnx.ModelProto) -> None:
+    """Let ``statistics`` have one row for a whole batch: its row count gets its own dim name."""
     # the exporter's intermediate shapes tie the statistics' rows to N; drop them so ONNX
-    # Runtime infers shapes itself and the one-row default broadcasts over the batch
+    # Runtime infers shapes itself and a one-row input broadcasts over the batch
     del model.graph.value_info[:]
-    default = np.full((1, size), np.nan, dtype=np.float32)
-    model.graph.initializer.append(onnx.numpy_helper.from_array(default, STATISTICS_INPUT))
     for value in model.graph.input:
         if value.name == STATISTICS_INPUT:
             value.type.tensor_type.shape.dim[0].dim_param = "N_statistics"

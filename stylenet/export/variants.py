@@ -8,6 +8,11 @@
   signed int8 convolution weights, unsigned int8 activations (the fast pairing on x86 VNNI),
   activation ranges calibrated (min/max) on photos; the image-facing first and last
   convolutions stay float32.
+
+An instance-norm model's variant is made from its statistics graph's variant
+(``tiling/x.fp16.statistics.onnx``) by :func:`stylenet.export.onnx.plain_model`, so the
+variant and its statistics graph give the same pixels; variants share the fp32 model's layer
+graphs.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import onnx
 from onnxruntime.quantization import (
     CalibrationDataReader,
@@ -28,8 +34,17 @@ from onnxruntime.quantization import (
 from onnxruntime.transformers.float16 import convert_float_to_float16
 
 from stylenet.data.atomic import atomic_path
+from stylenet.data.digest import file_sha256
 from stylenet.errors import ConfigError, ModelFileError
-from stylenet.export.onnx import quiet, save_model
+from stylenet.export.contract import (
+    STATISTICS_GRAPH_KEY,
+    STATISTICS_INPUT,
+    layers_reference,
+    parse_layers_reference,
+    statistics_channels_from_metadata,
+    statistics_file_name,
+)
+from stylenet.export.onnx import plain_model, quiet, save_model
 
 VARIANTS = ("fp32", "fp16", "int8")
 # Resize keeps float32 (its ``scales`` input must be float32 in every opset).
@@ -52,6 +67,66 @@ def variant_path(path: str | os.PathLike[str], variant: str) -> Path:
     if variant == "fp32":
         return target
     return target.with_name(f"{target.stem}.{variant}{target.suffix}")
+
+
+def write_variant(
+    fp32_path: str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    variant: str,
+    calibration: CalibrationDataReader | None = None,
+) -> list[Path]:
+    """Write ``variant`` (``fp16`` | ``int8``, which needs ``calibration``) of the fp32 model
+    at ``fp32_path`` to ``path`` and, when the model has a statistics graph, that graph's
+    variant to ``tiling/`` beside it; returns the written files (the model last)."""
+    source, target = Path(fp32_path), Path(path)
+    props = {
+        p.key: p.value for p in onnx.load(str(source), load_external_data=False).metadata_props
+    }
+    reference = props.get(STATISTICS_GRAPH_KEY)
+    if reference is None:
+        return [_convert(source, target, variant, calibration)]
+    name, _ = parse_layers_reference(reference, STATISTICS_GRAPH_KEY)
+    statistics_name = statistics_file_name(target.name)
+    size = 2 * sum(statistics_channels_from_metadata(props) or [])
+    reader = None if calibration is None else WithStatistics(calibration, size)
+    statistics = _convert(source.parent / name, target.parent / statistics_name, variant, reader)
+    model = plain_model(onnx.load(str(statistics)))
+    props[STATISTICS_GRAPH_KEY] = layers_reference(statistics_name, file_sha256(statistics))
+    del model.metadata_props[:]
+    onnx.helper.set_model_props(model, props)
+    onnx.checker.check_model(model)
+    return [statistics, save_model(model, target)]
+
+
+def _convert(
+    source: Path, target: Path, variant: str, calibration: CalibrationDataReader | None
+) -> Path:
+    if variant == "fp16":
+        return to_fp16(source, target)
+    if variant == "int8":
+        if calibration is None:
+            raise ConfigError("the int8 variant needs calibration images")
+        return to_int8(source, target, calibration)
+    raise ConfigError(f"no conversion to {variant!r}; choose from {list(VARIANTS[1:])}")
+
+
+class WithStatistics(CalibrationDataReader):
+    """A calibration reader for a statistics graph: ``reader``'s feeds plus one NaN row of
+    ``size`` statistics (each image's own, what the model computes)."""
+
+    def __init__(self, reader: CalibrationDataReader, size: int) -> None:
+        self.reader = reader
+        self.row = np.full((1, size), np.nan, dtype=np.float32)
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        feed = self.reader.get_next()
+        return None if feed is None else {**feed, STATISTICS_INPUT: self.row}
+
+    def rewind(self) -> None:
+        self.reader.rewind()
+
+    def __len__(self) -> int:
+        return len(self.reader)
 
 
 def to_fp16(fp32_path: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path:

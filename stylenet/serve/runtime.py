@@ -29,6 +29,7 @@ from stylenet.export.contract import (
     MIN_IMAGE_SIDE,
     OUTPUT,
     READABLE_VERSIONS,
+    STATISTICS_GRAPH_KEY,
     STATISTICS_INPUT,
     STATISTICS_OUTPUT,
     STYLES_KEY,
@@ -91,9 +92,6 @@ def session_options(
     if intra_op_threads < 0:
         raise ConfigError(f"intra_op_threads must be >= 0, got {intra_op_threads}")
     options = ort.SessionOptions()
-    # errors only: format-2 models' optional ``statistics`` input is an initializer listed as
-    # a graph input (ONNX's input default), which ONNX Runtime reports as a warning on load
-    options.log_severity_level = 3
     options.intra_op_num_threads = int(intra_op_threads)
     options.graph_optimization_level = _OPTIMIZATION_LEVELS[optimization]
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
@@ -182,8 +180,9 @@ def check_output_size(
 def shared_statistics_layout(
     session: ort.InferenceSession, metadata: dict[str, str]
 ) -> list[int] | None:
-    """The statistics layout of a format-2 model, ``None`` for format 1 (no statistics I/O)."""
-    # an input with a default is listed among the overridable initializers, not the inputs
+    """The statistics layout of a graph with statistics I/O (a statistics graph, or a format-2/3
+    model, which has them itself), ``None`` without (formats 1 and 4)."""
+    # an input with a default (formats 2 and 3) is listed among the overridable initializers
     inputs = {i.name for i in [*session.get_inputs(), *session.get_overridable_initializers()]}
     outputs = {o.name for o in session.get_outputs()}
     if STATISTICS_INPUT not in inputs or STATISTICS_OUTPUT not in outputs:
@@ -191,8 +190,46 @@ def shared_statistics_layout(
     return statistics_channels_from_metadata(metadata)
 
 
+def tiling_file(model_path: Path, reference: str | None, key: str) -> tuple[Path, str] | None:
+    """``(path, sha256)`` of the tiling graph a model's metadata ``key`` names (``None`` when
+    it names none); a malformed reference raises :class:`ModelFileError`."""
+    if reference is None:
+        return None
+    try:
+        name, digest = parse_layers_reference(reference, key)
+    except ValueError as error:
+        raise ModelFileError(f"{model_path}: {error}; re-export it") from error
+    return model_path.parent / name, digest
+
+
+def checked_tiling_path(
+    model_path: Path, reference: str, key: str, *, what: str, fallback: str
+) -> Path:
+    """The tiling graph that metadata ``key`` (value ``reference``) of the model at
+    ``model_path`` names, checked against its sha256: a missing file or one from another
+    export raises :class:`ModelFileError` naming ``what`` it is and the ``fallback`` setting."""
+    found = tiling_file(model_path, reference, key)
+    assert found is not None
+    path, digest = found
+    if not path.is_file():
+        raise ModelFileError(
+            f"{model_path.name} tiles with its {what} {path.relative_to(model_path.parent)}, "
+            f"which is not in {model_path.parent}: copy it there or use {fallback}"
+        )
+    if file_sha256(path) != digest:
+        raise ModelFileError(
+            f"{path} is not the {what} {model_path.name} was exported with (sha256 differs): "
+            "copy the matching file or re-export the model"
+        )
+    return path
+
+
 class OnnxStylizer:
     """Runs an exported stylenet ONNX model; implements the ``Stylizer`` protocol.
+
+    The model itself runs every call without ``statistics``; shared statistics run on its
+    statistics graph (``tiling/x.statistics.onnx``, opened on first use; format-2/3 models
+    have the statistics I/O themselves), layer-by-layer tiling on its layer graphs.
 
     Args:
         path: the ``.onnx`` file.
@@ -219,34 +256,63 @@ class OnnxStylizer:
         self.facts: dict[str, Any] = facts_from_metadata(metadata)
         self.takes_weights = check_io(self.path, self.session, len(self.styles))
         check_output_size(self.path, self.session, self.takes_weights, len(self.styles))
-        self.statistics_channels = shared_statistics_layout(self.session, metadata)
         self.provider = self.session.get_providers()[0]
+        self._session_settings = (list(self.session.get_providers()), options)
+        own = shared_statistics_layout(self.session, metadata)  # formats 2 and 3
+        self._statistics_session: ort.InferenceSession | None = self.session if own else None
+        self._statistics_reference = None if own else metadata.get(STATISTICS_GRAPH_KEY)
+        self._statistics_layout = own
+        if self._statistics_reference is not None:
+            self._statistics_layout = statistics_channels_from_metadata(metadata)
         self._layers_reference = metadata.get(LAYERS_KEY)
         self._layers: OnnxLayers | None = None
-        self._warned_missing = False
-        self._session_settings = (list(self.session.get_providers()), options)
+        self._warned: set[str] = set()
         log.info("ONNX Runtime runs %s on %s", self.path.name, self.provider)
 
     @property
+    def statistics_channels(self) -> list[int] | None:
+        """The packed statistics layout when the model can take and report shared statistics
+        (:mod:`stylenet.serve.shared_statistics`), else ``None``: format-1 models, and models
+        whose statistics graph was not copied with them (with a warning: tiles then use their
+        own statistics)."""
+        if self._statistics_session is not None or self._statistics_layout is None:
+            return self._statistics_layout
+        if self._tiling_file_present(self._statistics_reference, STATISTICS_GRAPH_KEY):
+            return self._statistics_layout
+        return None
+
+    @property
     def has_layers(self) -> bool:
-        """Whether the model names layer graphs (format 3) and their file is beside it, so it
-        can tile layer by layer (``tile_statistics=auto`` falls back to calibrated statistics,
-        with a warning, when the file was not copied with the model)."""
-        if self._layers_reference is None:
+        """Whether the model names layer graphs (format 3 and 4) and their file is where it
+        says, so it can tile layer by layer (``tile_statistics=auto`` falls back to calibrated
+        statistics, with a warning, when the file was not copied with the model)."""
+        return self._tiling_file_present(self._layers_reference, LAYERS_KEY)
+
+    def _tiling_file_present(self, reference: str | None, key: str) -> bool:
+        """Whether the tiling graph named by ``reference`` exists (a malformed reference
+        counts as present: opening it says what is wrong); warns once per missing file."""
+        if reference is None:
             return False
         try:
-            name, _ = parse_layers_reference(self._layers_reference)
-        except ValueError:
-            return True  # a malformed reference: layers() says what is wrong
-        if (self.path.parent / name).is_file():
+            found = tiling_file(self.path, reference, key)
+        except ModelFileError:
             return True
-        if not self._warned_missing:
-            self._warned_missing = True
+        assert found is not None
+        if found[0].is_file():
+            return True
+        if key not in self._warned:
+            self._warned.add(key)
+            name = found[0].relative_to(self.path.parent)
+            if key == LAYERS_KEY:
+                instead = "tiles use calibrated statistics instead"
+            else:
+                instead = "tiles use their own statistics instead"
             log.warning(
-                "%s tiles layer by layer with %s, which is not beside it: tiles use calibrated "
-                "statistics instead (copy the file there for exact tiles)",
+                "%s tiles with %s, which is not in %s: %s (copy the file there for seamless tiles)",
                 self.path.name,
                 name,
+                self.path.parent,
+                instead,
             )
         return False
 
@@ -263,6 +329,35 @@ class OnnxStylizer:
                 self.path, self._layers_reference, self.styles, providers, options
             )
         return self._layers
+
+    def statistics_session(self) -> ort.InferenceSession:
+        """The session that takes and reports statistics: the statistics graph (opened and
+        checked on first use) or, for format-2/3 models, the model's own session."""
+        if self._statistics_session is not None:
+            return self._statistics_session
+        if self._statistics_reference is None or self._statistics_layout is None:
+            raise ModelFileError(
+                f"{self.path} has no shared-statistics graph (a format-1 model, or a network "
+                "without instance norm); re-export it with stylenet-export, or tile with "
+                "tile_statistics=tile"
+            )
+        path = checked_tiling_path(
+            self.path,
+            self._statistics_reference,
+            STATISTICS_GRAPH_KEY,
+            what="statistics graph",
+            fallback="tile_statistics=tile",
+        )
+        session = open_session(path, *self._session_settings)
+        names = {i.name for i in session.get_inputs()}
+        outputs = {o.name for o in session.get_outputs()}
+        if STATISTICS_INPUT not in names or STATISTICS_OUTPUT not in outputs:
+            raise ModelFileError(
+                f"{path} lacks the {STATISTICS_INPUT!r} input or {STATISTICS_OUTPUT!r} output "
+                "of a statistics graph; re-export the model"
+            )
+        self._statistics_session = session
+        return session
 
     def layerwise_rows(
         self, images: np.ndarray, style_weights: np.ndarray | None = None, *, tile: int
@@ -284,9 +379,14 @@ class OnnxStylizer:
     ) -> np.ndarray:
         """``N×3×H×W`` float32 [0, 255] (+ ``N×S`` or ``1×S`` blend rows) → ``N×3×H×W``
         float32 [0, 255]. ``statistics``: packed ``N×K`` (or ``1×K``) instance-norm statistics
-        to normalise with (format-2 models; see :meth:`statistics`), ``None`` = each image's
-        own."""
-        (out,) = self.session.run([OUTPUT], self._feed(images, style_weights, statistics))
+        to normalise with (models with a statistics graph; see :meth:`statistics`), ``None`` =
+        each image's own (the model itself runs)."""
+        feed = self._feed(images, style_weights)
+        if statistics is None or self.statistics_channels is None:
+            (out,) = self.session.run([OUTPUT], feed)
+            return out
+        feed[STATISTICS_INPUT] = np.ascontiguousarray(statistics, dtype=np.float32)
+        (out,) = self.statistics_session().run([OUTPUT], feed)
         return out
 
     def statistics(
@@ -297,38 +397,36 @@ class OnnxStylizer:
         statistics: np.ndarray | None = None,
     ) -> np.ndarray:
         """Packed ``N×K`` instance-norm statistics of ``images`` (normalised with
-        ``statistics`` when given). Format-2 models only (``statistics_channels`` not None)."""
-        if self.statistics_channels is None:
+        ``statistics`` when given, else each image's own). Models with a statistics graph
+        only (``statistics_channels`` not None)."""
+        channels = self.statistics_channels
+        if channels is None:
             raise ModelFileError(
-                f"{self.path} is a format-1 model without shared statistics; re-export it "
-                "with stylenet-export"
+                f"{self.path} has no shared-statistics graph beside it (a format-1 model, or "
+                "its tiling/ folder was not copied); re-export it with stylenet-export"
             )
-        feed = self._feed(images, style_weights, statistics)
-        (observed,) = self.session.run([STATISTICS_OUTPUT], feed)
+        feed = self._feed(images, style_weights)
+        if statistics is None:
+            statistics = np.full((1, 2 * sum(channels)), np.nan, dtype=np.float32)
+        feed[STATISTICS_INPUT] = np.ascontiguousarray(statistics, dtype=np.float32)
+        (observed,) = self.statistics_session().run([STATISTICS_OUTPUT], feed)
         return observed
 
-    def _feed(
-        self,
-        images: np.ndarray,
-        style_weights: np.ndarray | None,
-        statistics: np.ndarray | None,
-    ) -> dict[str, np.ndarray]:
+    def _feed(self, images: np.ndarray, style_weights: np.ndarray | None) -> dict[str, np.ndarray]:
         batch = check_batch(images, MIN_IMAGE_SIDE)
         feed = {IMAGE_INPUT: batch}
         weights = weight_rows(style_weights, self.styles, batch.shape[0])
         if self.takes_weights:
             feed[WEIGHTS_INPUT] = weights
-        if statistics is not None and self.statistics_channels is not None:
-            feed[STATISTICS_INPUT] = np.ascontiguousarray(statistics, dtype=np.float32)
         return feed
 
 
 class OnnxLayers:
-    """A format-3 model's layer graphs on ONNX Runtime: the
-    :class:`stylenet.serve.layerwise.Layers` of an exported model.
+    """A model's layer graphs on ONNX Runtime: the :class:`stylenet.serve.layerwise.Layers`
+    of an exported model.
 
-    Each call feeds one layer's window (every other input keeps its default), so one session
-    serves all layers."""
+    One session serves all layers: each call feeds the layer's window and, to every other
+    layer, the smallest window of zeros (format-3 files had those as input defaults)."""
 
     def __init__(
         self,
@@ -371,6 +469,9 @@ class OnnxLayers:
                     f"{self.path} lacks the inputs/outputs of layer {index}; re-export the model"
                 )
         self.takes_weights = WEIGHTS_INPUT in names
+        self._idle: dict[int, dict[str, np.ndarray]] = {}
+        count = len(self.styles)
+        self._uniform = np.full((1, count), 1.0 / count, dtype=np.float32)
 
     @classmethod
     def from_reference(
@@ -383,32 +484,47 @@ class OnnxLayers:
     ) -> OnnxLayers:
         """The layer graphs a model's ``stylenet.layers`` metadata names, checked against its
         sha256 (a file from another export is refused)."""
-        try:
-            name, digest = parse_layers_reference(reference)
-        except ValueError as error:
-            raise ModelFileError(f"{model_path}: {error}; re-export it") from error
-        path = model_path.parent / name
-        if not path.is_file():
-            raise ModelFileError(
-                f"{model_path.name} tiles layer by layer with {name}, which is not beside it in "
-                f"{model_path.parent}: copy it there or use tile_statistics=calibrated"
-            )
-        if file_sha256(path) != digest:
-            raise ModelFileError(
-                f"{path} is not the layer graphs {model_path.name} was exported with (sha256 "
-                "differs): copy the matching file or re-export the model"
-            )
+        path = checked_tiling_path(
+            model_path,
+            reference,
+            LAYERS_KEY,
+            what="layer graphs",
+            fallback="tile_statistics=calibrated",
+        )
         return cls(path, providers, options, styles=styles)
+
+    def idle_feed(self, batch: int = 1) -> dict[str, np.ndarray]:
+        """Every input of the layer graphs for ``batch`` images at its smallest: one-pixel-
+        output windows of zeros and uniform style weights (a call replaces what it needs)."""
+        if batch not in self._idle:
+            feed = {
+                layer_window(index): np.zeros(
+                    (batch, spec.in_channels, spec.kernel, spec.kernel), dtype=np.float32
+                )
+                for index, spec in enumerate(self.plan)
+            }
+            if self.takes_weights:
+                feed[WEIGHTS_INPUT] = np.ascontiguousarray(
+                    np.broadcast_to(self._uniform, (batch, len(self.styles)))
+                )
+            self._idle[batch] = feed
+        return dict(self._idle[batch])
 
     def convolve(self, index: int, window: np.ndarray) -> np.ndarray:
         """Layer ``index``'s convolution of ``window`` (``N×C×h×w`` float32)."""
-        (out,) = self.session.run([layer_conv(index)], {layer_window(index): window})
+        feed = self.idle_feed(window.shape[0])
+        feed[layer_window(index)] = window
+        (out,) = self.session.run([layer_conv(index)], feed)
         return out
 
     def affine(self, index: int, style_weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Layer ``index``'s ``(scale, shift)`` (``N×C`` or ``1×C``)."""
-        feed = {}
+        """Layer ``index``'s ``(scale, shift)`` (``N×C`` or ``1×C``; ``style_weights``
+        ``None`` = the uniform blend)."""
+        weights = None
         if self.takes_weights and style_weights is not None:
-            feed[WEIGHTS_INPUT] = np.ascontiguousarray(style_weights, dtype=np.float32)
+            weights = np.ascontiguousarray(style_weights, dtype=np.float32)
+        feed = self.idle_feed(1 if weights is None else weights.shape[0])
+        if weights is not None:
+            feed[WEIGHTS_INPUT] = weights
         scale, shift = self.session.run([layer_scale(index), layer_shift(index)], feed)
         return scale, shift

@@ -7,8 +7,8 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
+from stylenet.cli.config import config_dir
 from stylenet.cli.export import run
-from stylenet.config import config_dir
 from stylenet.errors import CheckpointError, ConfigError
 from tests.helpers.cli import cli_error_line
 from tests.helpers.networks import STYLES, multi_style_net
@@ -45,11 +45,9 @@ def test_exports_a_checkpoint_with_its_card(tmp_path: Path) -> None:
     card = json.loads((tmp_path / "exported" / "trio.json").read_text())
     assert card["styles"] == STYLES
     assert card["facts"] == {"style_weight": 5.0, "global_step": 12}
-    assert [i["name"] for i in card["contract"]["inputs"]] == [
-        "image",
-        "style_weights",
-        "statistics",
-    ]
+    assert [i["name"] for i in card["contract"]["inputs"]] == ["image", "style_weights"]
+    tiling = sorted(p.name for p in (tmp_path / "exported" / "tiling").iterdir())
+    assert tiling == ["trio.layers.onnx", "trio.statistics.onnx"]
 
 
 @pytest.mark.parametrize(

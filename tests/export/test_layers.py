@@ -1,4 +1,4 @@
-"""Format 3: the layer graphs beside an exported model run it layer by layer on ONNX Runtime."""
+"""The layer graphs in ``tiling/`` beside an exported model run it layer by layer on ONNX Runtime."""
 
 from __future__ import annotations
 
@@ -39,12 +39,13 @@ def photo(height: int, width: int, batch: int = 1, seed: int = 0) -> np.ndarray:
     return (rng.random((batch, 3, height, width)) * 255).astype(np.float32)
 
 
-def test_the_export_writes_the_layer_graphs_beside_the_model(single) -> None:
+def test_the_export_writes_the_layer_graphs_in_the_tiling_folder(single) -> None:
     _, path = single
     props = metadata(path)
     name, _ = parse_layers_reference(props[LAYERS_KEY])
-    assert props[FORMAT_KEY] == "3" and name == "starry.layers.onnx"
-    assert (path.parent / name).is_file()
+    assert props[FORMAT_KEY] == "4" and name == "tiling/starry.layers.onnx"
+    graph = onnx.load(str(path.parent / name)).graph
+    assert not {t.name for t in graph.initializer} & {i.name for i in graph.input}  # no defaults
     layers = OnnxLayers.from_reference(path, props[LAYERS_KEY], ["starry"])
     assert len(layers.plan) == len(layer_plan(single[0]))
     assert [s.add_input_of for s in layers.plan].count(None) == len(layers.plan) - 1
@@ -104,13 +105,14 @@ def test_a_changed_or_missing_layer_file_is_refused(single, tmp_path: Path, capl
     shutil.copy(path, copy)
     image = photo(40, 40)
     alone = OnnxStylizer(copy)
-    with pytest.raises(ModelFileError, match="is not beside it"):
+    with pytest.raises(ModelFileError, match=r"tiling/starry\.layers\.onnx, which is not in"):
         list(alone.layerwise_rows(image, tile=16))
     with caplog.at_level(logging.WARNING):
         assert resolve_mode(alone, "auto") == "calibrated"  # auto falls back, and says so
-    assert "not beside it" in caplog.text
-    layers = tmp_path / "starry.layers.onnx"
-    layers.write_bytes((path.parent / layers.name).read_bytes() + b"\0")
+    assert "tiling/starry.layers.onnx, which is not in" in caplog.text
+    layers = tmp_path / "tiling" / "starry.layers.onnx"
+    layers.parent.mkdir()
+    layers.write_bytes((path.parent / "tiling" / layers.name).read_bytes() + b"\0")
     with pytest.raises(ModelFileError, match="sha256 differs"):
         list(OnnxStylizer(copy).layerwise_rows(image, tile=16))
     assert OnnxStylizer(copy).has_layers  # present but changed: refused, not skipped
@@ -132,7 +134,7 @@ def test_a_format_2_model_gets_a_one_line_error(single, tmp_path: Path) -> None:
 
 def test_layer_graphs_of_another_model_are_refused(single) -> None:
     with pytest.raises(ModelFileError, match="belongs to another model"):
-        OnnxLayers(single[1].parent / "starry.layers.onnx", styles=list(STYLES))
+        OnnxLayers(single[1].parent / "tiling" / "starry.layers.onnx", styles=list(STYLES))
 
 
 def test_layer_plans_round_trip_and_bad_ones_are_refused() -> None:
@@ -152,6 +154,11 @@ def test_layer_plans_round_trip_and_bad_ones_are_refused() -> None:
     for text in bad:
         with pytest.raises(ValueError):
             parse_layer_plan(text)
-    for text in ('{"file": "../x.onnx", "sha256": "' + "0" * 64 + '"}', '{"file": "x.onnx"}'):
+    digest = "0" * 64
+    for file in ("../x.onnx", "other/x.onnx", "tiling/../x.onnx", "tiling/a/x.onnx", "/x.onnx"):
         with pytest.raises(ValueError):
-            parse_layers_reference(text)
+            parse_layers_reference(json.dumps({"file": file, "sha256": digest}))
+    with pytest.raises(ValueError):
+        parse_layers_reference('{"file": "x.onnx"}')
+    for file in ("x.onnx", "tiling/x.layers.onnx"):  # formats 3 and 4
+        assert parse_layers_reference(json.dumps({"file": file, "sha256": digest}))[0] == file

@@ -14,6 +14,7 @@ from stylenet.export.onnx import FP32_TOLERANCE, export_onnx, verify_parity
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.serve.runtime import OnnxStylizer
 from tests.helpers.networks import FACTS, STYLES, tiny_net
+from tests.helpers.quiet_load import load_stderr
 
 
 def test_parity_at_odd_sizes_and_batch_3(single) -> None:
@@ -22,16 +23,48 @@ def test_parity_at_odd_sizes_and_batch_3(single) -> None:
     assert worst < FP32_TOLERANCE
 
 
-def test_graph_contract_dynamic_dims_and_pinned_opset(single) -> None:
-    _, path = single
-    model = onnx.load(str(path))
-    assert [i.name for i in model.graph.input] == ["image", "statistics"]
-    assert [o.name for o in model.graph.output] == ["stylized", "observed_statistics"]
-    for value in (model.graph.input[0], model.graph.output[0]):
-        dims = value.type.tensor_type.shape.dim
-        assert [d.dim_param or d.dim_value for d in dims] == ["N", 3, "H", "W"]
-    assert {o.domain: o.version for o in model.opset_import}[""] == OPSET
-    assert all(not node.metadata_props for node in model.graph.node)  # no source paths
+def test_graph_contract_dynamic_dims_and_pinned_opset(single, multi) -> None:
+    for (_, path), styled in ((single, ["image"]), (multi, ["image", "style_weights"])):
+        model = onnx.load(str(path))
+        assert [i.name for i in model.graph.input] == styled  # nothing but the app's inputs
+        assert [o.name for o in model.graph.output] == ["stylized"]
+        assert not {t.name for t in model.graph.initializer} & set(styled)
+        for value in (model.graph.input[0], model.graph.output[0]):
+            dims = value.type.tensor_type.shape.dim
+            assert [d.dim_param or d.dim_value for d in dims] == ["N", 3, "H", "W"]
+        assert {o.domain: o.version for o in model.opset_import}[""] == OPSET
+        assert all(not node.metadata_props for node in model.graph.node)  # no source paths
+        assert not {"IsNaN", "Where"} & {node.op_type for node in model.graph.node}
+        statistics = onnx.load(str(path.parent / "tiling" / f"{path.stem}.statistics.onnx"))
+        inputs = [i.name for i in statistics.graph.input]
+        assert inputs == [*styled, "statistics"]
+        assert not {t.name for t in statistics.graph.initializer} & set(inputs)
+        outputs = [o.name for o in statistics.graph.output]
+        assert outputs == ["stylized", "observed_statistics"]
+
+
+def test_loading_writes_nothing_to_stderr(single, multi) -> None:
+    out, err = load_stderr([single[1], multi[1]])  # the model and both tiling graphs
+    assert out.strip() == "loaded 2" and err == ""
+
+
+def test_the_model_is_its_statistics_graph_with_nan_statistics(multi) -> None:
+    import onnxruntime as ort
+
+    _, path = multi
+    rng = np.random.default_rng(2)
+    feed = {
+        "image": (rng.random((2, 3, 45, 38)) * 255).astype(np.float32),
+        "style_weights": np.array([[0.2, 0.5, 0.3], [0, 1, 0]], np.float32),
+    }
+    model = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    graph = ort.InferenceSession(
+        str(path.parent / "tiling" / "trio.statistics.onnx"), providers=["CPUExecutionProvider"]
+    )
+    (plain,) = model.run(["stylized"], feed)
+    statistics = np.full((1, 2 * sum(tiny_channels(multi[0]))), np.nan, np.float32)
+    (two_stage,) = graph.run(["stylized"], {**feed, "statistics": statistics})
+    np.testing.assert_array_equal(plain, two_stage)
 
 
 def test_metadata_round_trip(single) -> None:
@@ -91,7 +124,11 @@ def test_two_stages_match_pytorch(multi) -> None:
     assert np.abs(out - stylizer(tiles.numpy(), blend.numpy())).max() > 1.0  # it is used
 
 
-def test_an_app_that_ignores_statistics_gets_format_1_behaviour(single) -> None:
+def tiny_channels(net) -> list[int]:
+    return net.statistics_channels()
+
+
+def test_an_app_feeds_only_the_image(single) -> None:
     import onnxruntime as ort
 
     net, path = single

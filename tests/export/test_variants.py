@@ -39,8 +39,14 @@ def test_every_variant_is_written_with_a_card(bundle) -> None:
         "starry.int8.json",
         "starry.int8.onnx",
         "starry.json",
-        "starry.layers.onnx",
         "starry.onnx",
+        "tiling",
+    ]
+    assert sorted(p.name for p in (target.parent / "tiling").iterdir()) == [
+        "starry.fp16.statistics.onnx",
+        "starry.int8.statistics.onnx",
+        "starry.layers.onnx",
+        "starry.statistics.onnx",
     ]
     for file in files:
         card = json.loads(file.card.read_text())
@@ -114,3 +120,18 @@ def test_variants_tile_layer_by_layer_with_the_fp32_layer_graphs(bundle) -> None
         stylizer = OnnxStylizer(file.path)
         got = np.concatenate([r for _, r in stylizer.layerwise_rows(image, tile=16)], axis=2)
         np.testing.assert_array_equal(got, expected)
+
+
+def test_each_variant_shares_statistics_with_its_own_statistics_graph(bundle) -> None:
+    _, _, files = bundle
+    rng = np.random.default_rng(1)
+    image = (rng.random((2, 3, 40, 52)) * 255).astype(np.float32)
+    for file in files:
+        stylizer = OnnxStylizer(file.path)
+        assert stylizer.statistics_channels
+        own = stylizer.statistics(image)
+        nan = np.full_like(own[:1], np.nan)
+        # the model is its statistics graph with NaN statistics: the same pixels
+        np.testing.assert_array_equal(stylizer(image, statistics=nan), stylizer(image))
+        shared = stylizer(image, statistics=own[:1])
+        assert np.abs(shared - stylizer(image)).max() > 0.1  # the statistics are used
