@@ -37,6 +37,7 @@ def write_checkpoint(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_exports_a_checkpoint_with_its_card(tmp_path: Path) -> None:
     ckpt = write_checkpoint(tmp_path / "trio.ckpt")
     out = tmp_path / "exported" / "trio.onnx"
@@ -65,6 +66,7 @@ def test_bad_options_raise_one_clear_error(tmp_path: Path, overrides, error, mes
         run(config(f"model={ckpt}", *overrides))
 
 
+@pytest.mark.slow
 def test_command_prints_one_error_line_and_exits_2(tmp_path: Path) -> None:
     line = cli_error_line("export", "model=nope.ckpt", cwd=tmp_path)
     assert line.startswith("stylenet: error: checkpoint not found")

@@ -78,6 +78,7 @@ def test_multi_style_blends_layer_by_layer(multi) -> None:
     np.testing.assert_allclose(got, torch_rows, rtol=0, atol=0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "options", [{"upsample": "bilinear", "outer_kernel": 5}, {"norm": "batch"}]
 )

@@ -71,6 +71,7 @@ def test_bf16_autocast_still_optimises() -> None:
     assert result.history[-1] < 0.5 * result.history[0]
 
 
+@pytest.mark.slow
 def test_texture_synthesis_from_noise_any_size() -> None:
     result = gatys_transfer(
         make_loss(), None, style(), size=(36, 60), iterations=8, init="noise", progress=False
