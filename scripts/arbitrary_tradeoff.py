@@ -24,11 +24,11 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from PIL import Image
 
-from stylenet.config import config_dir, shared_data_dir
 from stylenet.data.chart import line_chart
 from stylenet.data.images import list_images, read_image
 from stylenet.eval.fast_vs_gatys import loss_terms
 from stylenet.losses import PerceptualLoss
+from stylenet.resources import config_dir, shared_data_dir
 from stylenet.serve.arbitrary import ArbitraryNetwork, PaintingStylizer
 from stylenet.serve.loader import load_stylizer, shipped_models
 from stylenet.serve.stylizer import Stylizer

@@ -29,11 +29,11 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from torch import nn
 
-from stylenet.config import config_dir
 from stylenet.export.calibration import ImageCalibrationReader, synthetic_photo
 from stylenet.export.onnx import export_onnx
 from stylenet.export.variants import to_int8
 from stylenet.nn.checkpoint import ModelInfo
+from stylenet.resources import config_dir
 from stylenet.serve.runtime import OnnxStylizer
 
 

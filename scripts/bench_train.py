@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 
-from stylenet.config import build, config_dir, shared_data_dir
+from stylenet.cli.config import build
 from stylenet.data.images import list_images, read_image
 from stylenet.data.photos import center_crop
 from stylenet.lit.style_module import StyleTransferModule
@@ -33,6 +33,7 @@ from stylenet.losses import PerceptualLoss
 from stylenet.nn.transformer import TransformerNet
 from stylenet.nn.vgg import VGGFeatures
 from stylenet.provenance import describe_cpu, read_cpuinfo
+from stylenet.resources import config_dir, shared_data_dir
 
 BASELINE_STYLE = ["relu1_2", "relu2_2", "relu3_3", "relu4_3"]
 BASELINE_CONTENT = "relu2_2"

@@ -26,11 +26,11 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from stylenet.config import config_dir
 from stylenet.data.images import list_images, read_image
 from stylenet.eval.fast_models import load_fast_model
 from stylenet.eval.fast_vs_gatys import ITERATIONS, compare, report
 from stylenet.losses import PerceptualLoss
+from stylenet.resources import config_dir
 
 
 def main(argv: list[str] | None = None) -> None:

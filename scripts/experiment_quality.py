@@ -146,7 +146,7 @@ class StepCost:
 def recipe_config(overrides: Sequence[str]) -> Any:
     from hydra import compose, initialize_config_dir
 
-    from stylenet.config import config_dir
+    from stylenet.resources import config_dir
 
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         return compose(config_name="train", overrides=list(overrides))

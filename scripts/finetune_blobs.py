@@ -27,12 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure_blobs import measure, photo_inputs, synthetic_inputs
 
 from stylenet.cli.train_module import build_module
-from stylenet.config import config_dir, shared_data_dir
 from stylenet.data.images import list_images, read_image, resize, save_image
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.losses.spikes import NormSpikes
 from stylenet.nn.checkpoint import load_transformer
 from stylenet.nn.transformer import TransformerNet
+from stylenet.resources import config_dir, shared_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "training" / "multi_style" / "checkpoints" / "last.ckpt"

@@ -34,8 +34,9 @@ import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
-from stylenet.config import build, config_dir
+from stylenet.cli.config import build
 from stylenet.export.variants import to_fp16
+from stylenet.resources import config_dir
 from stylenet.serve.runtime import OnnxStylizer
 
 REPO = Path(__file__).resolve().parents[1]

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stylenet.config import shared_data_dir
 from stylenet.data.image_files import read_array, resize_array, write_image
+from stylenet.resources import shared_data_dir
 from stylenet.serve.figure import FigureRow, captioned_grid
 from stylenet.serve.loader import load_stylizer, shipped_models
 from stylenet.serve.pipeline import stylize_array
@@ -124,6 +124,7 @@ def main() -> None:
         "--photos", nargs="*", default=None, help="photo files (default: 4 of val2017)"
     )
     parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--styles", default=None, help="the shared paintings (UNTRAINED's source)")
     parser.add_argument(
         "--no-arbitrary",
         dest="arbitrary",
@@ -150,8 +151,11 @@ def main() -> None:
         rows.append(blend_row(photos[0], multi, start, end, len(models)))
     else:
         print(f"no multi-style model {args.multi!r} or < 2 columns: the gallery has no blend row")
-    if args.arbitrary:
-        styles_dir = Path(shared_data_dir("styles"))
+    styles_dir = Path(args.styles or shared_data_dir("styles"))
+    missing = [file for file, *_ in UNTRAINED if not (styles_dir / file).is_file()]
+    if args.arbitrary and missing:
+        print(f"{styles_dir} lacks {', '.join(missing)}: the gallery has no arbitrary-style rows")
+    elif args.arbitrary:
         rows += arbitrary_rows(photos[0], untrained_paintings(styles_dir), len(rows[0].tiles))
     print(write_image(captioned_grid(rows), args.out, quality=90))
 

@@ -23,7 +23,6 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from stylenet.config import config_dir, shared_data_dir
 from stylenet.data.images import list_images, read_image
 from stylenet.eval.fast_vs_gatys import loss_terms
 from stylenet.losses import PerceptualLoss
@@ -31,6 +30,7 @@ from stylenet.methods.gatys import GatysObjective
 from stylenet.methods.invert import feature_objective, invert_layer
 from stylenet.methods.optimize import optimize_image
 from stylenet.nn.vgg import VGGFeatures
+from stylenet.resources import config_dir, shared_data_dir
 
 CHECKPOINTS = (10, 25, 50, 100, 200, 300, 500)
 

@@ -39,10 +39,10 @@ import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from stylenet.config import config_dir
 from stylenet.export.calibration import synthetic_photo
 from stylenet.export.onnx import export_onnx
 from stylenet.nn.checkpoint import ModelInfo
+from stylenet.resources import config_dir
 from stylenet.serve.layerwise import MIN_TILE
 from stylenet.serve.loader import load_stylizer
 from stylenet.serve.pipeline import stylize_array

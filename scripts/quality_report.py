@@ -25,11 +25,11 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from stylenet.config import config_dir, shared_data_dir
 from stylenet.data.images import list_images, read_image
 from stylenet.eval.fast_vs_gatys import STARTS
 from stylenet.eval.quality import HEADER, MATCH_ITERATIONS, TRAINING_STYLE_SIZE, evaluate
 from stylenet.losses import PerceptualLoss
+from stylenet.resources import config_dir, shared_data_dir
 from stylenet.serve.loader import shipped_models
 
 

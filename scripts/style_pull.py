@@ -29,10 +29,10 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from stylenet.config import config_dir, shared_data_dir
 from stylenet.data.images import list_images, read_image
 from stylenet.eval.style_pull import style_pull
 from stylenet.losses import PerceptualLoss
+from stylenet.resources import config_dir, shared_data_dir
 
 TRAINING_STYLE_SIZE = 512  # conf/painting/*.yaml: size
 

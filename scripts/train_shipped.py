@@ -74,7 +74,7 @@ def recipe_config(name: str) -> dict[str, Any]:
     from hydra import compose, initialize_config_dir
 
     from stylenet.cli.values import plain_dict
-    from stylenet.config import config_dir
+    from stylenet.resources import config_dir
 
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         return plain_dict(compose(config_name="train", overrides=recipe(name)), resolve=False)
@@ -108,7 +108,7 @@ def recipe_changes(name: str, recipe: dict[str, Any] | None = None) -> list[str]
     """How the run in ``training/<name>/`` differs from today's recipe (``key: old -> new``;
     ``recipe``: :func:`recipe_config`'s, composed when not given); ``[]`` when it matches or
     there is no run."""
-    from stylenet.config import upgrade_train_config
+    from stylenet.cli.config import upgrade_train_config
 
     last = run_dir(name) / "checkpoints" / "last.ckpt"
     if not last.is_file():

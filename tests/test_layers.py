@@ -78,4 +78,4 @@ def test_whole_library_loads_no_config_stack() -> None:
 
 def test_probe_sees_the_config_stack() -> None:
     """The probe itself can fail: the CLI's config module does load Hydra."""
-    assert "hydra" in probe(["stylenet.config"])["loaded"]
+    assert "hydra" in probe(["stylenet.cli.config"])["loaded"]

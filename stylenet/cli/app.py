@@ -45,13 +45,12 @@ def command(
     *,
     config_path: str,
     config_name: str,
-    renamed: Mapping[str, str] | None = None,
     aliases: Mapping[str, str] | None = None,
 ) -> Callable[[Task], Callable[[], None]]:
     """Decorate ``main(cfg)`` as ``@hydra.main`` would, with :func:`check_command_line` first.
 
-    ``renamed`` maps options the command used to have to where they are now (``style`` →
-    ``painting``): giving an old one is an error naming the new one. ``aliases`` maps a
+
+    ``aliases`` maps a
     command-line spelling to its config key where the spelling is also the name of a config
     group (Hydra would take ``painting=PATH`` as the choice of a training painting config):
     ``{"painting": "painting_file"}`` reads ``painting=PATH`` as ``painting_file=PATH``."""
@@ -75,9 +74,7 @@ def command(
                 os.environ.setdefault("HYDRA_FULL_ERROR", "1")
             args = [spell(arg, aliases or {}) for arg in sys.argv[1:]]
             sys.argv[1:] = args
-            coerced.update(
-                exit_on_error(check_command_line, config_path, config_name, args, renamed=renamed)
-            )
+            coerced.update(exit_on_error(check_command_line, config_path, config_name, args))
             hydra_main()
 
         return main
@@ -103,15 +100,12 @@ def check_command_line(
     config_dir: str,
     config_name: str,
     args: Sequence[str],
-    *,
-    renamed: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Compose ``config_name`` with ``args``; raise :class:`ConfigError` on any Hydra error,
-    an option that was renamed (``renamed``: old → new), missing required option or value of
+    missing required option or value of
     the wrong type. Returns the booleans to store."""
     if any(arg.startswith("-") for arg in args):  # --help, --cfg, -m …: Hydra's own business
         return {}
-    check_renamed(args, renamed or {})
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=config_dir, version_base="1.3"):
         cfg = _compose(config_name, list(args), config_dir)
@@ -150,18 +144,6 @@ def check_command_line(
             kind = "a number" if isinstance(default, float) else "an integer"
             raise ConfigError(f"{key} must be {kind}, got {value!r}")
     return coerced
-
-
-def check_renamed(args: Sequence[str], renamed: Mapping[str, str]) -> None:
-    """Refuse an option under its old name (``style=wave`` where ``renamed`` says ``style`` is
-    now ``painting``), naming the new one: ``painting=wave``."""
-    for arg in args:
-        key, equals, value = arg.partition("=")
-        prefix = key[: len(key) - len(key.lstrip("+~"))]
-        head, dot, rest = key[len(prefix) :].partition(".")
-        if equals and head in renamed:
-            new = f"{prefix}{renamed[head]}{dot}{rest}"
-            raise ConfigError(f"{key}= is now {new}=: give {new}={value}")
 
 
 def _compose(config_name: str, overrides: list[str], config_dir: str) -> DictConfig:

@@ -1,11 +1,9 @@
 """The CLI's config stack: where the Hydra configs live (one root, ``conf/``), ``build``
 (instantiate with one-line errors), the upgrade of configs stored by older runs and the
-OmegaConf resolvers. Only ``stylenet/cli/`` (and scripts) import this; the
-library uses :mod:`stylenet.options` and :mod:`stylenet.resources`."""
+OmegaConf resolvers. Only ``stylenet/cli/`` imports this; the library and the scripts use :mod:`stylenet.options` and :mod:`stylenet.resources`."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -47,33 +45,6 @@ BUILD_TARGETS = frozenset(
     }
 )
 
-# ``_target_``s that moved, old name → new name. The config a checkpoint carries names the
-# target as it was when the run started; resuming such a run builds the new one.
-RENAMED_TARGETS = {
-    "stylenet.data.datamodule.PhotoDataModule": "stylenet.lit.datamodule.PhotoDataModule",
-}
-
-
-def rename_targets(node: Any) -> Any:
-    """``node`` (plain dicts and lists) with every moved ``_target_`` under its new name
-    (:data:`RENAMED_TARGETS`); other values as they are."""
-    if isinstance(node, dict):
-        renamed = {key: rename_targets(value) for key, value in node.items()}
-        target = renamed.get("_target_")
-        if isinstance(target, str) and target in RENAMED_TARGETS:
-            renamed["_target_"] = RENAMED_TARGETS[target]
-        return renamed
-    if isinstance(node, list):
-        return [rename_targets(value) for value in node]
-    return node
-
-
-# Training config keys that were renamed, old → new: the training groups ``model/`` and
-# ``style/`` became ``net/`` and ``painting/`` when all commands moved into one config root
-# (there ``model=`` and ``style=`` are the serving commands' own options).
-RENAMED_TRAIN_KEYS = {"model": "net", "style": "painting"}
-
-
 MODEL_CHECKPOINT = "lightning.pytorch.callbacks.ModelCheckpoint"
 PHOTO_DATA = "stylenet.lit.datamodule.PhotoDataModule"
 NO_AUGMENTATION = {"zoom": 1.0, "flip": False}  # photo data stored before augmentation existed
@@ -83,9 +54,7 @@ NO_SPIKE_PENALTY = {"weight": 0.0, "limit": 4.0}  # runs stored before the spike
 def upgrade_train_config(saved: dict[str, Any]) -> dict[str, Any]:
     """A training config stored by an older run (plain dicts, unresolved) in today's layout.
 
-    Renamed keys (:data:`RENAMED_TRAIN_KEYS`) and the interpolations naming them
-    (``${style.name}``) take their new names, moved ``_target_``s theirs
-    (:func:`rename_targets`); ``logger: csv`` (a name, before ``logger/`` was a group) becomes
+    ``logger: csv`` (a name, before ``logger/`` was a group) becomes
     that group's config, and a run from before the ``callbacks/`` group gets
     ``callbacks/default.yaml``, which holds what those runs were built with; a stored
     checkpoint callback without ``enable_version_counter`` gets ``false`` (today's default:
@@ -93,10 +62,7 @@ def upgrade_train_config(saved: dict[str, Any]) -> dict[str, Any]:
     augmentation options gets them off (``zoom: 1.0``, ``flip: false``: how it was trained),
     and a run stored before the spike penalty gets it off (:data:`NO_SPIKE_PENALTY`).
     ``saved`` is not edited."""
-    upgraded = _rename_interpolations(rename_targets(saved))
-    for old, new in RENAMED_TRAIN_KEYS.items():
-        if old in upgraded and new not in upgraded:
-            upgraded[new] = upgraded.pop(old)
+    upgraded = dict(saved)
     logger = upgraded.get("logger")
     if isinstance(logger, str):
         upgraded["logger"] = _group_file("logger", logger)
@@ -113,17 +79,6 @@ def upgrade_train_config(saved: dict[str, Any]) -> dict[str, Any]:
     if "spike_penalty" not in upgraded:
         upgraded["spike_penalty"] = dict(NO_SPIKE_PENALTY)
     return upgraded
-
-
-def _rename_interpolations(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {key: _rename_interpolations(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_rename_interpolations(value) for value in node]
-    if isinstance(node, str) and "${" in node:
-        for old, new in RENAMED_TRAIN_KEYS.items():
-            node = re.sub(rf"\$\{{{old}\.", f"${{{new}.", node)
-    return node
 
 
 def _group_file(group: str, name: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from omegaconf import DictConfig
 from torch import nn
 
 from stylenet.cli.app import command
+from stylenet.cli.config import config_dir, require_positive
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.inspect_args import (
     classifier_from_cfg,
@@ -18,7 +19,6 @@ from stylenet.cli.inspect_args import (
     optional_int,
 )
 from stylenet.cli.paths import output_path
-from stylenet.config import config_dir, require_positive
 from stylenet.data.atomic import atomic_path
 from stylenet.data.images import save_image
 from stylenet.errors import ConfigError

@@ -12,9 +12,9 @@ from omegaconf import DictConfig, ListConfig
 
 from stylenet import options
 from stylenet.cli.app import command
+from stylenet.cli.config import config_dir, require_positive
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.paths import output_path
-from stylenet.config import config_dir, require_positive
 from stylenet.errors import ConfigError
 
 # torch and the library load where they are used, not at import: --help stays fast
@@ -35,13 +35,6 @@ def _layers(value: object, fallback: object) -> dict[str, float] | list[str]:
     if isinstance(chosen, DictConfig):
         return {str(k): float(v) for k, v in chosen.items()}
     return [str(x) for x in _as_list(chosen)]
-
-
-# gatys' own loss knobs, now set on the perceptual group only (one place for each)
-MOVED_OPTIONS = {
-    name: f"perceptual.{name}"
-    for name in ("content_weight", "style_weight", "tv_weight", "pooling")
-}
 
 
 def build_loss(cfg: DictConfig) -> PerceptualLoss:
@@ -160,7 +153,7 @@ def _snapshots(target: Path, every: int) -> Callable[[int, int, torch.Tensor], N
     return write
 
 
-@command(config_path=config_dir(), config_name="gatys", renamed=MOVED_OPTIONS)
+@command(config_path=config_dir(), config_name="gatys")
 def main(cfg: DictConfig) -> None:
     path = exit_on_error(run, cfg)
     print(f"wrote {path}")

@@ -11,6 +11,7 @@ from omegaconf import DictConfig
 from PIL import Image
 
 from stylenet.cli.app import command
+from stylenet.cli.config import config_dir, require_positive
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.inspect_args import device_from_cfg
 from stylenet.cli.inspect_network import (
@@ -22,7 +23,6 @@ from stylenet.cli.inspect_network import (
     one_image,
 )
 from stylenet.cli.paths import output_path, run_dir
-from stylenet.config import config_dir, require_positive
 from stylenet.data.heatmap import with_color_bar
 from stylenet.data.images import save_image, tensor_to_pil
 from stylenet.errors import ConfigError

@@ -12,7 +12,7 @@ import torch
 from omegaconf import DictConfig
 from torch import nn
 
-from stylenet.config import require_positive
+from stylenet.cli.config import require_positive
 from stylenet.data.images import read_image, require_min_size
 from stylenet.devices import resolve_device
 from stylenet.errors import ConfigError

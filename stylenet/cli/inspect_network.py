@@ -11,7 +11,7 @@ import torch
 from omegaconf import DictConfig
 from torch import nn
 
-from stylenet.config import require_positive
+from stylenet.cli.config import require_positive
 from stylenet.data.images import list_images, read_image, require_min_size
 from stylenet.errors import ConfigError, ImageError
 from stylenet.methods.feature_cache import (

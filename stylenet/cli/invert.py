@@ -8,9 +8,9 @@ from omegaconf import DictConfig, ListConfig
 
 from stylenet import options
 from stylenet.cli.app import command
+from stylenet.cli.config import config_dir, require_positive
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.paths import output_path
-from stylenet.config import config_dir, require_positive
 from stylenet.errors import ConfigError
 
 
@@ -65,7 +65,7 @@ def run(cfg: DictConfig) -> Path:
     return save_image(strip, output_path(cfg.output, "inversion_strip.png"))
 
 
-@command(config_path=config_dir(), config_name="invert", renamed={"pooling": "perceptual.pooling"})
+@command(config_path=config_dir(), config_name="invert")
 def main(cfg: DictConfig) -> None:
     path = exit_on_error(run, cfg)
     print(f"wrote {path}")

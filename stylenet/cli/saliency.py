@@ -9,6 +9,7 @@ from omegaconf import DictConfig
 from torch import nn
 
 from stylenet.cli.app import command
+from stylenet.cli.config import config_dir, require_positive
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.inspect_args import (
     classifier_from_cfg,
@@ -17,7 +18,6 @@ from stylenet.cli.inspect_args import (
     optional_int,
 )
 from stylenet.cli.paths import run_dir
-from stylenet.config import config_dir, require_positive
 from stylenet.data.heatmap import colormap, normalize_map, overlay
 from stylenet.data.images import save_image
 from stylenet.errors import ConfigError

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from omegaconf import DictConfig, ListConfig
 
 from stylenet.cli.app import command
+from stylenet.cli.config import config_dir, require_positive
 from stylenet.cli.errors import exit_on_error
-from stylenet.config import config_dir, require_positive
 from stylenet.errors import ConfigError
 from stylenet.options import boolean
 

@@ -12,11 +12,11 @@ from tqdm import tqdm
 
 from stylenet import options
 from stylenet.cli.app import PAINTING_ALIAS, command
+from stylenet.cli.config import config_dir
 from stylenet.cli.errors import EXIT_PARTIAL, exit_on_error
 from stylenet.cli.inputs import Job, find_inputs, plan_jobs
 from stylenet.cli.paths import run_dir
 from stylenet.cli.values import plain
-from stylenet.config import config_dir
 from stylenet.data.image_files import read_array, write_image
 from stylenet.errors import ConfigError, StylenetError
 from stylenet.serve.blend import choose_weights, interpolation_grid, parse_blend

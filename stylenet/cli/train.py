@@ -13,9 +13,9 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from stylenet.cli.app import command
+from stylenet.cli.config import build, config_dir
 from stylenet.cli.errors import EXIT_INTERRUPTED, exit_on_error
 from stylenet.cli.paths import resume_run_dir, run_dir
-from stylenet.config import RENAMED_TRAIN_KEYS, build, config_dir
 
 EXIT_PROCESS_LOST = 1
 
@@ -139,7 +139,7 @@ def run(cfg: DictConfig, overrides: list[str] | None = None) -> Path:
     return output / "checkpoints" / "last.ckpt"
 
 
-@command(config_path=config_dir(), config_name="train", renamed=RENAMED_TRAIN_KEYS)
+@command(config_path=config_dir(), config_name="train")
 def _main(cfg: DictConfig) -> None:
     try:
         path = exit_on_error(run, cfg)

@@ -12,8 +12,8 @@ from lightning.pytorch.callbacks import Callback, ProgressBar
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig
 
+from stylenet.cli.config import build
 from stylenet.cli.train_options import resumed_step
-from stylenet.config import build
 from stylenet.errors import ConfigError
 
 TENSORBOARD = "lightning.pytorch.loggers.TensorBoardLogger"

@@ -10,8 +10,8 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig
 
+from stylenet.cli.config import require_positive, shared_data_dir
 from stylenet.cli.train_options import new_style_options
-from stylenet.config import require_positive, shared_data_dir
 from stylenet.data.images import list_images, read_image
 from stylenet.data.photos import list_photos
 from stylenet.errors import ConfigError

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
+from stylenet.cli.config import build
 from stylenet.cli.train_options import (
     NewStyleOptions,
     StyleSpec,
@@ -21,7 +22,6 @@ from stylenet.cli.train_options import (
     training_schedule,
 )
 from stylenet.cli.values import plain_dict
-from stylenet.config import build
 from stylenet.data.images import read_image
 from stylenet.data.photos import list_photos
 from stylenet.errors import ConfigError

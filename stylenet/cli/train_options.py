@@ -9,8 +9,8 @@ from pathlib import Path
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from stylenet.cli.config import config_dir, require_positive
 from stylenet.cli.values import plain_dict
-from stylenet.config import config_dir, require_positive
 from stylenet.data.photos import list_photos
 from stylenet.devices import resolve_precision
 from stylenet.errors import ConfigError, ModelFileError

@@ -17,8 +17,8 @@ from hydra.core.global_hydra import GlobalHydra
 from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from stylenet.cli.config import config_dir, upgrade_train_config
 from stylenet.cli.values import plain_dict
-from stylenet.config import config_dir, upgrade_train_config
 from stylenet.errors import ConfigError
 from stylenet.nn.checkpoint import read_checkpoint
 
@@ -93,7 +93,7 @@ def explicit_keys(overrides: list[str], given: dict[str, Any]) -> list[str]:
 def resume_config(cfg: DictConfig, overrides: list[str] | None = None) -> DictConfig:
     """The config to resume ``cfg.resume`` with (``cfg`` itself for a fresh run or a checkpoint
     written before checkpoints carried their config); a config stored in an older layout is
-    upgraded first (:func:`stylenet.config.upgrade_train_config`). ``overrides`` are the
+    upgraded first (:func:`stylenet.cli.config.upgrade_train_config`). ``overrides`` are the
     command line's ``key=value`` strings: a key named there wins even where it equals the
     default."""
     if not cfg.get("resume"):

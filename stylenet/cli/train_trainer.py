@@ -12,10 +12,10 @@ import lightning as L
 from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig
 
+from stylenet.cli.config import build
 from stylenet.cli.train_callbacks import build_callbacks, build_loggers
 from stylenet.cli.train_heldout import finetune_gate_callbacks, heldout_callbacks
 from stylenet.cli.train_options import training_precision
-from stylenet.config import build
 
 log = logging.getLogger(__name__)
 

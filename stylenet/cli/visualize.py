@@ -8,10 +8,10 @@ import torch
 from omegaconf import DictConfig
 
 from stylenet.cli.app import command
+from stylenet.cli.config import config_dir, require_positive
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.inspect_args import classifier_from_cfg, device_from_cfg, optional_int
 from stylenet.cli.paths import output_path
-from stylenet.config import config_dir, require_positive
 from stylenet.data.images import read_image, save_image
 from stylenet.errors import ConfigError
 from stylenet.methods.visualize import Regularizers, visualize

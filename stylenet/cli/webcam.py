@@ -13,9 +13,9 @@ from omegaconf import DictConfig
 
 from stylenet import options
 from stylenet.cli.app import PAINTING_ALIAS, command
+from stylenet.cli.config import config_dir, require_positive
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.values import plain
-from stylenet.config import config_dir, require_positive
 from stylenet.errors import ConfigError, VideoError
 from stylenet.serve.blend import choose_weights, parse_blend
 from stylenet.serve.camera import camera_id, open_camera, paced

@@ -1,4 +1,4 @@
-"""``stylenet.config.build``: only the project's own targets are built from a config."""
+"""``stylenet.cli.config.build``: only the project's own targets are built from a config."""
 
 from __future__ import annotations
 
@@ -8,15 +8,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from stylenet.config import (
-    BUILD_TARGETS,
-    RENAMED_TARGETS,
-    build,
-    check_targets,
-    config_dir,
-    rename_targets,
-    upgrade_train_config,
-)
+from stylenet.cli.config import build, check_targets, config_dir, upgrade_train_config
 from stylenet.errors import ConfigError
 
 
@@ -48,29 +40,13 @@ def test_the_shipped_training_config_builds() -> None:
     assert build(OmegaConf.create({"_target_": "datetime.timedelta", "seconds": 3})).seconds == 3
 
 
-def test_moved_targets_get_their_new_name_and_stay_allowed() -> None:
-    old = {
-        "data": {"_target_": "stylenet.data.datamodule.PhotoDataModule", "root": "photos"},
-        "list": [{"_target_": "stylenet.data.datamodule.PhotoDataModule"}, 3],
-        "model": {"_target_": "stylenet.nn.transformer.TransformerNet"},
-    }
-    new = rename_targets(old)
-    assert new["data"] == {"_target_": "stylenet.lit.datamodule.PhotoDataModule", "root": "photos"}
-    assert new["list"][0]["_target_"] == "stylenet.lit.datamodule.PhotoDataModule"
-    assert new["model"] == old["model"]
-    assert old["data"]["_target_"] == "stylenet.data.datamodule.PhotoDataModule"  # not edited
-    check_targets(new)
-    for target in RENAMED_TARGETS.values():
-        assert target in BUILD_TARGETS
-
-
 def test_a_training_config_in_the_old_layout_is_upgraded() -> None:
-    """Before one config root: groups model/ and style/, ``logger: csv``, no callbacks group."""
+    """Stored before the logger/ and callbacks/ groups, augmentation and the spike penalty."""
     old = {
-        "model": {"_target_": "stylenet.nn.transformer.TransformerNet", "width": 0.125},
-        "style": {"name": "wave", "image": "${paths.styles}/wave.jpg", "size": 64},
-        "data": {"_target_": "stylenet.data.datamodule.PhotoDataModule", "seed": "${seed}"},
-        "heldout": {"label": "${style.name} at ${model.width}", "plain": "style.name"},
+        "net": {"_target_": "stylenet.nn.transformer.TransformerNet", "width": 0.125},
+        "painting": {"name": "wave", "image": "${paths.styles}/wave.jpg", "size": 64},
+        "data": {"_target_": "stylenet.lit.datamodule.PhotoDataModule", "seed": "${seed}"},
+        "heldout": {"label": "${painting.name} at ${net.width}"},
         "logger": "tensorboard",
         "seed": 3,
     }
@@ -85,9 +61,7 @@ def test_a_training_config_in_the_old_layout_is_upgraded() -> None:
         "seed",
         "spike_penalty",
     }
-    assert new["net"] == old["model"] and new["painting"] == old["style"]
-    assert new["data"]["_target_"] == "stylenet.lit.datamodule.PhotoDataModule"
-    assert new["heldout"] == {"label": "${painting.name} at ${net.width}", "plain": "style.name"}
+    assert new["net"] == old["net"] and new["heldout"] == old["heldout"]
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         today = compose(config_name="train", overrides=["logger=tensorboard"])
     expected = OmegaConf.to_container(today, resolve=False)
@@ -99,7 +73,7 @@ def test_a_training_config_in_the_old_layout_is_upgraded() -> None:
     }
     # stored before the spike penalty: trained without it, as today's single-style default
     assert new["spike_penalty"] == expected["spike_penalty"] == {"weight": 0.0, "limit": 4.0}
-    assert old["logger"] == "tensorboard" and "model" in old  # not edited
+    assert old["logger"] == "tensorboard" and "callbacks" not in old  # not edited
     check_targets(new)
     assert upgrade_train_config(new) == new  # today's layout stays as it is
 

@@ -21,10 +21,10 @@ from lightning.pytorch.loggers import CSVLogger
 from omegaconf import DictConfig, OmegaConf
 from PIL import Image
 
+from stylenet.cli.config import build, check_targets, config_dir
 from stylenet.cli.help import COMMANDS
 from stylenet.cli.train_callbacks import build_callbacks, build_loggers
 from stylenet.cli.train_trainer import build_trainer
-from stylenet.config import RENAMED_TRAIN_KEYS, build, check_targets, config_dir
 from stylenet.errors import ConfigError
 from stylenet.lit.datamodule import PhotoDataModule
 from stylenet.nn.transformer import TransformerNet
@@ -78,12 +78,6 @@ def test_model_and_style_stay_plain_options_of_the_serving_commands(command: str
     assert cfg.model == "wave.onnx"
     if "style" in cfg:
         assert compose_config(command, "model=m.onnx", "style=wave").style == "wave"
-
-
-def test_the_renamed_training_groups_are_groups() -> None:
-    assert RENAMED_TRAIN_KEYS == {"model": "net", "style": "painting"}
-    for new in RENAMED_TRAIN_KEYS.values():
-        assert new in TRAIN_GROUPS and options(new)
 
 
 @pytest.mark.slow

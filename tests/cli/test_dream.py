@@ -8,8 +8,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
+from stylenet.cli.config import config_dir
 from stylenet.cli.dream import run
-from stylenet.config import config_dir
 from stylenet.errors import ConfigError, ImageError
 from tests.helpers.cli import cli_error_line
 

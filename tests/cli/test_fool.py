@@ -11,8 +11,8 @@ from hydra import compose, initialize_config_dir
 from PIL import Image
 from torch import nn
 
+from stylenet.cli.config import config_dir
 from stylenet.cli.fool import run
-from stylenet.config import config_dir
 from stylenet.errors import ConfigError
 from tests.helpers.cli import cli_error_line
 

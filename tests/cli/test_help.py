@@ -11,7 +11,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-import stylenet.config  # noqa: F401  (registers the resolvers)
+import stylenet.cli.config  # noqa: F401  (registers the resolvers)
 from stylenet.cli.help import COMMANDS, command_help, config_file
 from tests.helpers.paths import REPO
 

@@ -11,8 +11,8 @@ from hydra import compose, initialize_config_dir
 from PIL import Image
 
 from stylenet.cli import inspect as inspect_cli
+from stylenet.cli.config import config_dir
 from stylenet.cli.inspect import run
-from stylenet.config import config_dir
 from stylenet.errors import ConfigError, ImageError, MissingExtraError
 from tests.conftest import cli_error_line
 

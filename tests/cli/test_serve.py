@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from hydra import compose, initialize_config_dir
 
+from stylenet.cli.config import config_dir
 from stylenet.cli.serve import build, settings_from
-from stylenet.config import config_dir
 from stylenet.errors import ConfigError, ModelFileError
 from tests.conftest import REPO, cli_error_line
 from tests.serve.http.helpers import SINGLE, have_models

@@ -10,8 +10,8 @@ import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
+from stylenet.cli.config import config_dir
 from stylenet.cli.stylize import run
-from stylenet.config import config_dir
 from stylenet.data.color import rgb_to_yiq
 from stylenet.data.image_files import read_array
 from stylenet.errors import CheckpointError, ConfigError, ImageError, ModelFileError

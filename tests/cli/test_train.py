@@ -6,8 +6,8 @@ import pytest
 import torch
 from PIL import Image
 
+from stylenet.cli.config import config_dir
 from stylenet.cli.help import command_help
-from stylenet.config import config_dir
 from stylenet.errors import ConfigError, ImageError
 from stylenet.nn.checkpoint import load_transformer, read_checkpoint
 from tests.helpers.cli import cli_error_line

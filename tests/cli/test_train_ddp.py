@@ -21,8 +21,8 @@ import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
+from stylenet.cli.config import config_dir
 from stylenet.cli.train import PROCESS_OBSERVER_LOGGER, report_lost_processes, run
-from stylenet.config import config_dir
 from stylenet.nn.checkpoint import load_transformer, read_checkpoint
 from tests.conftest import REPO, synthetic_rgb
 

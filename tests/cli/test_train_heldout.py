@@ -10,7 +10,7 @@ from hydra import compose, initialize_config_dir
 from PIL import Image
 
 from stylenet.cli import train_heldout
-from stylenet.config import config_dir
+from stylenet.cli.config import config_dir
 from stylenet.errors import ConfigError
 from stylenet.lit.heldout import HeldOutEvaluation
 from stylenet.nn.checkpoint import read_checkpoint

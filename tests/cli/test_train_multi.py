@@ -8,8 +8,8 @@ import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
+from stylenet.cli.config import config_dir
 from stylenet.cli.train import run
-from stylenet.config import config_dir
 from stylenet.errors import ConfigError
 from stylenet.nn.checkpoint import load_transformer
 from tests.helpers.images import synthetic_rgb

@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
+from stylenet.cli.config import config_dir
 from stylenet.cli.serve import build as build_server
 from stylenet.cli.stylize import run as stylize
 from stylenet.cli.train import run
 from stylenet.cli.train_options import base_path, new_style_options
-from stylenet.config import config_dir
 from stylenet.errors import ConfigError
 from stylenet.nn.checkpoint import load_transformer, network_weights, read_checkpoint
 from stylenet.nn.norms import InstanceNorm

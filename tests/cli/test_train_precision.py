@@ -9,9 +9,9 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from stylenet.cli import train_options
+from stylenet.cli.config import config_dir
 from stylenet.cli.train_module import training_facts
 from stylenet.cli.train_trainer import build_trainer
-from stylenet.config import config_dir
 from stylenet.devices import resolve_precision
 from tests.helpers.cpuinfo import AVX2_ONLY, AVX512_BF16
 

@@ -15,8 +15,8 @@ import torch
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
+from stylenet.cli.config import config_dir
 from stylenet.cli.train import TrainingInterrupted, run
-from stylenet.config import config_dir
 from stylenet.errors import ConfigError
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.nn.checkpoint import read_checkpoint
@@ -178,25 +178,6 @@ def test_resume_alone_takes_the_config_from_the_checkpoint(
     saved = read_checkpoint(out / "checkpoints" / "last.ckpt")["stylenet_train_config"]
     assert saved["trainer"]["max_steps"] == STEPS  # the command line won
     assert saved["data"]["image_size"] == 32 and saved["net"]["width"] == 0.125
-
-
-@pytest.mark.slow
-def test_a_checkpoint_naming_the_old_datamodule_target_resumes(
-    data, straight: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Checkpoints written before the datamodule moved to stylenet.lit carry its old
-    ``_target_``; ``resume=`` builds the new one and trains on exactly the same photos."""
-    checkpoint = read_checkpoint(straight / "step_000003.ckpt")
-    saved = checkpoint["stylenet_train_config"]
-    assert saved["data"]["_target_"] == "stylenet.lit.datamodule.PhotoDataModule"
-    saved["data"]["_target_"] = "stylenet.data.datamodule.PhotoDataModule"
-    old = tmp_path / "old.ckpt"
-    torch.save(checkpoint, old)
-    out = tmp_path / "resumed"
-    train([f"resume={old}", f"trainer.max_steps={STEPS}"], out, monkeypatch)
-    assert_same(straight / "last.ckpt", out / "checkpoints" / "last.ckpt")
-    again = read_checkpoint(out / "checkpoints" / "last.ckpt")["stylenet_train_config"]
-    assert again["data"]["_target_"] == "stylenet.lit.datamodule.PhotoDataModule"
 
 
 def old_layout(saved: dict) -> dict:

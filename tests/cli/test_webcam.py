@@ -7,8 +7,8 @@ import torch
 from hydra import compose, initialize_config_dir
 
 from stylenet.cli import webcam
+from stylenet.cli.config import config_dir
 from stylenet.cli.webcam import run, summary
-from stylenet.config import config_dir
 from stylenet.errors import ConfigError, VideoError
 from stylenet.nn.transformer import TransformerNet
 from tests.helpers.cli import cli_error_line

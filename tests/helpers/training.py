@@ -8,8 +8,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
+from stylenet.cli.config import config_dir
 from stylenet.cli.train import run
-from stylenet.config import config_dir
 
 SMOKE = [
     "experiment=smoke",

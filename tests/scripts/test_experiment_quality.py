@@ -6,7 +6,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from PIL import Image
 
-from stylenet.config import config_dir
+from stylenet.cli.config import config_dir
 from tests.conftest import load_script, synthetic_rgb
 
 experiment = load_script("experiment_quality")

@@ -47,13 +47,22 @@ def test_gallery_has_a_row_per_photo_plus_the_blend_row(
     out = tmp_path / "gallery.jpg"
     argv = ["make_gallery", "--models", *singles, "--multi", multi, "--blend", "a", "c"]
     argv += ["--photos", *map(str, photos), "--size", "40", "--out", str(out)]
-    monkeypatch.setattr(sys, "argv", argv)
+    monkeypatch.setattr(sys, "argv", [*argv, "--no-arbitrary"])
     make_gallery.main()
     with Image.open(out) as page:
         width, height = page.size
     padding, caption = 6, 22
     assert width == padding + 3 * (40 + padding)  # photo + two style columns
     assert height == padding + 2 * caption + 3 * (40 + padding)  # titles, blend captions
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    for index, (file, *_rest) in enumerate(make_gallery.UNTRAINED):
+        picture = np.random.default_rng(index).integers(0, 255, (200, 240, 3), np.uint8)
+        Image.fromarray(picture).save(styles / file)
+    monkeypatch.setattr(sys, "argv", [*argv, "--styles", str(styles)])
+    make_gallery.main()
+    with Image.open(out) as page:
+        assert page.size == (width, height + 2 * (caption + 40 + padding))  # paintings, results
 
 
 def test_blend_row_walks_from_one_style_to_the_other(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ def test_recipes_compose_with_their_step_budgets(name: str, budget: int) -> None
 def test_the_fast_recipe_trains_the_real_time_network_on_its_style() -> None:
     from hydra import compose, initialize_config_dir
 
-    from stylenet.config import config_dir
+    from stylenet.cli.config import config_dir
 
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         cfg = compose(config_name="train", overrides=train_shipped.recipe("starry_night_fast"))

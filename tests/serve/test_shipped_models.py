@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from stylenet.config import shipped_models_dir
+from stylenet.cli.config import shipped_models_dir
 from stylenet.data.digest import file_sha256 as sha256
 from stylenet.export.card import card_path
 from stylenet.serve.loader import load_stylizer, shipped_models
