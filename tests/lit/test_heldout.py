@@ -24,6 +24,7 @@ def make_module(num_styles: int = 1) -> StyleTransferModule:
     return StyleTransferModule(net, loss, [f"s{i}" for i in range(num_styles)], channels_last=False)
 
 
+@pytest.mark.slow
 def test_heldout_losses_are_the_mean_content_and_style_loss_without_tv() -> None:
     module = make_module()
     photos = [torch.rand(3, 36, 44), torch.rand(3, 40, 32)]  # sizes may differ
@@ -39,6 +40,7 @@ def test_heldout_losses_are_the_mean_content_and_style_loss_without_tv() -> None
     assert module.net.training  # the network's mode is restored
 
 
+@pytest.mark.slow
 def test_multi_style_scores_every_trained_style() -> None:
     module = make_module(num_styles=3)
     module.train_styles = [0, 2]  # the loss holds one target per trained style

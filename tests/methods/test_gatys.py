@@ -57,6 +57,7 @@ def test_loss_falls_below_half_in_a_few_iterations(optimizer: str) -> None:
     assert result.image.min() >= 0 and result.image.max() <= 1
 
 
+@pytest.mark.slow
 def test_bf16_autocast_still_optimises() -> None:
     result = gatys_transfer(
         make_loss(),
