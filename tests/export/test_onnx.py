@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +11,7 @@ import pytest
 import torch
 
 from stylenet.errors import ModelFileError
-from stylenet.export.contract import FORMAT_VERSION, OPSET, STYLES_KEY
+from stylenet.export.contract import FORMAT_KEY, FORMAT_VERSION, OPSET, STYLES_KEY
 from stylenet.export.onnx import FP32_TOLERANCE, export_onnx, verify_parity
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.serve.runtime import OnnxStylizer
@@ -138,3 +140,43 @@ def test_an_app_feeds_only_the_image(single) -> None:
     with torch.inference_mode():
         expected = net(image)
     assert (torch.from_numpy(out) - expected).abs().max() < FP32_TOLERANCE
+
+
+def test_a_missing_or_changed_statistics_graph(single, tmp_path: Path, caplog) -> None:
+    _, path = single
+    copy = tmp_path / "starry.onnx"
+    shutil.copy(path, copy)
+    alone = OnnxStylizer(copy)  # loads: the model needs no tiling graph
+    image = (np.random.default_rng(0).random((1, 3, 40, 40)) * 255).astype(np.float32)
+    assert alone(image).shape == image.shape
+    with caplog.at_level(logging.WARNING):
+        assert alone.statistics_channels is None  # tiles then use their own statistics
+    assert "tiling/starry.statistics.onnx, which is not in" in caplog.text
+    graph = tmp_path / "tiling" / "starry.statistics.onnx"
+    graph.parent.mkdir()
+    graph.write_bytes((path.parent / "tiling" / graph.name).read_bytes() + b"\0")
+    changed = OnnxStylizer(copy)
+    assert changed.statistics_channels  # present: refused when used, not skipped
+    with pytest.raises(ModelFileError, match="sha256 differs"):
+        changed.statistics(image)
+
+
+def test_a_format_2_model_shares_statistics_through_its_own_graph(single, tmp_path: Path) -> None:
+    net, path = single
+    model = onnx.load(str(path.parent / "tiling" / "starry.statistics.onnx"))
+    size = 2 * sum(net.statistics_channels())
+    default = np.full((1, size), np.nan, np.float32)  # format 2: the input had a default
+    model.graph.initializer.append(onnx.numpy_helper.from_array(default, "statistics"))
+    for prop in model.metadata_props:
+        if prop.key == FORMAT_KEY:
+            prop.value = "2"
+    onnx.save_model(model, str(tmp_path / "old.onnx"))
+    old, new = OnnxStylizer(tmp_path / "old.onnx"), OnnxStylizer(path)
+    assert old.statistics_channels == new.statistics_channels == net.statistics_channels()
+    image = (np.random.default_rng(1).random((2, 3, 36, 44)) * 255).astype(np.float32)
+    stats = new.statistics(image)
+    np.testing.assert_array_equal(old.statistics(image), stats)
+    np.testing.assert_array_equal(
+        old(image, statistics=stats[:1]), new(image, statistics=stats[:1])
+    )
+    np.testing.assert_array_equal(old(image), new(image))
