@@ -84,7 +84,7 @@ def candidates(name: str, args: argparse.Namespace) -> dict[str, tuple[ort.Infer
     path = shipped_models_dir() / f"{name}.onnx"
     model = session(str(path), args.threads)
     meta = dict(model.get_modelmeta().custom_metadata_map)
-    out = {"model": (model, {})}
+    out: dict[str, tuple[ort.InferenceSession, dict]] = {"model": (model, {})}
     if STATISTICS_GRAPH_KEY in meta:
         file, _ = parse_layers_reference(meta[STATISTICS_GRAPH_KEY], STATISTICS_GRAPH_KEY)
         size = 2 * sum(statistics_channels_from_metadata(meta) or [])

@@ -44,10 +44,10 @@ def test_every_shipped_card_follows_the_schema(path: Path) -> None:
     inputs = [i["name"] for i in parsed.contract["inputs"]]
     outputs = [o["name"] for o in parsed.contract["outputs"]]
     styled = ["image", "style_weights"] if parsed.multi_style else ["image"]
-    if parsed.format_version >= 2:  # shared statistics: optional input, extra output
+    if parsed.format_version in (2, 3):  # shared statistics: optional input, extra output
         assert inputs == [*styled, "statistics"] and parsed.contract["inputs"][-1]["optional"]
         assert outputs == ["stylized", "observed_statistics"]
-    else:
+    else:  # formats 1 and 4: the app-facing graph alone (format 4's tiling graphs in tiling/)
         assert inputs == styled and outputs == ["stylized"]
 
 
