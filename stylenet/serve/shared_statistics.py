@@ -30,7 +30,6 @@ import math
 from collections.abc import Sequence
 from typing import TypeGuard
 
-import cv2
 import numpy as np
 
 from stylenet.errors import ConfigError
@@ -89,21 +88,40 @@ def check_fraction(fraction: float) -> None:
 
 
 def thumbnail(images: np.ndarray, side: int) -> np.ndarray:
-    """``N×3×H×W`` (float32, or uint8) → float32 ``N×3×h×w`` with ``max(h, w) <= side`` (area
-    averaging, in the input's type; unchanged if already small). Both sides stay
-    ``>= MIN_SIDE``."""
+    """``N×3×H×W`` (float32, or uint8) → float32 ``N×3×h×w`` with ``max(h, w) <= side``
+    (:func:`area_resize`; unchanged if already small). Both sides stay ``>= MIN_SIDE``."""
     height, width = images.shape[-2:]
     scale = min(1.0, side / max(height, width))
     if scale == 1.0:
         return np.asarray(images, dtype=np.float32)
-    size = (max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale)))
-    small = [
-        cv2.resize(
-            np.ascontiguousarray(image.transpose(1, 2, 0)), size, interpolation=cv2.INTER_AREA
-        )
-        for image in images
-    ]
-    return np.ascontiguousarray(np.stack(small).transpose(0, 3, 1, 2), dtype=np.float32)
+    size = (max(MIN_SIDE, round(height * scale)), max(MIN_SIDE, round(width * scale)))
+    return np.stack([area_resize(image, size) for image in images])
+
+
+def area_resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``C×H×W`` → float32 ``C×h×w`` (``size`` = ``(h, w)``): each output pixel is the mean of
+    the input over its footprint, partly covered pixels weighted by their covered fraction
+    (OpenCV's ``INTER_AREA`` when shrinking, in NumPy). Integer input is rounded, as a resize
+    in its own type would be."""
+    out = np.stack([_area_rows(_area_rows(plane, size[0]).T, size[1]).T for plane in image])
+    if not np.issubdtype(image.dtype, np.floating):
+        out = np.rint(out)
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _area_rows(plane: np.ndarray, size: int) -> np.ndarray:
+    """``H×W`` → float64 ``size×W``, area-averaged along the first axis: output row ``i``
+    covers input rows ``[i·H/size, (i+1)·H/size)``."""
+    length = plane.shape[0]
+    steps = np.arange(size + 1) * length  # footprint edges times ``size``, exact integers
+    low = steps // size
+    frac = ((steps % size) / size)[:, None]
+    # whole rows from each edge's row to the next edge's (none when the edges share a row) ...
+    sums = np.add.reduceat(plane, low[:-1], axis=0, dtype=np.float64)
+    sums[low[1:] == low[:-1]] = 0.0
+    # ... plus the covered part of the next edge's row, minus the uncovered part of the first
+    edge = frac * plane[np.minimum(low, length - 1)]
+    return (sums + edge[1:] - edge[:-1]) * (size / length)
 
 
 def crop_grid(height: int, width: int, *, count: int, crop: int) -> tuple[list[int], list[int]]:

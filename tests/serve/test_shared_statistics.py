@@ -12,6 +12,7 @@ from stylenet.nn.statistics import channel_moments, pack
 from stylenet.nn.transformer import TransformerNet
 from stylenet.serve.pipeline import stylize_array
 from stylenet.serve.shared_statistics import (
+    area_resize,
     calibrate,
     combine,
     crop_grid,
@@ -49,6 +50,28 @@ def test_combine_is_exact_over_disjoint_pieces() -> None:
 
 def test_thumbnail_size() -> None:
     assert thumbnail(np.zeros((1, 3, 300, 600), np.float32), 100).shape == (1, 3, 50, 100)
+
+
+@pytest.mark.parametrize(
+    ("shape", "size"), [((517, 911), (170, 300)), ((300, 600), (50, 100)), ((40, 500), (32, 102))]
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8])
+def test_area_resize_is_opencvs_inter_area(shape, size, dtype) -> None:
+    cv2 = pytest.importorskip("cv2")  # the video extra; the thumbnails need no OpenCV
+    image = (np.random.default_rng(0).random((3, *shape)) * 255).astype(dtype)
+    ours = area_resize(image, size)
+    hwc = np.ascontiguousarray(image.transpose(1, 2, 0))
+    theirs = cv2.resize(hwc, size[::-1], interpolation=cv2.INTER_AREA).transpose(2, 0, 1)
+    assert ours.dtype == np.float32 and ours.shape == (3, *size) and ours.flags.c_contiguous
+    # floats to rounding; uint8 rounded to the same integers (ties may differ by one)
+    tolerance = 1e-3 if dtype == np.float32 else 1.0
+    assert np.abs(ours - theirs).max() <= tolerance
+    assert np.abs(ours - theirs).mean() <= (1e-5 if dtype == np.float32 else 0.01)
+
+
+def test_area_resize_averages_whole_and_partly_covered_pixels() -> None:
+    row = np.array([[[0.0, 3.0, 6.0]]], np.float32)  # 1×1×3 → 1×1×2: footprints of 1.5 px
+    assert area_resize(row, (1, 2)).tolist() == [[[1.0, 5.0]]]  # (0 + 3/2) / 1.5, (3/2 + 6) / 1.5
 
 
 @pytest.mark.slow
