@@ -1,9 +1,11 @@
-"""The optional training extra (``pip install "stylenet[train]"``) and how to ask for it.
+"""The optional training and video extras and how to ask for them.
 
-The base install stylizes and serves ONNX models with ONNX Runtime, NumPy and Pillow; the
-training extra adds PyTorch, torchvision, Lightning and ONNX for training, export,
-checkpoints, the optimisation methods and the inspection tools (and scikit-learn, for t-SNE
-maps). Checked without importing anything heavy (``importlib.util.find_spec``).
+The base install stylizes still images and serves ONNX models with ONNX Runtime, NumPy and
+Pillow; the training extra (``pip install "stylenet[train]"``) adds PyTorch, torchvision,
+Lightning and ONNX for training, export, checkpoints, the optimisation methods and the
+inspection tools (and scikit-learn, for t-SNE maps); the video extra
+(``pip install "stylenet[video]"``) adds OpenCV for videos, the webcam and ``WS /v1/live``.
+Checked without importing anything heavy (``importlib.util.find_spec``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from stylenet.errors import MissingExtraError
 TRAINING_EXTRA = "train"
 TRAINING_MODULES = ("torch", "torchvision", "lightning", "onnx")
 INSTALL_HINT = f'pip install "stylenet[{TRAINING_EXTRA}]"'
+VIDEO_EXTRA = "video"
+VIDEO_MODULE = "cv2"  # opencv-python-headless
+VIDEO_INSTALL_HINT = f'pip install "stylenet[{VIDEO_EXTRA}]"'
 
 
 def installed(module: str) -> bool:
@@ -52,4 +57,13 @@ def require_training_module(
         other = f"; or {alternative}" if alternative else ""
         raise MissingExtraError(
             f"{what} needs the training extra: {INSTALL_HINT} (missing: {package}){other}"
+        )
+
+
+def require_video_extra(what: str) -> None:
+    """Raise :class:`MissingExtraError` (``<what> needs the video extra: pip install
+    "stylenet[video]"``) unless OpenCV, which only the video extra installs, can be imported."""
+    if not installed(VIDEO_MODULE):
+        raise MissingExtraError(
+            f"{what} needs the video extra: {VIDEO_INSTALL_HINT} (missing: opencv-python-headless)"
         )

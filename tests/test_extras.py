@@ -46,3 +46,21 @@ def test_a_missing_training_module_is_named_by_its_package(
     assert str(info.value) == (
         't-SNE needs the training extra: pip install "stylenet[train]" (missing: scikit-learn)'
     )
+
+
+def test_the_video_extra_is_asked_for_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    extras.require_video_extra("stylenet-webcam")  # the full install has OpenCV
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, *args: object):
+        if name == "cv2":
+            raise ModuleNotFoundError("blocked")
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    with pytest.raises(MissingExtraError) as info:
+        extras.require_video_extra("stylenet-webcam")
+    assert str(info.value) == (
+        'stylenet-webcam needs the video extra: pip install "stylenet[video]" '
+        "(missing: opencv-python-headless)"
+    )

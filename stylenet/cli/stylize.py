@@ -18,14 +18,15 @@ from stylenet.cli.inputs import Job, find_inputs, plan_jobs
 from stylenet.cli.paths import run_dir
 from stylenet.cli.values import plain
 from stylenet.data.image_files import read_array, write_image
+from stylenet.data.video_files import is_video_file
 from stylenet.errors import ConfigError, StylenetError
+from stylenet.extras import require_video_extra
 from stylenet.serve.blend import choose_weights, interpolation_grid, parse_blend
 from stylenet.serve.figure import blend_grid_figure
 from stylenet.serve.loader import describe_shipped, load_stylizer, shipped_models
 from stylenet.serve.pipeline import stylize_array
 from stylenet.serve.shared_statistics import DEFAULT_MODE
 from stylenet.serve.stylizer import Stylizer
-from stylenet.serve.video import is_video_file
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ def run(cfg: DictConfig) -> list[Path]:
             )
         print("\n".join(map(describe_shipped, shipped_models())) or "no shipped models installed")
         return []
+    if not cfg.list and is_video_file(str(cfg.input)):  # before the model loads
+        require_video_extra(f"stylizing the video {Path(str(cfg.input)).name}")
     stylizer = load_stylizer(
         None if cfg.model is None else str(cfg.model),
         device=str(cfg.device),
@@ -122,6 +125,7 @@ class Written(list):
 def stylize_one(cfg: DictConfig, stylizer: Stylizer, weights: np.ndarray | None, job: Job) -> Path:
     """One image or video → its destination."""
     if is_video_file(job.source):
+        require_video_extra(f"stylizing the video {job.source.name}")
         from stylenet.serve.video import stylize_video  # OpenCV: only for videos
 
         return stylize_video(

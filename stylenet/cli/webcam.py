@@ -1,4 +1,8 @@
-"""``stylenet-webcam``: live style transfer from a camera into a window and/or a video file."""
+"""``stylenet-webcam``: live style transfer from a camera into a window and/or a video file.
+
+Needs the video extra (OpenCV): the modules that use it are imported when the command runs,
+so that without it the command answers with one line and exit status 2.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 from omegaconf import DictConfig
 
@@ -16,15 +20,15 @@ from stylenet.cli.app import PAINTING_ALIAS, command
 from stylenet.cli.config import config_dir, require_positive
 from stylenet.cli.errors import exit_on_error
 from stylenet.cli.values import plain
+from stylenet.data.video_files import is_video_file
 from stylenet.errors import ConfigError, VideoError
+from stylenet.extras import require_video_extra
 from stylenet.serve.blend import choose_weights, parse_blend
-from stylenet.serve.camera import camera_id, open_camera, paced
-from stylenet.serve.frames import FrameStylizer
-from stylenet.serve.live import LiveStats, run_live
 from stylenet.serve.loader import load_stylizer
-from stylenet.serve.sinks import PreviewWindow, VideoFileSink, fan_out, window_available
-from stylenet.serve.temporal import TemporalStabilizer
-from stylenet.serve.video import is_video_file, read_frames, video_fourcc
+
+if TYPE_CHECKING:
+    from stylenet.serve.live import LiveStats
+    from stylenet.serve.sinks import PreviewWindow, VideoFileSink
 
 
 @dataclass
@@ -38,6 +42,14 @@ class WebcamRun:
 def _optional_positive(cfg: DictConfig, name: str) -> float | None:
     value = cfg[name]
     return None if value is None else require_positive(name, value, allow_zero=False)
+
+
+def window_available() -> bool:
+    """Whether a preview window can be opened here (OpenCV; see
+    :func:`stylenet.serve.sinks.window_available`)."""
+    from stylenet.serve.sinks import window_available as available
+
+    return available()
 
 
 def wants_window(display: object) -> bool:
@@ -58,6 +70,11 @@ def wants_window(display: object) -> bool:
 
 def build_frame_stylizer(cfg: DictConfig) -> Callable[[np.ndarray], np.ndarray]:
     """The model, wrapped to take camera frames (``H×W×3`` uint8 BGR) and return stylized ones."""
+    import cv2
+
+    from stylenet.serve.frames import FrameStylizer
+    from stylenet.serve.temporal import TemporalStabilizer
+
     stabilizer = TemporalStabilizer(strength=float(cfg.temporal), motion=str(cfg.temporal_motion))
     painting = cfg.get("painting_file")
     stylizer = load_stylizer(
@@ -96,6 +113,14 @@ def run(
 
     ``clock`` and ``sleep`` pace a video file at its own frame rate
     (:func:`stylenet.serve.camera.paced`)."""
+    require_video_extra("stylenet-webcam")
+    import cv2
+
+    from stylenet.serve.camera import camera_id, open_camera, paced
+    from stylenet.serve.live import run_live
+    from stylenet.serve.sinks import PreviewWindow, VideoFileSink, fan_out
+    from stylenet.serve.video import read_frames, video_fourcc
+
     if cfg.model is None and cfg.get("painting_file") is None:
         raise ConfigError(
             "model= or painting= is required: an exported .onnx, a .ckpt or a painting"

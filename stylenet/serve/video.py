@@ -16,6 +16,8 @@ import numpy as np
 from tqdm import tqdm
 
 from stylenet.data.atomic import atomic_path
+from stylenet.data.video_files import VIDEO_SUFFIXES as VIDEO_SUFFIXES
+from stylenet.data.video_files import is_video_file as is_video_file
 from stylenet.errors import VideoError
 from stylenet.serve.audio import find_ffmpeg, has_audio, mux_audio
 from stylenet.serve.frames import FrameStylizer, processing_size
@@ -24,10 +26,6 @@ from stylenet.serve.temporal import DEFAULT_STRENGTH, TemporalStabilizer
 
 log = logging.getLogger(__name__)
 
-VIDEO_SUFFIXES = (
-    ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv",
-    ".3gp", ".ts", ".mts", ".m2ts", ".ogv",
-)  # fmt: skip
 # Codecs OpenCV's bundled FFmpeg can encode without extra libraries, by output container.
 WRITE_FOURCC = {
     ".mp4": "mp4v",
@@ -38,17 +36,6 @@ WRITE_FOURCC = {
     ".webm": "VP80",
 }
 DEFAULT_FPS = 30.0
-
-
-def is_video_file(path: int | str | os.PathLike[str]) -> bool:
-    """True if ``path``'s extension is a video container (``.mp4``, ``.mov``, ``.avi``, …).
-
-    The one test for "a video" everywhere: inputs of ``stylenet-stylize``, and camera sources
-    played at their own frame rate (a camera index such as ``0`` is not a video file).
-    """
-    if isinstance(path, int):
-        return False
-    return Path(path).suffix.lower() in VIDEO_SUFFIXES
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ pool and sends it back, then takes whatever is newest then (frames that arrived 
 are dropped, as the webcam loop does). Each connection has its own
 :class:`~stylenet.serve.temporal.TemporalStabilizer`. Text messages are JSON option
 changes (``{"style": "wave"}``, ``{"blend": "a:0.5,b:0.5", "strength": 0.8}``); problems
-come back as text ``{"error": "..."}`` and the stream goes on.
+come back as text ``{"error": "..."}`` and the stream goes on. The stabiliser needs OpenCV
+(the video extra): without it a connection gets that one error and is closed (code 1008).
 """
 
 from __future__ import annotations
@@ -13,18 +14,21 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from stylenet.errors import StylenetError
+from stylenet.extras import require_video_extra
 from stylenet.serve.http.images import decode_image, encode_image, resize_longest
 from stylenet.serve.http.models import ServedModel
 from stylenet.serve.http.params import StyleOptions, style_options
 from stylenet.serve.http.state import ServerState
 from stylenet.serve.pipeline import stylize_array
-from stylenet.serve.temporal import TemporalStabilizer
+
+if TYPE_CHECKING:
+    from stylenet.serve.temporal import TemporalStabilizer
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -92,8 +96,10 @@ class LiveSession:
             preserve_color=_flag(raw.get("preserve_color", False)),
             size=None if raw.get("size") in (None, "") else int(raw["size"]),
         )
+        from stylenet.serve.temporal import TemporalStabilizer  # OpenCV: the video extra
+
         temporal = float(raw.get("temporal", 0.6))
-        self.stabilizer = TemporalStabilizer(strength=temporal)
+        self.stabilizer: TemporalStabilizer = TemporalStabilizer(strength=temporal)
         self.options: StyleOptions = options
         self.raw = raw
 
@@ -134,6 +140,7 @@ async def live(websocket: WebSocket) -> None:
     query.pop("api_key", None)
     await websocket.accept()
     try:
+        require_video_extra("WS /v1/live")
         served = state.model(query.pop("model", None))
         session = LiveSession(served, query, state.settings.live_side)
     except (StylenetError, ValueError) as error:

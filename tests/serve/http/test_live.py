@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
+from stylenet import extras
 from stylenet.serve.http.images import encode_image
 from stylenet.serve.http.live import LIVE_QUALITY
 from stylenet.serve.pipeline import stylize_array
@@ -78,6 +79,21 @@ def test_bad_connection_options_are_refused(client, query, words):
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_bytes()
         assert closed.value.code == 1008
+
+
+def test_live_without_opencv_says_so_and_closes(client, monkeypatch):
+    monkeypatch.setattr(extras, "installed", lambda module: module != "cv2")
+    with client.websocket_connect(f"/v1/live?model={SINGLE}") as ws:
+        assert ws.receive_json()["error"] == (
+            'WS /v1/live needs the video extra: pip install "stylenet[video]" '
+            "(missing: opencv-python-headless)"
+        )
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_bytes()
+        assert closed.value.code == 1008
+    files = {"image": ("photo.jpg", frame(), "image/jpeg")}
+    answer = client.post("/v1/stylize", params={"model": SINGLE}, files=files)
+    assert answer.status_code == 200, answer.text  # still images are served as before
 
 
 def test_api_key_is_needed_for_live(make_client):
