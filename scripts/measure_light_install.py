@@ -3,11 +3,13 @@ stylizes without torch.
 
 Makes a fresh virtualenv per repeat, times ``pip install --no-cache-dir <repo>`` (downloads
 included; the virtualenv's own creation is not counted), then measures the virtualenv's size,
-checks that torch, torchvision and Lightning are absent, and runs ``stylenet-stylize`` with a
+checks that torch, torchvision, Lightning and onnx (and OpenCV, without the video extra) are
+absent, and runs ``stylenet-stylize`` with a
 shipped model on a synthetic photo. Prints a Markdown table (median over repeats).
 
     python scripts/measure_light_install.py --repeats 2
     python scripts/measure_light_install.py --repeats 2 --with audio
+    python scripts/measure_light_install.py --repeats 1 --with video
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 ABSENT = ("torch", "torchvision", "lightning", "onnx")
+VIDEO_MODULE = "cv2"  # the video extra's OpenCV
 
 
 def folder_size(path: Path) -> int:
@@ -42,12 +45,13 @@ def one_install(python: str, model: str, extras: str) -> dict[str, float]:
         target = f"{REPO}[{extras}]" if extras else str(REPO)
         subprocess.run([*pip, "install", "-q", "--no-cache-dir", target], check=True)
         seconds = time.perf_counter() - start
-        probe = f"import importlib.util as u; print([m for m in {ABSENT!r} if u.find_spec(m)])"
+        absent = ABSENT if "video" in extras.split(",") else (*ABSENT, VIDEO_MODULE)
+        probe = f"import importlib.util as u; print([m for m in {absent!r} if u.find_spec(m)])"
         found = subprocess.run(
             [str(venv / "bin" / "python"), "-c", probe], check=True, capture_output=True, text=True
         ).stdout.strip()
         if found != "[]":
-            raise SystemExit(f"the base install has {found}; it must not")
+            raise SystemExit(f"the install has {found}; it must not")
         photo, out = Path(scratch) / "photo.png", Path(scratch) / "out.jpg"
         make = "import numpy as n, PIL.Image as I; I.fromarray(n.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=n.uint8)).save(%r)"
         subprocess.run([str(venv / "bin" / "python"), "-c", make % str(photo)], check=True)

@@ -1,5 +1,7 @@
 """Run a module as ``python no_torch.py MODULE ARGS...`` with PyTorch (and Lightning,
-torchvision, scikit-learn) made unimportable, as on the base install without the training extra.
+torchvision, scikit-learn) made unimportable, as on an install without the training extra;
+``python no_torch.py --no-video MODULE ARGS...`` also blocks OpenCV (``cv2``), as on the base
+install (no extras).
 
 Every attempt to import a blocked module is recorded; at exit the recorded attempts and any
 blocked module found in ``sys.modules`` are printed to stderr as ``no_torch: ...`` lines.
@@ -11,7 +13,8 @@ import atexit
 import runpy
 import sys
 
-BLOCKED = ("torch", "torchvision", "lightning", "pytorch_lightning", "lightning_fabric", "sklearn")
+BLOCKED = ["torch", "torchvision", "lightning", "pytorch_lightning", "lightning_fabric", "sklearn"]
+VIDEO = "cv2"  # the video extra (opencv-python-headless)
 attempts: list[str] = []
 
 
@@ -30,9 +33,13 @@ def report() -> None:
 
 
 def main() -> None:
+    arguments = sys.argv[1:]
+    if arguments[:1] == ["--no-video"]:
+        BLOCKED.append(VIDEO)
+        arguments = arguments[1:]
     sys.meta_path.insert(0, BlockTorch())
     atexit.register(report)
-    module, *args = sys.argv[1:]
+    module, *args = arguments
     sys.argv = [module, *args]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 
