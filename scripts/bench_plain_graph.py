@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from stylenet.export.contract import (
+from stylenet.contract import (
     OUTPUT,
     STATISTICS_GRAPH_KEY,
     STATISTICS_INPUT,

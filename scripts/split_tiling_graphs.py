@@ -25,8 +25,7 @@ import onnx
 import onnxruntime as ort
 from onnx import numpy_helper
 
-from stylenet.data.digest import file_sha256
-from stylenet.export.contract import (
+from stylenet.contract import (
     FORMAT_KEY,
     FORMAT_VERSION,
     LAYERS_KEY,
@@ -48,6 +47,7 @@ from stylenet.export.contract import (
     statistics_channels_from_metadata,
     statistics_file_name,
 )
+from stylenet.data.digest import file_sha256
 from stylenet.export.onnx import plain_model, save_model
 from stylenet.model_card import ModelCard, card_path
 from stylenet.resources import shipped_models_dir

@@ -54,8 +54,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from stylenet.nn.limits import MIN_SIDE
-
 # Pinned opset: the torch.export-based exporter's native opset (no version conversion step);
 # ONNX Runtime >= 1.14 runs it with every execution provider.
 OPSET = 18
@@ -68,7 +66,7 @@ OUTPUT = "stylized"
 STATISTICS_INPUT = "statistics"
 STATISTICS_OUTPUT = "observed_statistics"
 DIM_NAMES = ("N", "H", "W")
-MIN_IMAGE_SIDE = MIN_SIDE
+MIN_IMAGE_SIDE = 32  # shortest side; the network pads to a multiple of 4 inside
 
 STYLES_KEY = "stylenet.styles"
 FORMAT_KEY = "stylenet.format_version"

@@ -33,8 +33,8 @@ from stylenet.arbitrary_contract import (
     KIND,
     STYLIZED,
 )
+from stylenet.contract import OPSET
 from stylenet.data.atomic import atomic_path
-from stylenet.export.contract import OPSET
 from stylenet.export.onnx import quiet, save_model
 from stylenet.nn.autoencoder import StyleAutoencoder
 

@@ -8,11 +8,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from stylenet.contract import TILING_FOLDER, layers_file_name, statistics_file_name
 from stylenet.data.atomic import check_writable
 from stylenet.errors import ConfigError
 from stylenet.export.calibration import ImageCalibrationReader
 from stylenet.export.card import Parity, card_path, model_card, write_card
-from stylenet.export.contract import TILING_FOLDER, layers_file_name, statistics_file_name
 from stylenet.export.onnx import (
     FP32_TOLERANCE,
     PARITY_BATCHES,

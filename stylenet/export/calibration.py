@@ -15,9 +15,9 @@ import torch
 import torch.nn.functional as F
 from onnxruntime.quantization import CalibrationDataReader
 
+from stylenet.contract import IMAGE_INPUT, WEIGHTS_INPUT
 from stylenet.data.images import is_image_file, read_image
 from stylenet.errors import ConfigError
-from stylenet.export.contract import IMAGE_INPUT, WEIGHTS_INPUT
 
 CALIBRATION_SIDE = 256
 

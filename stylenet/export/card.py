@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from stylenet.data.digest import file_sha256
-from stylenet.export.contract import (
+from stylenet.contract import (
     FORMAT_VERSION,
     OPSET,
     io_contract,
 )
+from stylenet.data.digest import file_sha256
 from stylenet.model_card import ModelCard, Parity, card_path
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.provenance import software_versions

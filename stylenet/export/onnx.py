@@ -1,11 +1,11 @@
 """Export a :class:`~stylenet.nn.transformer.TransformerNet` to ONNX and check it against PyTorch.
 
 The public ``torch.onnx.export`` with the ``torch.export``-based exporter (``dynamo=True``) at
-the pinned :data:`~stylenet.export.contract.OPSET`: it gives a compact graph (about a quarter
+the pinned :data:`~stylenet.contract.OPSET`: it gives a compact graph (about a quarter
 of the TorchScript exporter's nodes) whose batch, height and width are symbolic, including the
 pad-to-a-multiple-of-4 and crop-back arithmetic, so odd sizes work.
 
-An instance-norm network is exported once, as the *statistics graph* (:mod:`stylenet.export.contract`:
+An instance-norm network is exported once, as the *statistics graph* (:mod:`stylenet.contract`:
 ``statistics`` in, ``observed_statistics`` out as well); the app-facing model is derived from it
 by :func:`plain_model` (``statistics`` fixed to NaN, the unused branch removed), so the two give
 the same pixels and the model has no input with a default (which ONNX Runtime warns about).
@@ -27,11 +27,7 @@ import onnx
 import torch
 from torch.export import Dim
 
-from stylenet.data.atomic import atomic_path
-from stylenet.data.digest import file_sha256
-from stylenet.errors import ModelFileError
-from stylenet.export.calibration import synthetic_photo
-from stylenet.export.contract import (
+from stylenet.contract import (
     DIM_NAMES,
     IMAGE_INPUT,
     MIN_IMAGE_SIDE,
@@ -45,6 +41,10 @@ from stylenet.export.contract import (
     metadata_props,
     statistics_file_name,
 )
+from stylenet.data.atomic import atomic_path
+from stylenet.data.digest import file_sha256
+from stylenet.errors import ModelFileError
+from stylenet.export.calibration import synthetic_photo
 from stylenet.export.layers import to_layers_model
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.nn.transformer import TransformerNet
@@ -108,7 +108,7 @@ def to_onnx_model(
 
 def to_statistics_model(net: TransformerNet, info: ModelInfo) -> onnx.ModelProto | None:
     """The checked statistics graph of ``net`` (``statistics`` in, ``observed_statistics``
-    out as well; see :mod:`stylenet.export.contract`), ``None`` for a network without
+    out as well; see :mod:`stylenet.contract`), ``None`` for a network without
     instance norm."""
     _check_styles(net, info)
     module = copy.deepcopy(net).cpu().float().eval()

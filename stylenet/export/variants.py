@@ -33,10 +33,7 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.transformers.float16 import convert_float_to_float16
 
-from stylenet.data.atomic import atomic_path
-from stylenet.data.digest import file_sha256
-from stylenet.errors import ConfigError, ModelFileError
-from stylenet.export.contract import (
+from stylenet.contract import (
     STATISTICS_GRAPH_KEY,
     STATISTICS_INPUT,
     layers_reference,
@@ -44,6 +41,9 @@ from stylenet.export.contract import (
     statistics_channels_from_metadata,
     statistics_file_name,
 )
+from stylenet.data.atomic import atomic_path
+from stylenet.data.digest import file_sha256
+from stylenet.errors import ConfigError, ModelFileError
 from stylenet.export.onnx import plain_model, quiet, save_model
 
 VARIANTS = ("fp32", "fp16", "int8")

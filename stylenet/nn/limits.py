@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-MIN_SIDE = 32  # shortest image side; the network pads to a multiple of 4 inside
+from stylenet.contract import MIN_IMAGE_SIDE as MIN_SIDE
+
+__all__ = ["MIN_SIDE"]  # shortest image side; the network pads to a multiple of 4 inside

@@ -12,7 +12,7 @@ files read and written a window at a time (:mod:`stylenet.serve.layer_maps`), so
 set by the tile size, not the picture.
 
 The runner is NumPy; the convolutions and the per-style affine parameters come from a
-:class:`Layers` backend: PyTorch (:class:`stylenet.export.layers.TorchLayers`) or ONNX
+:class:`Layers` backend: PyTorch (:class:`stylenet.nn.layer_plan.TorchLayers`) or ONNX
 Runtime on a format-3 model's layer graphs (:class:`stylenet.serve.runtime.OnnxLayers`).
 Compute is one pass's plus the halos; the price is the traffic of the layer maps, kept low:
 a layer's norm and activation are applied as its map is read by the next layer
@@ -34,7 +34,7 @@ from typing import Protocol
 
 import numpy as np
 
-from stylenet.export.contract import LayerSpec
+from stylenet.contract import LayerSpec
 from stylenet.serve.layer_maps import (
     BLOCK_COLUMNS,
     MAP_MEMORY,

@@ -18,9 +18,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from stylenet.data.digest import file_sha256
-from stylenet.errors import ConfigError, ModelFileError
-from stylenet.export.contract import (
+from stylenet.contract import (
     FORMAT_KEY,
     FORMAT_VERSION,
     IMAGE_INPUT,
@@ -44,6 +42,8 @@ from stylenet.export.contract import (
     parse_layers_reference,
     statistics_channels_from_metadata,
 )
+from stylenet.data.digest import file_sha256
+from stylenet.errors import ConfigError, ModelFileError
 from stylenet.serve.layerwise import layerwise_rows
 from stylenet.serve.stylizer import check_batch, weight_rows
 

@@ -1,7 +1,7 @@
 """The stylizer contract every backend (ONNX Runtime, PyTorch checkpoint) implements.
 
 NumPy in, NumPy out, so that the ONNX path needs no torch; the PyTorch backend converts
-inside. The same layout as the ONNX model contract (:mod:`stylenet.export.contract`).
+inside. The same layout as the ONNX model contract (:mod:`stylenet.contract`).
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ import torch
 
 from stylenet.devices import autocast_dtype, resolve_device
 from stylenet.errors import ImageError
-from stylenet.export.layers import TorchLayers
 from stylenet.nn.checkpoint import ModelInfo, load_transformer
+from stylenet.nn.layer_plan import TorchLayers
 from stylenet.nn.transformer import TransformerNet
 from stylenet.serve.layerwise import layerwise_rows
 from stylenet.serve.stylizer import check_batch, weight_rows

@@ -12,8 +12,7 @@ import onnx
 import pytest
 import torch
 
-from stylenet.errors import ConfigError, ModelFileError
-from stylenet.export.contract import (
+from stylenet.contract import (
     FORMAT_KEY,
     LAYERS_KEY,
     LayerSpec,
@@ -21,9 +20,10 @@ from stylenet.export.contract import (
     parse_layer_plan,
     parse_layers_reference,
 )
-from stylenet.export.layers import TorchLayers, layer_plan
+from stylenet.errors import ConfigError, ModelFileError
 from stylenet.export.onnx import export_onnx, to_onnx_model
 from stylenet.nn.checkpoint import ModelInfo
+from stylenet.nn.layer_plan import TorchLayers, layer_plan
 from stylenet.serve.layerwise import stylize_layerwise
 from stylenet.serve.runtime import OnnxLayers, OnnxStylizer
 from stylenet.serve.shared_statistics import resolve_mode

@@ -10,8 +10,8 @@ import onnx
 import pytest
 import torch
 
+from stylenet.contract import FORMAT_KEY, FORMAT_VERSION, OPSET, STYLES_KEY
 from stylenet.errors import ModelFileError
-from stylenet.export.contract import FORMAT_KEY, FORMAT_VERSION, OPSET, STYLES_KEY
 from stylenet.export.onnx import FP32_TOLERANCE, export_onnx, verify_parity
 from stylenet.nn.checkpoint import ModelInfo
 from stylenet.serve.runtime import OnnxStylizer

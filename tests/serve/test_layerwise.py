@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from stylenet.export.layers import TorchLayers
+from stylenet.nn.layer_plan import TorchLayers
 from stylenet.nn.transformer import TransformerNet
 from stylenet.serve.layerwise import (
     OUTPUT_ROWS,

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stylenet.contract import LAYERS_SUFFIX
 from stylenet.data.digest import file_sha256
 from stylenet.errors import ConfigError, ModelFileError
-from stylenet.export.contract import LAYERS_SUFFIX
 from stylenet.resources import shipped_models_dir
 from stylenet.serve.http import inference
 
