@@ -22,7 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from stylenet.resources import shared_data_dir, shipped_models_dir
-from stylenet.serve.arbitrary import ArbitraryNetwork, PaintingStylizer, pad_to_multiple
+from stylenet.serve.arbitrary import (
+    ArbitraryNetwork,
+    PaintingStylizer,
+    pad_to_multiple,
+    single_blas,
+)
 from stylenet.serve.runtime import OnnxStylizer
 from stylenet.serve.wct import FeatureStatistics, transfer
 
@@ -118,7 +123,8 @@ def breakdown(
         start = time.perf_counter()
         features = network.encode(padded)
         encoded = time.perf_counter()
-        moved = transfer(features, FeatureStatistics.of(features[0]), style)
+        with single_blas():
+            moved = transfer(features, FeatureStatistics.of(features[0]), style)
         transformed = time.perf_counter()
         network.decode(moved)
         done = time.perf_counter()
