@@ -447,7 +447,12 @@ CASES = [
         "model={ckpt} out={tmp}/m.onnx variants=[fp32,int8]",
         2,
         "quantization failed",
-        absent=("{tmp}/m.onnx", "{tmp}/m.json", "{tmp}/m.int8.onnx"),
+        absent=(
+            "{tmp}/m.onnx",
+            "{tmp}/m.json",
+            "{tmp}/m.int8.onnx",
+            "{tmp}/tiling/m.int8.statistics.onnx",
+        ),
         patch="int8_fails",
     ),
     Case(
@@ -544,13 +549,14 @@ def _int8_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     from stylenet.errors import ModelFileError
 
     def to_int8(source, target, reader):
+        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(b"half-written")
         raise ModelFileError("quantization failed")
 
     monkeypatch.setattr("stylenet.export.bundle.export_onnx", _fake_export)
-    monkeypatch.setattr("stylenet.export.bundle.to_int8", to_int8)
+    monkeypatch.setattr("stylenet.export.variants.to_int8", to_int8)
     monkeypatch.setattr(
-        "stylenet.export.bundle.ImageCalibrationReader", lambda *args, **kwargs: None
+        "stylenet.export.bundle.ImageCalibrationReader", lambda *args, **kwargs: object()
     )
     monkeypatch.setattr("stylenet.export.bundle.parity_stats", lambda net, file: (0.0, 0.0))
 
