@@ -19,7 +19,7 @@ import io
 import logging
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -316,7 +316,7 @@ def _tidy(model: onnx.ModelProto) -> None:
 
 
 @contextlib.contextmanager
-def quiet():
+def quiet() -> Iterator[None]:
     """Silence exporter/quantizer chatter: progress lines on stdout, INFO/WARNING logs
     (graph-pass reports) on the root logger and UserWarnings. Errors still propagate."""
     root = logging.getLogger()
