@@ -69,7 +69,7 @@ def arbitrary_rows(
     photo: np.ndarray, paintings: list[tuple[str, np.ndarray]], columns: int
 ) -> list[FigureRow]:
     """The paintings above ``photo`` stylized with each (no training); ``columns`` tiles a row:
-    the photo, one result per painting, then the last painting at strength 0.5."""
+    the photo, one result per painting, then (more columns) the paintings again at strength 0.5."""
     from stylenet.serve.arbitrary import ArbitraryNetwork, PaintingStylizer
 
     network = ArbitraryNetwork()
@@ -78,8 +78,8 @@ def arbitrary_rows(
     tiles, results, captions, labels = [blank], [photo], ["any painting:"], ["photo"]
     picked = paintings[: columns - 1]
     for index in range(columns - 1):
-        name, painting = picked[min(index, len(picked) - 1)]
-        strength = 1.0 if index < len(picked) else 0.5
+        name, painting = picked[index % len(picked)]
+        strength = 1.0 if index < len(picked) else 0.5  # more columns: the same at half
         stylizer = PaintingStylizer(network, network.painting(painting), strength=strength)
         tiles.append(square(painting, size))
         results.append(stylize_array(stylizer, photo))
