@@ -14,6 +14,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from stylenet.arbitrary_contract import MIN_PAINTING_SIDE, PAINTING_MAX_SIDE
 from stylenet.arbitrary_contract import SHIPPED_NAME as ARBITRARY
+from stylenet.serve.arbitrary import DEFAULT_PAINTING_SIZE, PaintingStylizer
 from stylenet.serve.http.errors import bad_request, not_found, timed_out, too_large
 from stylenet.serve.http.images import (
     body_limit_message,
@@ -31,10 +32,6 @@ from stylenet.serve.http.state import ServerState
 from stylenet.serve.pipeline import stylize_array
 from stylenet.serve.stylizer import Stylizer
 from stylenet.serve.wct import TRANSFORMS
-
-DEFAULT_PAINTING_SIZE = (
-    512  # stylenet.serve.arbitrary's (imported lazily: not every server needs it)
-)
 
 router = APIRouter()
 
@@ -219,8 +216,6 @@ def stylize_with_painting(
     transform: str,
 ) -> bytes:
     """Decode the painting, take (or reuse) its statistics and stylize (on a worker thread)."""
-    from stylenet.serve.arbitrary import PaintingStylizer
-
     pixels = decode_image(upload.painting or b"", settings.max_pixels)
     painting = network.painting(pixels, size=painting_size, name="painting")
     stylizer = PaintingStylizer(network, painting, transform=transform)
