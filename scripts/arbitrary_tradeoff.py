@@ -3,8 +3,8 @@
     python scripts/arbitrary_tradeoff.py                    # every shared painting
     python scripts/arbitrary_tradeoff.py --num-photos 4 --size 256 --out docs/arbitrary_tradeoff.png
 
-For every painting in the shared style folder, on held-out photos: the arbitrary-style network
-(WCT at strengths 0, 0.25, 0.5, 0.75, 1 and AdaIN at 1) and every shipped model trained on that
+For every painting in the shared style folder, on held-out photos: each arbitrary-style network
+(``--networks``; WCT at strengths 0, 0.25, 0.5, 0.75, 1 (a curve from top left) and AdaIN at 1) and every shipped model trained on that
 painting (single-style models, and multi_style's style of that name). Each point is the mean
 over the photos of the project's perceptual loss (``--perceptual``, the painting at 512 px):
 the content loss, and the style loss as a share of the photo's own style loss (1 = the photo
@@ -28,14 +28,14 @@ from stylenet.data.chart import line_chart
 from stylenet.data.images import list_images, read_image
 from stylenet.eval.fast_vs_gatys import loss_terms
 from stylenet.losses import PerceptualLoss
-from stylenet.resources import config_dir, shared_data_dir
+from stylenet.resources import config_dir, shared_data_dir, shipped_models_dir
 from stylenet.serve.arbitrary import ArbitraryNetwork, PaintingStylizer
 from stylenet.serve.loader import load_stylizer, shipped_models
 from stylenet.serve.stylizer import Stylizer
 from stylenet.styles import one_hot
 
 STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
-WCT = "arbitrary WCT"  # its points: strength 0 (top left) to 1
+NETWORKS = ("arbitrary", "arbitrary_wide")  # the shipped arbitrary-style networks (folders)
 STYLE_SIZE = 512
 
 
@@ -43,6 +43,12 @@ def style_name(painting: Path) -> str:
     """``woman-with-hat-matisse.jpg`` → ``woman_with_hat`` (the shipped models' names)."""
     name = painting.stem.replace("-", "_")
     return name.removesuffix("_matisse")
+
+
+def arbitrary_folder(name: str) -> Path:
+    """A model folder, or the shipped arbitrary-style network of that name."""
+    folder = Path(name)
+    return folder if folder.is_dir() else shipped_models_dir() / name
 
 
 def score(
@@ -68,6 +74,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=256, help="photo longest side")
     parser.add_argument("--perceptual", default="vgg19_caffe_fast", help="the scoring loss")
     parser.add_argument("--out", type=Path, default=Path("docs/arbitrary_tradeoff.png"))
+    parser.add_argument(
+        "--networks", nargs="+", default=list(NETWORKS), help="arbitrary-style model folders"
+    )
     args = parser.parse_args()
     torch.set_grad_enabled(False)
     photos_dir = Path(args.photos or shared_data_dir("coco/val2017"))
@@ -75,24 +84,32 @@ def main() -> None:
     photos = [read_image(p, max_side=args.size) for p in list_images(photos_dir)[: args.num_photos]]
     cfg = OmegaConf.load(Path(config_dir()) / "perceptual" / f"{args.perceptual}.yaml")
     loss: PerceptualLoss = instantiate(cfg, _convert_="all")
-    network = ArbitraryNetwork(providers=["CPUExecutionProvider"])
+    networks = {
+        Path(name).name: ArbitraryNetwork(arbitrary_folder(name), providers=["CPUExecutionProvider"])
+        for name in args.networks
+    }
     models = {name: load_stylizer(name) for name in shipped_models()}
     print(f"{len(photos)} photos of {photos_dir} at {args.size} px, perceptual={args.perceptual}")
     print("\n| painting | model | content loss | style loss / photo's |\n|---|---|---|---|")
     charts = []
     for painting in paintings:
         loss.set_styles([read_image(painting, STYLE_SIZE)])
-        stats = network.painting(painting)
-        series: dict[str, list[tuple[float, float]]] = {WCT: []}
-        for strength in STRENGTHS:
-            point = score(PaintingStylizer(network, stats, strength=strength), photos, loss, None)
-            series[WCT].append(point)
-            print(
-                f"| {painting.stem} | arbitrary WCT, strength {strength:g} | {point[0]:.2f} | {point[1]:.3f} |"
-            )
-        point = score(PaintingStylizer(network, stats, transform="adain"), photos, loss, None)
-        series["arbitrary AdaIN"] = [point]
-        print(f"| {painting.stem} | arbitrary AdaIN | {point[0]:.2f} | {point[1]:.3f} |")
+        series: dict[str, list[tuple[float, float]]] = {}
+        for label, network in networks.items():
+            stats = network.painting(painting)
+            curve = series.setdefault(f"{label} WCT", [])
+            for strength in STRENGTHS:
+                stylizer = PaintingStylizer(network, stats, strength=strength)
+                point = score(stylizer, photos, loss, None)
+                curve.append(point)
+                print(
+                    f"| {painting.stem} | {label} WCT, strength {strength:g} | {point[0]:.2f} | "
+                    f"{point[1]:.3f} |"
+                )
+            adain = PaintingStylizer(network, stats, transform="adain")
+            point = score(adain, photos, loss, None)
+            series[f"{label} AdaIN"] = [point]
+            print(f"| {painting.stem} | {label} AdaIN | {point[0]:.2f} | {point[1]:.3f} |")
         for name, model in models.items():
             if style_name(painting) not in model.styles:
                 continue

@@ -60,6 +60,9 @@ def painting_pixels() -> np.ndarray:
     return rng.integers(0, 255, (512, 512, 3), dtype=np.uint8)
 
 
+WIDE = "arbitrary_wide"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -84,6 +87,10 @@ def main() -> None:
         models[f"arbitrary ({transform})"] = PaintingStylizer(
             network, painting, transform=transform
         )
+    wide_folder = shipped_models_dir() / WIDE
+    if wide_folder.is_dir():  # the wider network: better style, slower
+        wide = ArbitraryNetwork(wide_folder, **options)
+        models[f"{WIDE} (wct)"] = PaintingStylizer(wide, wide.painting(painting_pixels()))
     print(f"painting statistics (once per painting, cached): {painting_ms:.0f} ms")
     print(f"ONNX Runtime CPU, {args.threads} threads, median of {args.repeats}\n")
     header = "| model | " + " | ".join(f"{w}x{h} ms (x {BASELINE})" for w, h in args.sizes) + " |"

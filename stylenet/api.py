@@ -58,11 +58,9 @@ def models() -> list[ShippedModel]:
         card = ModelCard.read(card_path(shipped_models_dir() / f"{name}.onnx"))
         kind = "multi" if card.multi_style else "single"
         found.append(ShippedModel(name, list(card.styles), kind, card.to_dict()))
-    arbitrary_card = shipped_models_dir() / ARBITRARY / ARBITRARY_CARD
-    if arbitrary_card.is_file():
-        found.append(
-            ShippedModel(ARBITRARY, [], "arbitrary", json.loads(arbitrary_card.read_text()))
-        )
+    for arbitrary_card in sorted(shipped_models_dir().glob(f"*/{ARBITRARY_CARD}")):
+        name = arbitrary_card.parent.name  # arbitrary, arbitrary_wide
+        found.append(ShippedModel(name, [], "arbitrary", json.loads(arbitrary_card.read_text())))
     return sorted(found, key=lambda m: m.name)
 
 

@@ -69,6 +69,8 @@ def test_models_lists_the_shipped_ones_with_their_cards() -> None:
     assert shipped["starry_night"].styles == ["starry_night"]
     assert shipped["starry_night"].card["facts"]["steps"] > 0
     assert shipped["arbitrary"].kind == "arbitrary" and shipped["arbitrary"].styles == []
+    assert shipped["arbitrary_wide"].kind == "arbitrary"  # the wider, slower network
+    assert shipped["arbitrary_wide"].card["autoencoder"] != shipped["arbitrary"].card["autoencoder"]
 
 
 def test_bad_images_are_refused() -> None:

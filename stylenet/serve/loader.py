@@ -9,7 +9,6 @@ import numpy as np
 from PIL import Image
 
 from stylenet.arbitrary_contract import ENCODER_FILE as ARBITRARY_ENCODER
-from stylenet.arbitrary_contract import SHIPPED_NAME as SHIPPED_ARBITRARY
 from stylenet.errors import ConfigError, ModelFileError
 from stylenet.extras import require_training_extra
 from stylenet.model_card import ModelCard, card_path
@@ -81,9 +80,10 @@ def _painting_stylizer(
     folder = None
     if model is not None:
         folder = Path(model).expanduser()
-        if folder.name == SHIPPED_ARBITRARY and not folder.exists():
-            folder = None  # model=arbitrary: the shipped network
-        elif not (folder.is_dir() and (folder / ARBITRARY_ENCODER).is_file()):
+        shipped = shipped_models_dir() / folder.name
+        if not folder.exists() and str(model) == folder.name and (shipped / ARBITRARY_ENCODER).is_file():
+            folder = shipped  # a shipped arbitrary-style network by name (model=arbitrary_wide)
+        if not (folder.is_dir() and (folder / ARBITRARY_ENCODER).is_file()):
             raise ConfigError(
                 f"painting= needs the arbitrary-style network, but model={model} is not one "
                 f"(a folder with {ARBITRARY_ENCODER}); leave model= out for the shipped one"

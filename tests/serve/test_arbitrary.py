@@ -242,3 +242,13 @@ def test_the_loader_gives_the_shipped_network_for_a_painting(painting_file: Path
     assert out.shape == (64, 80, 3) and out.dtype == np.uint8
     with pytest.raises(ConfigError, match="painting=PATH"):
         load_stylizer(shipped_arbitrary_dir())
+
+
+@pytest.mark.slow
+def test_the_wider_shipped_network_is_chosen_by_name(painting_file: Path) -> None:
+    image = synthetic_rgb(64, 80, seed=3)
+    lean = stylize_array(load_stylizer("arbitrary", painting=painting_file), image)
+    wide = stylize_array(load_stylizer("arbitrary_wide", painting=painting_file), image)
+    assert wide.shape == lean.shape and not np.array_equal(wide, lean)
+    with pytest.raises(ConfigError, match="not one"):
+        load_stylizer("arbitrary_narrow", painting=painting_file)
