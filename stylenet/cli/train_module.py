@@ -13,9 +13,11 @@ from omegaconf import DictConfig
 
 from stylenet.cli.config import build
 from stylenet.cli.train_options import (
+    DistillOptions,
     NewStyleOptions,
     StyleSpec,
     base_path,
+    distill_options,
     new_style_options,
     style_specs,
     training_precision,
@@ -27,6 +29,7 @@ from stylenet.data.photos import list_photos
 from stylenet.errors import ConfigError
 from stylenet.eval.start_style import style_scores
 from stylenet.eval.style_pull import auto_style_weight, style_pull
+from stylenet.lit.distill import DistillationModule
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.losses import PerceptualLoss
 from stylenet.nn.checkpoint import CHECKSUM_FACT, ModelInfo, load_transformer
@@ -131,6 +134,9 @@ def build_module(cfg: DictConfig, output: Path) -> StyleTransferModule:
     """The LightningModule for ``cfg``'s style(s), for adding them to ``cfg.base``, or for a
     new single style on top of ``cfg.base`` (``experiment=new_style``)."""
     specs = style_specs(cfg)
+    distill = distill_options(cfg)
+    if distill is not None:
+        return build_distill_module(cfg, specs, output, distill)
     options = new_style_options(cfg)
     if options is not None:
         return build_new_style_module(cfg, specs, output, options)
@@ -191,6 +197,11 @@ def load_base(cfg: DictConfig) -> tuple[TransformerNet, ModelInfo]:
     path = base_path(cfg)
     if path is None:
         raise ConfigError("base= is not set; give base=PATH of a trained network")
+    return load_trained(path)
+
+
+def load_trained(path: Path) -> tuple[TransformerNet, ModelInfo]:
+    """The trained network in ``path`` (a checkpoint or an exported fp32 model) and its info."""
     if path.suffix.lower() in ONNX_SUFFIXES:
         from stylenet.export.weights import load_exported_transformer  # ONNX: only here
 
@@ -285,4 +296,54 @@ def build_new_style_module(
         norm_lr=options.norm_lr,
         norms_only_steps=options.norm_steps,
         **spike_options(cfg),
+    )
+
+
+def build_distill_module(
+    cfg: DictConfig, specs: list[StyleSpec], output: Path, options: DistillOptions
+) -> DistillationModule:
+    """A student network (``cfg.net``) for ``cfg.painting``, trained after the teacher
+    ``distill.teacher`` (:mod:`stylenet.lit.distill`)."""
+    teacher, info = load_trained(options.teacher)
+    if teacher.is_multi_style or len(specs) != 1:
+        raise ConfigError(
+            f"distill.teacher={options.teacher.name} has styles {', '.join(info.styles)}; "
+            "distillation needs a single-style teacher and one painting="
+        )
+    if specs[0].name != info.styles[0]:
+        raise ConfigError(
+            f"distill.teacher={options.teacher.name} was trained on {info.styles[0]}, not "
+            f"painting={specs[0].name}; give painting={info.styles[0]}"
+        )
+    loss, specs = build_loss(cfg, specs)
+    facts = training_facts(cfg, specs)
+    taught = info.facts.get("style_weights", {}).get(info.styles[0])
+    if taught is not None and abs(float(taught) - facts["style_weights"][specs[0].name]) > 1e-3:
+        log.warning(
+            "the teacher was trained at style weight %.3g, this run uses %.3g: the student is "
+            "judged on another loss than its teacher",
+            float(taught),
+            facts["style_weights"][specs[0].name],
+        )
+    facts["distillation"] = {
+        "teacher": options.teacher.name,
+        "teacher_model": dict(teacher.config),
+        "teacher_steps": info.facts.get("steps", info.facts.get("global_step")),
+        "teacher_weights_sha256": info.facts.get(CHECKSUM_FACT),
+        "teacher_share": options.teacher_share,
+        "pixel_weight": options.pixel_weight,
+    }
+    return DistillationModule(
+        build_net(cfg, 1),
+        loss,
+        styles=[spec.name for spec in specs],
+        teacher=teacher,
+        teacher_share=options.teacher_share,
+        pixel_weight=options.pixel_weight,
+        lr=float(cfg.lr),
+        facts=facts,
+        channels_last=bool(cfg.channels_last),
+        val_dir=output / "val",
+        seed=int(cfg.seed),
+        schedule=training_schedule(cfg),
     )

@@ -189,19 +189,62 @@ def base_path(cfg: DictConfig) -> Path | None:
     """The file of ``base=``: a training checkpoint, an exported fp32 ``.onnx`` (its model card
     beside it) or a shipped model's name (``multi_style``: ``exported/multi_style.onnx``, which
     ships with the package); ``None`` without a base."""
-    value = cfg.get("base")
+    return trained_network_path(cfg.get("base"), "base")
+
+
+def trained_network_path(value: object, key: str) -> Path | None:
+    """The file of a trained network given as option ``key``: a training checkpoint, an
+    exported fp32 ``.onnx`` or a shipped model's name; ``None`` when ``value`` is empty."""
     if not value:
         return None
     try:
         path = resolve_model(str(value))
     except ModelFileError as error:
-        raise ConfigError(f"base={value}: {error}") from error
+        raise ConfigError(f"{key}={value}: {error}") from error
     if not path.is_file():
         raise ConfigError(
-            f"base checkpoint not found: {path} (give a .ckpt or .onnx path, or a shipped "
+            f"{key} checkpoint not found: {path} (give a .ckpt or .onnx path, or a shipped "
             "model's name such as multi_style)"
         )
     return path
+
+
+@dataclass(frozen=True)
+class DistillOptions:
+    """``cfg.distill`` (``experiment=distill``), checked: the ``teacher`` file, its share of
+    the content target and the weight of the pixel term (:mod:`stylenet.lit.distill`)."""
+
+    teacher: Path
+    teacher_share: float
+    pixel_weight: float
+
+
+def distill_options(cfg: DictConfig) -> DistillOptions | None:
+    """``cfg.distill`` checked (``None`` when the run is not a distillation)."""
+    node = cfg.get("distill")
+    if node is None:
+        return None
+    if not isinstance(node, DictConfig):
+        raise ConfigError(f"distill must be a mapping of options, got {node!r}")
+    teacher = trained_network_path(node.get("teacher"), "distill.teacher")
+    if teacher is None:
+        raise ConfigError(
+            "distill.teacher is not set; give the trained network to imitate (a shipped "
+            "model's name such as starry_night, an exported .onnx or a .ckpt)"
+        )
+    share = require_positive("distill.teacher_share", node.get("teacher_share", 0.5))
+    if share > 1:
+        raise ConfigError(f"distill.teacher_share must be in [0, 1], got {share}")
+    if cfg.get("base") or cfg.get("new_style") is not None or cfg.get("styles"):
+        raise ConfigError(
+            "experiment=distill trains one style from scratch after its teacher; "
+            "leave out base=, new_style and styles="
+        )
+    return DistillOptions(
+        teacher=teacher,
+        teacher_share=share,
+        pixel_weight=require_positive("distill.pixel_weight", node.get("pixel_weight", 0.0)),
+    )
 
 
 def training_precision(cfg: DictConfig) -> tuple[str, str]:

@@ -1,0 +1,156 @@
+"""experiment=distill: a cheaper student network trained after a trained single-style teacher,
+whose checkpoint exports and stylizes like any other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from PIL import Image
+
+from stylenet.cli.config import config_dir
+from stylenet.cli.stylize import run as stylize
+from stylenet.cli.train import run
+from stylenet.cli.train_options import distill_options
+from stylenet.errors import ConfigError
+from stylenet.nn.checkpoint import load_transformer, network_weights, read_checkpoint
+from stylenet.nn.transformer import TransformerNet
+from tests.helpers.images import synthetic_rgb
+
+TINY = [
+    "experiment=distill",
+    "perceptual=random",
+    "net=tiny",
+    "net.outer_kernel=3",
+    "trainer=cpu",
+    "trainer.precision=32-true",
+    "trainer.max_steps=3",
+    "trainer.val_check_interval=3",
+    "checkpoint_every=1",
+    "keep_checkpoints=-1",
+    "data.image_size=64",
+    "schedule.coarse_fraction=0.0",
+    "data.batch_size=2",
+    "data.num_val=2",
+    "data.num_workers=0",
+    "painting=custom",
+    "painting.size=64",
+    "painting.name=mine",
+    "painting.style_weight=1.0",
+    "progress=false",
+    "heldout.root=null",
+]
+
+
+def compose_train(*overrides: str):
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3", job_name="train"):
+        return compose(config_name="train", overrides=list(overrides))
+
+
+@pytest.fixture
+def teacher(tmp_path: Path) -> Path:
+    """A tiny single-style checkpoint of the style ``mine``."""
+    torch.manual_seed(5)
+    net = TransformerNet(0.125, 1)
+    path = tmp_path / "teacher.ckpt"
+    torch.save(
+        {
+            "state_dict": {f"net.{k}": v for k, v in net.state_dict().items()},
+            "global_step": 9,
+            "hyper_parameters": {
+                "model": dict(net.config),
+                "styles": ["mine"],
+                "facts": {"steps": 9},
+            },
+        },
+        path,
+    )
+    return path
+
+
+@pytest.fixture
+def painting(tmp_path: Path) -> Path:
+    path = tmp_path / "my_painting.png"
+    Image.fromarray(synthetic_rgb(64, 48, seed=9)).save(path)
+    return path
+
+
+def train(out: Path, monkeypatch: pytest.MonkeyPatch, *overrides: str) -> Path:
+    cfg = compose_train(*TINY, f"hydra.run.dir={out}", *overrides)
+    monkeypatch.setattr("stylenet.cli.train.run_dir", lambda: out)
+    return run(cfg)
+
+
+def test_the_experiment_distils_into_the_lean_network() -> None:
+    cfg = compose_train("experiment=distill", "painting=wave")
+    assert cfg.net.width == 0.375 and cfg.net.num_res_blocks == 3 and cfg.net.outer_kernel == 3
+    assert cfg.distill.teacher == "training/wave/checkpoints/last.ckpt"
+    assert 0 < cfg.distill.teacher_share <= 1 and cfg.distill.pixel_weight > 0
+    assert distill_options(compose_train()) is None  # other runs are not distillations
+
+
+def test_a_student_trains_after_its_teacher_and_exports(
+    teacher: Path,
+    painting: Path,
+    image_folder: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = tmp_path / "run"
+    args = [f"distill.teacher={teacher}", f"data.root={image_folder}", f"painting.image={painting}"]
+    last = train(out, monkeypatch, *args)
+    net, info = load_transformer(last)
+    assert info.styles == ["mine"] and net.config["outer_kernel"] == 3
+    facts = info.facts["distillation"]
+    assert facts["teacher"] == "teacher.ckpt" and facts["teacher_steps"] == 9
+    assert facts["teacher_model"]["outer_kernel"] == 9
+    state = read_checkpoint(last)["state_dict"]
+    first = network_weights(read_checkpoint(out / "checkpoints" / "step_000001.ckpt")["state_dict"])
+    assert any(not torch.equal(first[k], v) for k, v in network_weights(state).items())
+    saved_teacher = {k[len("teacher.") :]: v for k, v in state.items() if k.startswith("teacher.")}
+    original = network_weights(read_checkpoint(teacher)["state_dict"])
+    assert saved_teacher.keys() == original.keys()
+    assert all(torch.equal(saved_teacher[k], original[k]) for k in original)  # frozen
+
+    from stylenet.cli.export import run as export
+
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        exported = tmp_path / "exported" / "mine.onnx"
+        export(compose(config_name="export", overrides=[f"model={last}", f"out={exported}"]))
+        photo = tmp_path / "photo.png"
+        Image.fromarray(synthetic_rgb(40, 52, seed=4)).save(photo)
+        written = stylize(
+            compose(
+                config_name="stylize",
+                overrides=[f"model={exported}", f"input={photo}", f"output={tmp_path / 's.png'}"],
+            )
+        )
+        assert written and Image.open(written[0]).size == (52, 40)
+
+
+def test_a_teacher_of_another_painting_is_one_line(teacher: Path, painting: Path) -> None:
+    from stylenet.cli.train_module import build_module
+
+    cfg = compose_train(
+        *TINY, f"distill.teacher={teacher}", "painting.name=other", f"painting.image={painting}"
+    )
+    with pytest.raises(ConfigError, match="trained on mine, not painting=other"):
+        build_module(cfg, Path("unused"))
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("distill.teacher=missing/last.ckpt", "distill.teacher checkpoint not found"),
+        ("distill.teacher=null", "distill.teacher is not set"),
+        ("distill.teacher_share=2", "teacher_share must be in"),
+        ("distill.pixel_weight=-1", "pixel_weight must be >= 0"),
+        ("base=multi_style", "leave out base="),
+    ],
+)
+def test_bad_distill_options_are_one_line(teacher: Path, override: str, message: str) -> None:
+    cfg = compose_train("experiment=distill", f"distill.teacher={teacher}", override)
+    with pytest.raises(ConfigError, match=message):
+        distill_options(cfg)
