@@ -85,7 +85,9 @@ def main() -> None:
     cfg = OmegaConf.load(Path(config_dir()) / "perceptual" / f"{args.perceptual}.yaml")
     loss: PerceptualLoss = instantiate(cfg, _convert_="all")
     networks = {
-        Path(name).name: ArbitraryNetwork(arbitrary_folder(name), providers=["CPUExecutionProvider"])
+        Path(name).name: ArbitraryNetwork(
+            arbitrary_folder(name), providers=["CPUExecutionProvider"]
+        )
         for name in args.networks
     }
     models = {name: load_stylizer(name) for name in shipped_models()}

@@ -81,7 +81,11 @@ def _painting_stylizer(
     if model is not None:
         folder = Path(model).expanduser()
         shipped = shipped_models_dir() / folder.name
-        if not folder.exists() and str(model) == folder.name and (shipped / ARBITRARY_ENCODER).is_file():
+        if (
+            not folder.exists()
+            and str(model) == folder.name
+            and (shipped / ARBITRARY_ENCODER).is_file()
+        ):
             folder = shipped  # a shipped arbitrary-style network by name (model=arbitrary_wide)
         if not (folder.is_dir() and (folder / ARBITRARY_ENCODER).is_file()):
             raise ConfigError(

@@ -96,7 +96,13 @@ def test_each_net_builds_a_network_that_runs(name: str) -> None:
 
 def test_the_nets_are_the_documented_sizes() -> None:
     widths = {name: train_config(f"net={name}").net.width for name in options("net")}
-    assert widths == {"johnson": 1.0, "johnson_fast": 0.25, "johnson_small": 0.5, "tiny": 0.125}
+    assert widths == {
+        "johnson": 1.0,
+        "johnson_fast": 0.25,
+        "johnson_lean": 0.375,
+        "johnson_small": 0.5,
+        "tiny": 0.125,
+    }
     assert train_config().net.width == 0.5  # johnson_small: the shipped models' network
 
 

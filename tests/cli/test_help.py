@@ -69,7 +69,7 @@ def test_groups_listed_are_the_commands_own() -> None:
     assert "vgg19_caffe_fast; one of random," in train["perceptual"]
     assert "one of add_style," in train["experiment"]
     assert "default csv; one of csv, none, tensorboard" in train["logger"]
-    assert "one of johnson, johnson_fast, johnson_small, tiny" in train["net"]
+    assert "one of johnson, johnson_fast, johnson_lean, johnson_small, tiny" in train["net"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
