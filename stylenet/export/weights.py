@@ -64,6 +64,11 @@ def load_exported_transformer(path: str | os.PathLike[str]) -> tuple[Transformer
         raise ModelFileError(f"the model card of {file.name} has no {CHECKSUM_FACT}; re-export it")
     weights = exported_weights(file)
     config = model_config({"model": card.model}, file)
+    if config.get("norm") == "instance" and not any(".norm." in key for key in weights):
+        raise ModelFileError(
+            f"{file.name} holds its instance norms' (γ, β) folded into the graph, not as "
+            "weights; give the model's training checkpoint (.ckpt) instead"
+        )
     check_network(config, weights, file, styles=list(card.styles))
     if weights_checksum(weights) != stored:
         raise ModelFileError(

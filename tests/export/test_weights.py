@@ -64,3 +64,11 @@ def test_the_shipped_multi_style_model_is_its_training_checkpoint() -> None:
     trained, trained_info = load_transformer(checkpoint)
     assert info.styles == trained_info.styles and net.config == trained.config
     assert weights_checksum(net.state_dict()) == trained_info.facts[CHECKSUM_FACT]
+
+
+def test_a_single_style_export_with_folded_norms_names_the_fix() -> None:
+    model = shipped_models_dir() / "starry_night.onnx"
+    if not model.is_file():
+        pytest.skip("the shipped starry_night model is not here")
+    with pytest.raises(ModelFileError, match=r"folded into the graph.*training checkpoint"):
+        load_exported_transformer(model)
