@@ -326,7 +326,7 @@ def build_distill_module(
             facts["style_weights"][specs[0].name],
         )
     facts["distillation"] = {
-        "teacher": options.teacher.name,
+        "teacher": str(cfg.distill.teacher),  # as given: a shipped name or a path
         "teacher_model": dict(teacher.config),
         "teacher_steps": info.facts.get("steps", info.facts.get("global_step")),
         "teacher_weights_sha256": info.facts.get(CHECKSUM_FACT),

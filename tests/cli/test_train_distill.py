@@ -104,7 +104,7 @@ def test_a_student_trains_after_its_teacher_and_exports(
     net, info = load_transformer(last)
     assert info.styles == ["mine"] and net.config["outer_kernel"] == 3
     facts = info.facts["distillation"]
-    assert facts["teacher"] == "teacher.ckpt" and facts["teacher_steps"] == 9
+    assert facts["teacher"] == str(teacher) and facts["teacher_steps"] == 9
     assert facts["teacher_model"]["outer_kernel"] == 9
     state = read_checkpoint(last)["state_dict"]
     first = network_weights(read_checkpoint(out / "checkpoints" / "step_000001.ckpt")["state_dict"])
