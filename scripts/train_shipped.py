@@ -4,7 +4,9 @@ Each model trains in ``training/<name>/`` with the recipe in ``conf/experiment/s
 its ``checkpoints/last.ckpt``, CSV log, held-out curve and JPEG validation grids are kept in
 the repository, so a run stopped at any point resumes from its last checkpoint (at most
 ``checkpoint_every`` steps are lost), on this machine or another. Only a model that reached
-its step budget is exported (``exported/<name>.onnx`` + model card).
+its step budget is exported (``exported/<name>.onnx`` + model card). A distilled student
+(:data:`DISTILLED`, ``conf/experiment/distill.yaml``) trains after its teacher and ships under
+the teacher's name.
 
 The repository keeps only what resume needs: ``last.ckpt`` (step checkpoints and
 ``interrupted.ckpt`` are ignored), committed at a few milestones (e.g. every 500 steps and the
@@ -48,7 +50,10 @@ NO_HYDRA_FOLDER = "hydra.output_subdir=null"
 SINGLE_STYLES = ("starry_night", "the_scream", "wave", "composition_vii")
 # real-time models (johnson_fast network): model name -> its style
 FAST_MODELS = {"starry_night_fast": "starry_night"}
-MODELS = (*SINGLE_STYLES, "multi_style", *FAST_MODELS)
+# distilled students (johnson_lean, experiment=distill): run name -> the model it ships as;
+# its teacher (training/<model>/) trains first and is no longer exported
+DISTILLED = {"starry_night_lean": "starry_night"}
+MODELS = (*SINGLE_STYLES, "multi_style", *FAST_MODELS, *DISTILLED)
 
 
 def recipe(name: str) -> list[str]:
@@ -57,6 +62,8 @@ def recipe(name: str) -> list[str]:
         return ["experiment=ship_multi"]
     if name in FAST_MODELS:
         return ["experiment=ship_fast", f"painting={FAST_MODELS[name]}"]
+    if name in DISTILLED:
+        return ["experiment=distill", f"painting={DISTILLED[name]}"]
     return ["experiment=ship", f"painting={name}"]
 
 
@@ -95,6 +102,7 @@ RECIPE_KEYS = (
     "schedule",
     "seed",
     "spike_penalty",
+    "distill",
 )
 DATA_FOLDERS = ("root",)  # where the photos are on this machine: not the recipe
 
@@ -190,7 +198,7 @@ def run_command(command: list[str]) -> int:
 
 def export(name: str) -> None:
     last = run_dir(name) / "checkpoints" / "last.ckpt"
-    out = REPO / "exported" / f"{name}.onnx"
+    out = REPO / "exported" / f"{DISTILLED.get(name, name)}.onnx"
     folder = run_dir(name) / "export"
     command = [
         "stylenet-export",
@@ -235,8 +243,8 @@ def main() -> None:
             done = 0
         if done < budget:
             train(name)
-        if steps_done(name) >= budget:
-            export(name)
+        if steps_done(name) >= budget and name not in DISTILLED.values():
+            export(name)  # a teacher is not: its distilled student ships in its place
 
 
 if __name__ == "__main__":

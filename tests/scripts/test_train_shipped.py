@@ -13,7 +13,12 @@ train_shipped = load_script("train_shipped")
 
 @pytest.mark.parametrize(
     ("name", "budget"),
-    [("starry_night", 4800), ("multi_style", 19200), ("starry_night_fast", 4800)],
+    [
+        ("starry_night", 4800),
+        ("multi_style", 19200),
+        ("starry_night_fast", 4800),
+        ("starry_night_lean", 1600),
+    ],
 )
 def test_recipes_compose_with_their_step_budgets(name: str, budget: int) -> None:
     assert train_shipped.step_budget(name) == budget
@@ -28,6 +33,20 @@ def test_the_fast_recipe_trains_the_real_time_network_on_its_style() -> None:
         cfg = compose(config_name="train", overrides=train_shipped.recipe("starry_night_fast"))
     assert cfg.painting.name == "starry_night"
     assert (cfg.net.width, cfg.net.num_res_blocks, cfg.net.outer_kernel) == (0.25, 3, 5)
+
+
+def test_a_distilled_student_ships_under_its_teachers_name() -> None:
+    from hydra import compose, initialize_config_dir
+
+    from stylenet.cli.config import config_dir
+
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = compose(config_name="train", overrides=train_shipped.recipe("starry_night_lean"))
+    assert cfg.painting.name == "starry_night" and cfg.net.width == 0.375
+    assert cfg.distill.teacher == "training/starry_night/checkpoints/last.ckpt"
+    assert train_shipped.MODELS.index("starry_night_lean") > train_shipped.MODELS.index(
+        "starry_night"
+    )  # the teacher trains first
 
 
 def test_steps_done_reads_the_last_checkpoint(
