@@ -212,6 +212,36 @@ def export(name: str) -> None:
         sys.exit(f"exporting {name} failed (the error is above)")
 
 
+QUALIFY = 1.02  # a student ships when its held-out loss is within 2% of its teacher's
+
+
+def final_heldout(name: str) -> float | None:
+    """The last held-out loss (content + style) in ``training/<name>/heldout.csv``."""
+    import csv
+
+    file = run_dir(name) / "heldout.csv"
+    if not file.is_file():
+        return None
+    rows = list(csv.DictReader(file.open()))
+    return float(rows[-1]["loss"]) if rows else None
+
+
+def teacher_student(teacher: str) -> str:
+    return next(student for student, model in DISTILLED.items() if model == teacher)
+
+
+def student_qualifies(student: str) -> bool:
+    """Whether the finished ``student`` is within :data:`QUALIFY` of its teacher's held-out
+    loss (says so when it is not)."""
+    if steps_done(student) < step_budget(student):
+        return False
+    mine, theirs = final_heldout(student), final_heldout(DISTILLED[student])
+    if mine is None or theirs is None or mine > QUALIFY * theirs:
+        print(f"{student} is not shipped: held-out loss {mine} against its teacher's {theirs}")
+        return False
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", default=list(MODELS), help=f"of {', '.join(MODELS)}")
@@ -243,8 +273,12 @@ def main() -> None:
             done = 0
         if done < budget:
             train(name)
-        if steps_done(name) >= budget and name not in DISTILLED.values():
-            export(name)  # a teacher is not: its distilled student ships in its place
+        if steps_done(name) < budget:
+            continue
+        if name in DISTILLED and not student_qualifies(name):
+            continue
+        if name not in DISTILLED.values() or not student_qualifies(teacher_student(name)):
+            export(name)  # a teacher only until its distilled student qualifies
 
 
 if __name__ == "__main__":

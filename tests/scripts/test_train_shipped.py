@@ -272,3 +272,20 @@ def test_a_stopped_run_says_where_it_stands(
         SystemExit, match=r"training/wave stopped at step 700 of \d+ .*exit code 143"
     ):
         train_shipped.train("wave")
+
+
+def test_a_student_ships_only_within_two_percent_of_its_teacher(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(train_shipped, "REPO", tmp_path)
+    monkeypatch.setattr(train_shipped, "step_budget", lambda name: 10)
+    for name, loss in (("starry_night", 100.0), ("starry_night_lean", 101.5)):
+        folder = tmp_path / "training" / name
+        (folder / "checkpoints").mkdir(parents=True)
+        torch.save({"global_step": 10, "state_dict": {}}, folder / "checkpoints" / "last.ckpt")
+        (folder / "heldout.csv").write_text(f"step,minutes,content,style,loss\n10,1,1,1,{loss}\n")
+    assert train_shipped.student_qualifies("starry_night_lean")
+    (tmp_path / "training" / "starry_night_lean" / "heldout.csv").write_text(
+        "step,minutes,content,style,loss\n10,1,1,1,108.5\n"
+    )
+    assert not train_shipped.student_qualifies("starry_night_lean")
