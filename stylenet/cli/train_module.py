@@ -116,6 +116,18 @@ def training_facts(cfg: DictConfig, specs: list[StyleSpec]) -> dict[str, Any]:
     return facts
 
 
+def module_options(cfg: DictConfig, output: Path) -> dict[str, Any]:
+    """:class:`StyleTransferModule`'s keywords every kind of run takes from ``cfg`` alike:
+    ``lr``, ``channels_last``, ``val_dir`` (``output/val``), ``seed`` and ``schedule``."""
+    return {
+        "lr": float(cfg.lr),
+        "channels_last": bool(cfg.channels_last),
+        "val_dir": output / "val",
+        "seed": int(cfg.seed),
+        "schedule": training_schedule(cfg),
+    }
+
+
 def spike_settings(cfg: DictConfig) -> tuple[float, float]:
     """``(weight, limit)`` of ``cfg.spike_penalty``, checked (weight 0, off, when the config
     has none): :class:`StyleTransferModule`'s ``spike_weight`` and ``spike_limit``."""
@@ -147,12 +159,8 @@ def build_module(cfg: DictConfig, output: Path) -> StyleTransferModule:
         build_net(cfg, len(specs)),
         loss,
         styles=[spec.name for spec in specs],
-        lr=float(cfg.lr),
         facts=training_facts(cfg, specs),
-        channels_last=bool(cfg.channels_last),
-        val_dir=output / "val",
-        seed=int(cfg.seed),
-        schedule=training_schedule(cfg),
+        **module_options(cfg, output),
         **spike_options(cfg),
     )
 
@@ -180,13 +188,9 @@ def build_add_style_module(
         net,
         loss,
         styles=[*info.styles, *(spec.name for spec in specs)],
-        lr=float(cfg.lr),
         facts=facts,
-        channels_last=bool(cfg.channels_last),
-        val_dir=output / "val",
         train_styles=new_styles,
-        seed=int(cfg.seed),
-        schedule=training_schedule(cfg),
+        **module_options(cfg, output),
         **spike_options(cfg),
     )
 
@@ -287,12 +291,8 @@ def build_new_style_module(
         net,
         loss,
         styles=[spec.name for spec in specs],
-        lr=float(cfg.lr),
         facts=facts,
-        channels_last=bool(cfg.channels_last),
-        val_dir=output / "val",
-        seed=int(cfg.seed),
-        schedule=training_schedule(cfg),
+        **module_options(cfg, output),
         norm_lr=options.norm_lr,
         norms_only_steps=options.norm_steps,
         **spike_options(cfg),
@@ -340,10 +340,6 @@ def build_distill_module(
         teacher=teacher,
         teacher_share=options.teacher_share,
         pixel_weight=options.pixel_weight,
-        lr=float(cfg.lr),
         facts=facts,
-        channels_last=bool(cfg.channels_last),
-        val_dir=output / "val",
-        seed=int(cfg.seed),
-        schedule=training_schedule(cfg),
+        **module_options(cfg, output),
     )
