@@ -4,7 +4,9 @@ Each model trains in ``training/<name>/`` with the recipe in ``conf/experiment/s
 its ``checkpoints/last.ckpt``, CSV log, held-out curve and JPEG validation grids are kept in
 the repository, so a run stopped at any point resumes from its last checkpoint (at most
 ``checkpoint_every`` steps are lost), on this machine or another. Only a model that reached
-its step budget is exported (``exported/<name>.onnx`` + model card). A distilled student
+its step budget is exported (``exported/<name>.onnx`` + model card). A new style
+(:data:`NEW_STYLES`, ``conf/experiment/new_style.yaml``) trains after the multi_style backbone
+it starts from. A distilled student
 (:data:`DISTILLED`, ``conf/experiment/distill.yaml``) trains after its teacher and ships under
 the teacher's name.
 
@@ -53,7 +55,10 @@ FAST_MODELS = {"starry_night_fast": "starry_night"}
 # distilled students (johnson_lean, experiment=distill): run name -> the model it ships as;
 # its teacher (training/<model>/) trains first and is no longer exported
 DISTILLED = {"starry_night_lean": "starry_night"}
-MODELS = (*SINGLE_STYLES, "multi_style", *FAST_MODELS, *DISTILLED)
+# styles fine-tuned from the multi_style backbone (experiment=new_style) as if they were new:
+# the backbone's own (γ, β) for the painting are left out of the starting points
+NEW_STYLES = ("udnie", "shipwreck", "woman_with_hat")
+MODELS = (*SINGLE_STYLES, "multi_style", *NEW_STYLES, *FAST_MODELS, *DISTILLED)
 
 
 def recipe(name: str) -> list[str]:
@@ -64,6 +69,8 @@ def recipe(name: str) -> list[str]:
         return ["experiment=ship_fast", f"painting={FAST_MODELS[name]}"]
     if name in DISTILLED:
         return ["experiment=distill", f"painting={DISTILLED[name]}"]
+    if name in NEW_STYLES:
+        return ["experiment=new_style", f"painting={name}", f"new_style.exclude=[{name}]"]
     return ["experiment=ship", f"painting={name}"]
 
 

@@ -17,7 +17,8 @@ train_shipped = load_script("train_shipped")
         ("starry_night", 4800),
         ("multi_style", 19200),
         ("starry_night_fast", 4800),
-        ("starry_night_lean", 1600),
+        ("starry_night_lean", 3600),
+        ("woman_with_hat", 240),
     ],
 )
 def test_recipes_compose_with_their_step_budgets(name: str, budget: int) -> None:
@@ -33,6 +34,19 @@ def test_the_fast_recipe_trains_the_real_time_network_on_its_style() -> None:
         cfg = compose(config_name="train", overrides=train_shipped.recipe("starry_night_fast"))
     assert cfg.painting.name == "starry_night"
     assert (cfg.net.width, cfg.net.num_res_blocks, cfg.net.outer_kernel) == (0.25, 3, 5)
+
+
+def test_a_new_style_starts_from_the_backbone_without_its_own_norms() -> None:
+    from hydra import compose, initialize_config_dir
+
+    from stylenet.cli.config import config_dir
+
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = compose(config_name="train", overrides=train_shipped.recipe("woman_with_hat"))
+    assert cfg.painting.name == "woman_with_hat"
+    assert cfg.base == "multi_style"
+    assert list(cfg.new_style.exclude) == ["woman_with_hat"]
+    assert train_shipped.MODELS.index("multi_style") < train_shipped.MODELS.index("woman_with_hat")
 
 
 def test_a_distilled_student_ships_under_its_teachers_name() -> None:
