@@ -22,9 +22,8 @@ import numpy as np
 import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
-from PIL import Image
 
-from stylenet.data.chart import line_chart
+from stylenet.data.chart import chart_sheet, line_chart
 from stylenet.data.images import list_images, read_image
 from stylenet.eval.fast_vs_gatys import loss_terms
 from stylenet.losses import PerceptualLoss
@@ -131,13 +130,8 @@ def main() -> None:
                 font_size=12,
             )
         )
-    columns = 2
-    rows = -(-len(charts) // columns)
-    sheet = Image.new("RGB", (560 * columns, 400 * rows), "white")
-    for index, chart in enumerate(charts):
-        sheet.paste(chart, ((index % columns) * 560, (index // columns) * 400))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(args.out)
+    chart_sheet(charts).save(args.out)
     print(f"\nwrote {args.out}")
 
 

@@ -101,3 +101,16 @@ def line_chart(
         draw.text((right - 120, legend_y), name, fill="black", font=font)
         legend_y += font_size + 6
     return page
+
+
+def chart_sheet(charts: Sequence[Image.Image], *, columns: int = 2) -> Image.Image:
+    """``charts`` (all of the first one's size) laid out row by row, ``columns`` to a row, on
+    one white RGB image."""
+    if not charts:
+        raise ValueError("a sheet needs at least one chart")
+    width, height = charts[0].size
+    rows = -(-len(charts) // columns)
+    sheet = Image.new("RGB", (width * min(columns, len(charts)), height * rows), "white")
+    for index, chart in enumerate(charts):
+        sheet.paste(chart, ((index % columns) * width, (index // columns) * height))
+    return sheet

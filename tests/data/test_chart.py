@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from stylenet.data.chart import COLOURS, line_chart, nice_ticks, tick_label
+from stylenet.data.chart import COLOURS, chart_sheet, line_chart, nice_ticks, tick_label
 
 
 def test_nice_ticks_are_round_and_cover_the_range() -> None:
@@ -40,3 +41,16 @@ def test_each_series_is_drawn_in_its_colour() -> None:
 def test_a_chart_needs_a_point() -> None:
     with pytest.raises(ValueError, match="at least one point"):
         line_chart({"a": []})
+
+
+def test_a_sheet_lays_charts_out_row_by_row() -> None:
+    red, blue, green = (Image.new("RGB", (40, 30), c) for c in ("red", "blue", "green"))
+    sheet = chart_sheet([red, blue, green], columns=2)
+    assert sheet.size == (80, 60)
+    assert sheet.getpixel((10, 10)) == (255, 0, 0)
+    assert sheet.getpixel((50, 10)) == (0, 0, 255)
+    assert sheet.getpixel((10, 40)) == (0, 128, 0)
+    assert sheet.getpixel((50, 40)) == (255, 255, 255)  # no fourth chart
+    assert chart_sheet([red], columns=3).size == (40, 30)
+    with pytest.raises(ValueError, match="at least one chart"):
+        chart_sheet([])
