@@ -8,7 +8,8 @@ Each ``--panel NAME LABEL=CSV [LABEL=CSV ...]`` is one chart: every run's ``held
 (written by every training run: content + style on the same 8 val2017 photos at 256 px, minutes
 of training) as one line. The first run of a panel is its reference: the script prints a
 Markdown table with every run's final loss and the training minutes it took to come within 5%
-of, and to reach, the reference's final loss.
+of, and to reach, the reference's final loss. The charts leave out points above ``--cap``
+times the reference's final loss (the first minutes, which would flatten the rest).
 """
 
 from __future__ import annotations
@@ -50,6 +51,14 @@ def parse_run(text: str) -> tuple[str, Path]:
     return label, Path(path)
 
 
+def capped(runs: dict[str, Curve], cap: float) -> dict[str, Curve]:
+    """``runs`` without the points above ``cap`` times the first run's final loss."""
+    limit = cap * next(iter(runs.values()))[-1][1]
+    return {
+        label: [(m, loss) for m, loss in curve if loss <= limit] for label, curve in runs.items()
+    }
+
+
 def table(panels: dict[str, dict[str, Curve]]) -> list[str]:
     """Markdown rows: per run, its final loss and minutes to the reference's final loss."""
     lines = [
@@ -83,6 +92,12 @@ def main() -> None:
         help="a chart's name and its runs (the first run is the reference)",
     )
     parser.add_argument("--out", type=Path, default=Path("heldout_curves.png"))
+    parser.add_argument(
+        "--cap",
+        type=float,
+        default=2.0,
+        help="charts leave out points above this times the reference's final loss",
+    )
     args = parser.parse_args()
     panels: dict[str, dict[str, Curve]] = {}
     for name, *runs in args.panel:
@@ -90,9 +105,11 @@ def main() -> None:
             parser.error(f"--panel {name} names no run (LABEL=CSV)")
         panels[name] = {label: read_curve(path) for label, path in map(parse_run, runs)}
     print("\n".join(table(panels)))
+    if args.cap <= 1:
+        parser.error(f"--cap must be above 1, got {args.cap}")
     charts = [
         line_chart(
-            runs,
+            capped(runs, args.cap),
             title=name,
             x_label="training minutes",
             y_label="held-out loss",

@@ -57,3 +57,11 @@ def test_a_bad_curve_is_one_line(tmp_path: Path, content: str, message: str) -> 
     )  # fmt: skip
     assert result.returncode != 0 and message in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "x.png").exists()
+
+
+def test_charts_leave_out_points_above_the_cap() -> None:
+    runs = {"ref": [(0.0, 9.0), (5.0, 2.0)], "other": [(0.0, 3.0), (1.0, 4.5), (2.0, 1.0)]}
+    assert plot_heldout.capped(runs, 2.0) == {
+        "ref": [(5.0, 2.0)],
+        "other": [(0.0, 3.0), (2.0, 1.0)],
+    }
