@@ -22,11 +22,20 @@ from lightning.pytorch.loggers import CSVLogger
 
 from stylenet.lit.autoencoder import AutoencoderModule
 from stylenet.lit.datamodule import PhotoDataModule
+from stylenet.nn.checkpoint import read_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = (
     Path(os.environ.get("STYLENET_DATA", REPO.parent / "shared" / "data")) / "coco" / "train2017"
 )
+
+
+def log_version(last: Path) -> str:
+    """The CSV log's folder under ``logs/``: ``version_0`` for a fresh run (as the first runs
+    wrote), ``from_step_NNNNNN`` when resuming from ``last``."""
+    if not last.is_file():
+        return "version_0"
+    return f"from_step_{int(read_checkpoint(last).get('global_step', 0)):06d}"
 
 
 def main() -> None:
@@ -64,7 +73,9 @@ def main() -> None:
         max_steps=args.steps,
         precision=args.precision,
         default_root_dir=str(args.out),
-        logger=CSVLogger(str(args.out), name="logs", version=0),
+        # a resumed run logs into logs/from_step_NNNNNN/: appending to the first run's
+        # metrics.csv would repeat the steps after its last checkpoint
+        logger=CSVLogger(str(args.out), name="logs", version=log_version(last)),
         callbacks=[
             ModelCheckpoint(
                 dirpath=str(args.out / "checkpoints"),

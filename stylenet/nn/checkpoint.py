@@ -58,7 +58,9 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         checkpoint = torch.load(file, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         unsafe = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(error))
-        if unsafe or "Weights only load failed" in str(error):
+        # plain garbage also fails the weights-only unpickler ("Unsupported operand"); a
+        # torch.save file that names no class is a zip archive
+        if unsafe or ("Weights only load failed" in str(error) and zipfile.is_zipfile(file)):
             what = unsafe.group(1) if unsafe else "objects other than tensors"
             raise CheckpointError(
                 f"refusing to load {file}: it asks to run or build {what}, which a weights-only "

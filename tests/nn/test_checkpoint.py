@@ -8,7 +8,12 @@ import pytest
 import torch
 
 from stylenet.errors import CheckpointError
-from stylenet.nn.checkpoint import CHECKSUM_FACT, load_transformer, weights_checksum
+from stylenet.nn.checkpoint import (
+    CHECKSUM_FACT,
+    load_transformer,
+    read_checkpoint,
+    weights_checksum,
+)
 from stylenet.nn.transformer import TransformerNet
 
 
@@ -136,3 +141,10 @@ def test_checksum_is_canonical() -> None:
     changed[key] = weights[key].clone()
     changed[key].view(-1)[0] += 1e-3
     assert weights_checksum(changed) != weights_checksum(weights)
+
+
+def test_plain_garbage_is_corrupt_not_hostile(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.ckpt"
+    garbage.write_bytes(b"not a checkpoint at all " * 20)
+    with pytest.raises(CheckpointError, match="corrupt or unreadable checkpoint"):
+        read_checkpoint(garbage)
