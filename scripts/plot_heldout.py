@@ -99,14 +99,14 @@ def main() -> None:
         help="charts leave out points above this times the reference's final loss",
     )
     args = parser.parse_args()
+    if args.cap <= 1:
+        parser.error(f"--cap must be above 1, got {args.cap}")
     panels: dict[str, dict[str, Curve]] = {}
     for name, *runs in args.panel:
         if not runs:
             parser.error(f"--panel {name} names no run (LABEL=CSV)")
         panels[name] = {label: read_curve(path) for label, path in map(parse_run, runs)}
     print("\n".join(table(panels)))
-    if args.cap <= 1:
-        parser.error(f"--cap must be above 1, got {args.cap}")
     charts = [
         line_chart(
             capped(runs, args.cap),

@@ -20,6 +20,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
+from stylenet.cli.train_callbacks import resumed_log_version
 from stylenet.lit.autoencoder import AutoencoderModule
 from stylenet.lit.datamodule import PhotoDataModule
 from stylenet.nn.checkpoint import read_checkpoint
@@ -35,7 +36,7 @@ def log_version(last: Path) -> str:
     wrote), ``from_step_NNNNNN`` when resuming from ``last``."""
     if not last.is_file():
         return "version_0"
-    return f"from_step_{int(read_checkpoint(last).get('global_step', 0)):06d}"
+    return resumed_log_version(int(read_checkpoint(last).get("global_step", 0)))
 
 
 def main() -> None:

@@ -56,8 +56,7 @@ FAST_MODELS = {"starry_night_fast": "starry_night"}
 # its teacher (training/<model>/) trains first and is no longer exported
 DISTILLED = {"starry_night_lean": "starry_night"}
 # styles fine-tuned from the multi_style backbone (experiment=new_style) as if they were new:
-# the backbone's own (γ, β) for the painting are left out of the starting points.
-# composition_vii's from-scratch run (4800 steps, 192 min) ended 6% above this one (7 min).
+# the backbone's own (γ, β) for the painting are left out of the starting points
 NEW_STYLES = ("composition_vii", "udnie", "shipwreck", "woman_with_hat")
 MODELS = (*SINGLE_STYLES, "multi_style", *NEW_STYLES, *FAST_MODELS, *DISTILLED)
 

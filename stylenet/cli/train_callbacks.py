@@ -53,6 +53,12 @@ def build_callbacks(cfg: DictConfig, output: Path) -> list[Callback]:
     return callbacks
 
 
+def resumed_log_version(step: int) -> str:
+    """The CSV log's folder for a run resumed at ``step``: its rows go to a new file instead of
+    repeating the steps after the last checkpoint in the first one."""
+    return f"from_step_{step:06d}"
+
+
 def build_loggers(cfg: DictConfig, output: Path) -> list[Logger]:
     """``cfg.logger`` built (``[]`` for ``logger=none``); a ``save_dir: null`` is ``output``,
     and the CSV logger's ``version: null`` is ``""`` for a fresh run, ``from_step_NNNNNN``
@@ -69,7 +75,7 @@ def build_loggers(cfg: DictConfig, output: Path) -> list[Logger]:
             kwargs["save_dir"] = str(output)
         if target == CSV and node.get("version") is None:
             start = resumed_step(cfg)
-            kwargs["version"] = f"from_step_{start:06d}" if start else ""
+            kwargs["version"] = resumed_log_version(start) if start else ""
         logger = build(node, **kwargs)
         if not isinstance(logger, Logger):
             raise ConfigError(f"logger.{name} is not a Lightning logger: {target}")
