@@ -8,7 +8,8 @@ its step budget is exported (``exported/<name>.onnx`` + model card). A new style
 (:data:`NEW_STYLES`, ``conf/experiment/new_style.yaml``) trains after the multi_style backbone
 it starts from. A distilled student
 (:data:`DISTILLED`, ``conf/experiment/distill.yaml``) trains after its teacher and ships under
-the teacher's name.
+the teacher's name when its held-out loss is within 2% of the teacher's (the lowest such
+student; one in :data:`WARM_STARTS` starts from another student, ``distill_warm.yaml``).
 
 The repository keeps only what resume needs: ``last.ckpt`` (step checkpoints and
 ``interrupted.ckpt`` are ignored), committed at a few milestones (e.g. every 500 steps and the
@@ -54,7 +55,10 @@ SINGLE_STYLES = ("starry_night", "the_scream", "wave")
 FAST_MODELS = {"starry_night_fast": "starry_night"}
 # distilled students (johnson_lean, experiment=distill): run name -> the model it ships as;
 # its teacher (training/<model>/) trains first and is no longer exported
-DISTILLED = {"starry_night_lean": "starry_night"}
+DISTILLED = {"starry_night_lean": "starry_night", "starry_night_lean_warm": "starry_night"}
+# students that start from another student's weights (experiment=distill_warm): run name -> the
+# run it starts from, which trains first; the rest start from random weights
+WARM_STARTS = {"starry_night_lean_warm": "starry_night_lean"}
 # styles fine-tuned from the multi_style backbone (experiment=new_style) as if they were new:
 # the backbone's own (γ, β) for the painting are left out of the starting points
 NEW_STYLES = ("composition_vii", "udnie", "shipwreck", "woman_with_hat")
@@ -67,6 +71,9 @@ def recipe(name: str) -> list[str]:
         return ["experiment=ship_multi"]
     if name in FAST_MODELS:
         return ["experiment=ship_fast", f"painting={FAST_MODELS[name]}"]
+    if name in WARM_STARTS:
+        start = f"training/{WARM_STARTS[name]}/checkpoints/last.ckpt"  # from the repository
+        return ["experiment=distill_warm", f"painting={DISTILLED[name]}", f"distill.init={start}"]
     if name in DISTILLED:
         return ["experiment=distill", f"painting={DISTILLED[name]}"]
     if name in NEW_STYLES:
@@ -233,20 +240,23 @@ def final_heldout(name: str) -> float | None:
     return float(rows[-1]["loss"]) if rows else None
 
 
-def teacher_student(teacher: str) -> str:
-    return next(student for student, model in DISTILLED.items() if model == teacher)
-
-
-def student_qualifies(student: str) -> bool:
-    """Whether the finished ``student`` is within :data:`QUALIFY` of its teacher's held-out
-    loss (says so when it is not)."""
-    if steps_done(student) < step_budget(student):
-        return False
-    mine, theirs = final_heldout(student), final_heldout(DISTILLED[student])
-    if mine is None or theirs is None or mine > QUALIFY * theirs:
-        print(f"{student} is not shipped: held-out loss {mine} against its teacher's {theirs}")
-        return False
-    return True
+def shipped_student(teacher: str, *, quiet: bool = False) -> str | None:
+    """The student that ships as ``teacher``'s model: of the finished ones within
+    :data:`QUALIFY` of its held-out loss, the lowest; ``None`` when none is (each one that is
+    not says why, unless ``quiet``)."""
+    qualified = {}
+    for student in (name for name, model in DISTILLED.items() if model == teacher):
+        if steps_done(student) < step_budget(student):
+            continue
+        mine, theirs = final_heldout(student), final_heldout(teacher)
+        if mine is None or theirs is None or mine > QUALIFY * theirs:
+            if not quiet:
+                print(
+                    f"{student} is not shipped: held-out loss {mine} against its teacher's {theirs}"
+                )
+            continue
+        qualified[student] = mine
+    return min(qualified, key=qualified.__getitem__) if qualified else None
 
 
 def main() -> None:
@@ -282,10 +292,11 @@ def main() -> None:
             train(name)
         if steps_done(name) < budget:
             continue
-        if name in DISTILLED and not student_qualifies(name):
-            continue
-        if name not in DISTILLED.values() or not student_qualifies(teacher_student(name)):
-            export(name)  # a teacher only until its distilled student qualifies
+        if name in DISTILLED:
+            if shipped_student(DISTILLED[name]) == name:
+                export(name)
+        elif name not in DISTILLED.values() or shipped_student(name, quiet=True) is None:
+            export(name)  # a teacher only until one of its distilled students qualifies
 
 
 if __name__ == "__main__":

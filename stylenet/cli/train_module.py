@@ -299,6 +299,32 @@ def build_new_style_module(
     )
 
 
+def warm_start_student(student: TransformerNet, path: Path) -> dict[str, Any]:
+    """Load the trained single-style network in ``path`` (``distill.init``: an earlier student,
+    of this painting or another) into ``student``, which must have its architecture; what a
+    model card should say about the start."""
+    start, info = load_trained(path)
+    if start.is_multi_style or dict(start.config) != dict(student.config):
+        raise ConfigError(
+            f"distill.init={path.name} is a network with {describe_network(start.config)}; "
+            f"the student (net=) has "
+            f"{describe_network(student.config)}: give a single-style network of the "
+            "student's architecture (an earlier distillation's checkpoint)"
+        )
+    student.load_state_dict(start.state_dict())
+    return {
+        "file": path.name,
+        "styles": list(info.styles),
+        "steps": info.facts.get("steps", info.facts.get("global_step")),
+        "weights_sha256": info.facts.get(CHECKSUM_FACT),
+    }
+
+
+def describe_network(config: dict[str, Any]) -> str:
+    """``key=value`` pairs of a network's architecture, for an error message."""
+    return ", ".join(f"{key}={value}" for key, value in sorted(config.items()))
+
+
 def build_distill_module(
     cfg: DictConfig, specs: list[StyleSpec], output: Path, options: DistillOptions
 ) -> DistillationModule:
@@ -333,8 +359,11 @@ def build_distill_module(
         "teacher_share": options.teacher_share,
         "pixel_weight": options.pixel_weight,
     }
+    student = build_net(cfg, 1)
+    if options.init is not None:
+        facts["distillation"]["init"] = warm_start_student(student, options.init)
     return DistillationModule(
-        build_net(cfg, 1),
+        student,
         loss,
         styles=[spec.name for spec in specs],
         teacher=teacher,

@@ -212,11 +212,13 @@ def trained_network_path(value: object, key: str) -> Path | None:
 @dataclass(frozen=True)
 class DistillOptions:
     """``cfg.distill`` (``experiment=distill``), checked: the ``teacher`` file, its share of
-    the content target and the weight of the pixel term (:mod:`stylenet.lit.distill`)."""
+    the content target, the weight of the pixel term (:mod:`stylenet.lit.distill`) and the
+    trained network of the student's architecture it starts from (``init``; ``None``: random)."""
 
     teacher: Path
     teacher_share: float
     pixel_weight: float
+    init: Path | None = None
 
 
 def distill_options(cfg: DictConfig) -> DistillOptions | None:
@@ -244,7 +246,18 @@ def distill_options(cfg: DictConfig) -> DistillOptions | None:
         teacher=teacher,
         teacher_share=share,
         pixel_weight=require_positive("distill.pixel_weight", node.get("pixel_weight", 0.0)),
+        init=distill_start(node),
     )
+
+
+def distill_start(node: DictConfig) -> Path | None:
+    """``distill.init``: the file the student starts from (``???`` in the config: required)."""
+    if OmegaConf.is_missing(node, "init"):
+        raise ConfigError(
+            "distill.init is not set; this experiment starts the student from a trained one: "
+            "give distill.init=<run>/checkpoints/last.ckpt (a network of the student's net=)"
+        )
+    return trained_network_path(node.get("init"), "distill.init")
 
 
 def training_precision(cfg: DictConfig) -> tuple[str, str]:

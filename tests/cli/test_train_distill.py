@@ -154,3 +154,73 @@ def test_bad_distill_options_are_one_line(teacher: Path, override: str, message:
     cfg = compose_train("experiment=distill", f"distill.teacher={teacher}", override)
     with pytest.raises(ConfigError, match=message):
         distill_options(cfg)
+
+
+def saved_student(path: Path, net: TransformerNet, steps: int = 4) -> Path:
+    """``net`` as a single-style checkpoint of the style ``mine``."""
+    torch.save(
+        {
+            "state_dict": {f"net.{k}": v for k, v in net.state_dict().items()},
+            "global_step": steps,
+            "hyper_parameters": {"model": dict(net.config), "styles": ["mine"], "facts": {}},
+        },
+        path,
+    )
+    return path
+
+
+def test_a_warm_student_starts_from_the_given_weights(
+    teacher: Path, painting: Path, tmp_path: Path
+) -> None:
+    from stylenet.cli.train_module import build_module
+
+    torch.manual_seed(11)
+    start = saved_student(tmp_path / "student.ckpt", TransformerNet(0.125, 1, outer_kernel=3))
+    cfg = compose_train(
+        *TINY,
+        "experiment=distill_warm",
+        f"distill.teacher={teacher}",
+        f"distill.init={start}",
+        f"painting.image={painting}",
+    )
+    module = build_module(cfg, tmp_path / "run")
+    original = network_weights(read_checkpoint(start)["state_dict"])
+    assert all(torch.equal(module.net.state_dict()[k], v) for k, v in original.items())
+    assert module.teacher_share == 0.0
+    assert module.hparams["facts"]["distillation"]["init"] == {
+        "file": "student.ckpt",
+        "styles": ["mine"],
+        "steps": 4,
+        "weights_sha256": None,
+    }
+    cold = build_module(
+        compose_train(*TINY, f"distill.teacher={teacher}", f"painting.image={painting}"),
+        tmp_path / "run",
+    )
+    assert any(not torch.equal(cold.net.state_dict()[k], v) for k, v in original.items())
+    assert "init" not in cold.hparams["facts"]["distillation"]
+
+
+def test_a_warm_start_of_another_network_is_one_line(
+    teacher: Path, painting: Path, tmp_path: Path
+) -> None:
+    from stylenet.cli.train_module import build_module
+
+    start = saved_student(tmp_path / "student.ckpt", TransformerNet(0.25, 1, outer_kernel=3))
+    cfg = compose_train(
+        *TINY,
+        "experiment=distill_warm",
+        f"distill.teacher={teacher}",
+        f"distill.init={start}",
+        f"painting.image={painting}",
+    )
+    with pytest.raises(
+        ConfigError, match=r"distill.init=student.ckpt is a network with .*width=0.25"
+    ):
+        build_module(cfg, tmp_path / "run")
+
+
+def test_the_warm_experiment_needs_its_start(teacher: Path) -> None:
+    cfg = compose_train("experiment=distill_warm", f"distill.teacher={teacher}")
+    with pytest.raises(ConfigError, match=r"distill\.init is not set"):
+        distill_options(cfg)

@@ -18,6 +18,7 @@ train_shipped = load_script("train_shipped")
         ("multi_style", 19200),
         ("starry_night_fast", 4800),
         ("starry_night_lean", 3600),
+        ("starry_night_lean_warm", 800),
         ("woman_with_hat", 240),
     ],
 )
@@ -288,18 +289,49 @@ def test_a_stopped_run_says_where_it_stands(
         train_shipped.train("wave")
 
 
+def finished_run(root: Path, name: str, heldout: float) -> None:
+    folder = root / "training" / name
+    (folder / "checkpoints").mkdir(parents=True, exist_ok=True)
+    torch.save({"global_step": 10, "state_dict": {}}, folder / "checkpoints" / "last.ckpt")
+    (folder / "heldout.csv").write_text(f"step,minutes,content,style,loss\n10,1,1,1,{heldout}\n")
+
+
 def test_a_student_ships_only_within_two_percent_of_its_teacher(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(train_shipped, "REPO", tmp_path)
+    monkeypatch.setattr(train_shipped, "step_budget", lambda name: 10)
+    finished_run(tmp_path, "starry_night", 100.0)
+    finished_run(tmp_path, "starry_night_lean", 101.5)
+    assert train_shipped.shipped_student("starry_night") == "starry_night_lean"
+    finished_run(tmp_path, "starry_night_lean", 108.5)
+    assert train_shipped.shipped_student("starry_night") is None
+    assert "starry_night_lean is not shipped: held-out loss 108.5" in capsys.readouterr().out
+
+
+def test_of_two_qualifying_students_the_lower_held_out_loss_ships(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(train_shipped, "REPO", tmp_path)
     monkeypatch.setattr(train_shipped, "step_budget", lambda name: 10)
-    for name, loss in (("starry_night", 100.0), ("starry_night_lean", 101.5)):
-        folder = tmp_path / "training" / name
-        (folder / "checkpoints").mkdir(parents=True)
-        torch.save({"global_step": 10, "state_dict": {}}, folder / "checkpoints" / "last.ckpt")
-        (folder / "heldout.csv").write_text(f"step,minutes,content,style,loss\n10,1,1,1,{loss}\n")
-    assert train_shipped.student_qualifies("starry_night_lean")
-    (tmp_path / "training" / "starry_night_lean" / "heldout.csv").write_text(
-        "step,minutes,content,style,loss\n10,1,1,1,108.5\n"
-    )
-    assert not train_shipped.student_qualifies("starry_night_lean")
+    finished_run(tmp_path, "starry_night", 100.0)
+    finished_run(tmp_path, "starry_night_lean", 101.5)
+    assert train_shipped.shipped_student("starry_night") == "starry_night_lean"
+    finished_run(tmp_path, "starry_night_lean_warm", 100.5)
+    assert train_shipped.shipped_student("starry_night") == "starry_night_lean_warm"
+    monkeypatch.setattr(train_shipped, "step_budget", lambda name: 20)  # none finished
+    assert train_shipped.shipped_student("starry_night") is None
+
+
+def test_a_warm_student_starts_from_the_earlier_one() -> None:
+    from hydra import compose, initialize_config_dir
+
+    from stylenet.cli.config import config_dir
+
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = compose(config_name="train", overrides=train_shipped.recipe("starry_night_lean_warm"))
+    assert cfg.distill.init == "training/starry_night_lean/checkpoints/last.ckpt"
+    assert cfg.net.width == 0.375 and cfg.distill.teacher_share == 0.0
+    assert cfg.schedule.coarse_fraction == 0.0
+    order = train_shipped.MODELS
+    assert order.index("starry_night_lean") < order.index("starry_night_lean_warm")
