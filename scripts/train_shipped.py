@@ -53,15 +53,25 @@ NO_HYDRA_FOLDER = "hydra.output_subdir=null"
 SINGLE_STYLES = ("starry_night", "the_scream", "wave")
 # real-time models (johnson_fast network): model name -> its style
 FAST_MODELS = {"starry_night_fast": "starry_night"}
-# distilled students (johnson_lean, experiment=distill): run name -> the model it ships as;
-# its teacher (training/<model>/) trains first and is no longer exported
-DISTILLED = {"starry_night_lean": "starry_night", "starry_night_lean_warm": "starry_night"}
-# students that start from another student's weights (experiment=distill_warm): run name -> the
-# run it starts from, which trains first; the rest start from random weights
-WARM_STARTS = {"starry_night_lean_warm": "starry_night_lean"}
 # styles fine-tuned from the multi_style backbone (experiment=new_style) as if they were new:
 # the backbone's own (γ, β) for the painting are left out of the starting points
 NEW_STYLES = ("composition_vii", "udnie", "shipwreck", "woman_with_hat")
+# distilled students (johnson_lean, experiment=distill): run name -> the model it ships as;
+# its teacher (training/<model>/) trains first and is exported only while no student qualifies
+RESTYLED = {f"{style}_lean": style for style in (*SINGLE_STYLES[1:], *NEW_STYLES)}
+DISTILLED = {
+    "starry_night_lean": "starry_night",
+    "starry_night_lean_warm": "starry_night",
+    **RESTYLED,
+}
+# students that start from another student's weights (experiment=distill_warm): run name -> the
+# run it starts from, which trains first; the rest start from random weights. starry_night's is
+# refined on the plain objective; every other style's student starts from that one (RESTYLED),
+# at the full learning rate, since its (γ, β) and textures change painting
+WARM_STARTS = {"starry_night_lean_warm": "starry_night_lean"} | {
+    name: "starry_night_lean_warm" for name in RESTYLED
+}
+RESTYLE = ["lr=1.0e-3"]  # and distill_warm's 800 steps
 MODELS = (*SINGLE_STYLES, "multi_style", *NEW_STYLES, *FAST_MODELS, *DISTILLED)
 
 
@@ -73,7 +83,13 @@ def recipe(name: str) -> list[str]:
         return ["experiment=ship_fast", f"painting={FAST_MODELS[name]}"]
     if name in WARM_STARTS:
         start = f"training/{WARM_STARTS[name]}/checkpoints/last.ckpt"  # from the repository
-        return ["experiment=distill_warm", f"painting={DISTILLED[name]}", f"distill.init={start}"]
+        restyle = RESTYLE if name in RESTYLED else []
+        return [
+            "experiment=distill_warm",
+            f"painting={DISTILLED[name]}",
+            f"distill.init={start}",
+            *restyle,
+        ]
     if name in DISTILLED:
         return ["experiment=distill", f"painting={DISTILLED[name]}"]
     if name in NEW_STYLES:
@@ -278,7 +294,7 @@ def main() -> None:
         changes = recipe_changes(name, config)
         if args.status:
             older = f"  (not today's recipe: {'; '.join(changes)})" if changes else ""
-            print(f"{name:16s} {done:5d} / {budget} steps{older}")
+            print(f"{name:22s} {done:5d} / {budget} steps{older}")
             continue
         if changes and not args.restart:
             sys.exit(

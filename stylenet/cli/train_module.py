@@ -313,7 +313,6 @@ def warm_start_student(student: TransformerNet, path: Path) -> dict[str, Any]:
         )
     student.load_state_dict(start.state_dict())
     return {
-        "file": path.name,
         "styles": list(info.styles),
         "steps": info.facts.get("steps", info.facts.get("global_step")),
         "weights_sha256": info.facts.get(CHECKSUM_FACT),
@@ -361,7 +360,10 @@ def build_distill_module(
     }
     student = build_net(cfg, 1)
     if options.init is not None:
-        facts["distillation"]["init"] = warm_start_student(student, options.init)
+        facts["distillation"]["init"] = {
+            "file": str(cfg.distill.init),  # as given, like the teacher
+            **warm_start_student(student, options.init),
+        }
     return DistillationModule(
         student,
         loss,

@@ -188,7 +188,7 @@ def test_a_warm_student_starts_from_the_given_weights(
     assert all(torch.equal(module.net.state_dict()[k], v) for k, v in original.items())
     assert module.teacher_share == 0.0
     assert module.hparams["facts"]["distillation"]["init"] == {
-        "file": "student.ckpt",
+        "file": str(start),
         "styles": ["mine"],
         "steps": 4,
         "weights_sha256": None,

@@ -19,6 +19,7 @@ train_shipped = load_script("train_shipped")
         ("starry_night_fast", 4800),
         ("starry_night_lean", 3600),
         ("starry_night_lean_warm", 800),
+        ("udnie_lean", 800),
         ("woman_with_hat", 240),
     ],
 )
@@ -335,3 +336,20 @@ def test_a_warm_student_starts_from_the_earlier_one() -> None:
     assert cfg.schedule.coarse_fraction == 0.0
     order = train_shipped.MODELS
     assert order.index("starry_night_lean") < order.index("starry_night_lean_warm")
+
+
+def test_every_other_style_distils_from_starry_nights_student() -> None:
+    from hydra import compose, initialize_config_dir
+
+    from stylenet.cli.config import config_dir
+
+    styles = {"the_scream", "wave", "composition_vii", "udnie", "shipwreck", "woman_with_hat"}
+    assert set(train_shipped.RESTYLED.values()) == styles
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = compose(config_name="train", overrides=train_shipped.recipe("udnie_lean"))
+    assert cfg.painting.name == "udnie" and cfg.lr == 1.0e-3
+    assert cfg.distill.teacher == "training/udnie/checkpoints/last.ckpt"
+    assert cfg.distill.init == "training/starry_night_lean_warm/checkpoints/last.ckpt"
+    order = train_shipped.MODELS
+    assert order.index("starry_night_lean_warm") < order.index("udnie_lean")
+    assert order.index("udnie") < order.index("udnie_lean")
