@@ -231,8 +231,8 @@ def distill_options(cfg: DictConfig) -> DistillOptions | None:
     teacher = trained_network_path(node.get("teacher"), "distill.teacher")
     if teacher is None:
         raise ConfigError(
-            "distill.teacher is not set; give the trained network to imitate (a shipped "
-            "model's name such as starry_night, an exported .onnx or a .ckpt)"
+            "distill.teacher is not set; give the training checkpoint (.ckpt) of the "
+            "single-style network to imitate"
         )
     share = require_positive("distill.teacher_share", node.get("teacher_share", 0.5))
     if share > 1:
