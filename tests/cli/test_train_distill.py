@@ -169,6 +169,17 @@ def saved_student(path: Path, net: TransformerNet, steps: int = 4) -> Path:
     return path
 
 
+def warm_config(teacher: Path, start: Path, painting: Path):
+    """The tiny run's config for ``experiment=distill_warm`` from ``start``."""
+    return compose_train(
+        *TINY,
+        "experiment=distill_warm",
+        f"distill.teacher={teacher}",
+        f"distill.init={start}",
+        f"painting.image={painting}",
+    )
+
+
 def test_a_warm_student_starts_from_the_given_weights(
     teacher: Path, painting: Path, tmp_path: Path
 ) -> None:
@@ -176,14 +187,7 @@ def test_a_warm_student_starts_from_the_given_weights(
 
     torch.manual_seed(11)
     start = saved_student(tmp_path / "student.ckpt", TransformerNet(0.125, 1, outer_kernel=3))
-    cfg = compose_train(
-        *TINY,
-        "experiment=distill_warm",
-        f"distill.teacher={teacher}",
-        f"distill.init={start}",
-        f"painting.image={painting}",
-    )
-    module = build_module(cfg, tmp_path / "run")
+    module = build_module(warm_config(teacher, start, painting), tmp_path / "run")
     original = network_weights(read_checkpoint(start)["state_dict"])
     assert all(torch.equal(module.net.state_dict()[k], v) for k, v in original.items())
     assert module.teacher_share == 0.0
@@ -207,13 +211,7 @@ def test_a_warm_start_of_another_network_is_one_line(
     from stylenet.cli.train_module import build_module
 
     start = saved_student(tmp_path / "student.ckpt", TransformerNet(0.25, 1, outer_kernel=3))
-    cfg = compose_train(
-        *TINY,
-        "experiment=distill_warm",
-        f"distill.teacher={teacher}",
-        f"distill.init={start}",
-        f"painting.image={painting}",
-    )
+    cfg = warm_config(teacher, start, painting)
     with pytest.raises(
         ConfigError, match=r"distill.init=student.ckpt is a network with .*width=0.25"
     ):

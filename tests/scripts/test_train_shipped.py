@@ -308,16 +308,8 @@ def test_a_student_ships_only_within_two_percent_of_its_teacher(
     finished_run(tmp_path, "starry_night_lean", 108.5)
     assert train_shipped.shipped_student("starry_night") is None
     assert "starry_night_lean is not shipped: held-out loss 108.5" in capsys.readouterr().out
-
-
-def test_of_two_qualifying_students_the_lower_held_out_loss_ships(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(train_shipped, "REPO", tmp_path)
-    monkeypatch.setattr(train_shipped, "step_budget", lambda name: 10)
-    finished_run(tmp_path, "starry_night", 100.0)
+    # of two qualifying students, the lower held-out loss ships
     finished_run(tmp_path, "starry_night_lean", 101.5)
-    assert train_shipped.shipped_student("starry_night") == "starry_night_lean"
     finished_run(tmp_path, "starry_night_lean_warm", 100.5)
     assert train_shipped.shipped_student("starry_night") == "starry_night_lean_warm"
     monkeypatch.setattr(train_shipped, "step_budget", lambda name: 20)  # none finished
