@@ -59,19 +59,21 @@ NEW_STYLES = ("composition_vii", "udnie", "shipwreck", "woman_with_hat")
 # distilled students (johnson_lean, experiment=distill): run name -> the model it ships as;
 # its teacher (training/<model>/) trains first and is exported only while no student qualifies
 RESTYLED = {f"{style}_lean": style for style in (*SINGLE_STYLES[1:], *NEW_STYLES)}
+# each student refined on the plain objective from the one before it (experiment=distill_warm)
+REFINED = {f"{name}_warm": name for name in ("starry_night_lean", *RESTYLED)}
 DISTILLED = {
-    "starry_night_lean": "starry_night",
-    "starry_night_lean_warm": "starry_night",
-    **RESTYLED,
+    student: model
+    for name, model in {"starry_night_lean": "starry_night", **RESTYLED}.items()
+    for student in (name, f"{name}_warm")
 }
 # students that start from another student's weights (experiment=distill_warm): run name -> the
-# run it starts from, which trains first; the rest start from random weights. starry_night's is
-# refined on the plain objective; every other style's student starts from that one (RESTYLED),
-# at the full learning rate, since its (γ, β) and textures change painting
-WARM_STARTS = {"starry_night_lean_warm": "starry_night_lean"} | {
-    name: "starry_night_lean_warm" for name in RESTYLED
-}
+# run it starts from, which trains first; the rest start from random weights. Every style but
+# starry_night starts from starry_night's refined student (RESTYLED) at the full learning rate,
+# since its (γ, β) and textures change painting; the refinements of those go on at that rate
+# and for twice distill_warm's steps, since 800 steps leave them short of their teachers
+WARM_STARTS = REFINED | {name: "starry_night_lean_warm" for name in RESTYLED}
 RESTYLE = ["lr=1.0e-3"]  # and distill_warm's 800 steps
+REFINE_RESTYLED = ["lr=1.0e-3", "trainer.max_steps=1600"]
 MODELS = (*SINGLE_STYLES, "multi_style", *NEW_STYLES, *FAST_MODELS, *DISTILLED)
 
 
@@ -84,6 +86,8 @@ def recipe(name: str) -> list[str]:
     if name in WARM_STARTS:
         start = f"training/{WARM_STARTS[name]}/checkpoints/last.ckpt"  # from the repository
         restyle = RESTYLE if name in RESTYLED else []
+        if name in REFINED and REFINED[name] in RESTYLED:
+            restyle = REFINE_RESTYLED
         return [
             "experiment=distill_warm",
             f"painting={DISTILLED[name]}",

@@ -20,6 +20,7 @@ train_shipped = load_script("train_shipped")
         ("starry_night_lean", 3600),
         ("starry_night_lean_warm", 800),
         ("udnie_lean", 800),
+        ("udnie_lean_warm", 1600),
         ("woman_with_hat", 240),
     ],
 )
@@ -339,9 +340,12 @@ def test_every_other_style_distils_from_starry_nights_student() -> None:
     assert set(train_shipped.RESTYLED.values()) == styles
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         cfg = compose(config_name="train", overrides=train_shipped.recipe("udnie_lean"))
+        refined = compose(config_name="train", overrides=train_shipped.recipe("udnie_lean_warm"))
     assert cfg.painting.name == "udnie" and cfg.lr == 1.0e-3
     assert cfg.distill.teacher == "training/udnie/checkpoints/last.ckpt"
     assert cfg.distill.init == "training/starry_night_lean_warm/checkpoints/last.ckpt"
+    assert refined.distill.init == "training/udnie_lean/checkpoints/last.ckpt"
+    assert refined.lr == 1.0e-3 and refined.distill.teacher == cfg.distill.teacher
     order = train_shipped.MODELS
     assert order.index("starry_night_lean_warm") < order.index("udnie_lean")
-    assert order.index("udnie") < order.index("udnie_lean")
+    assert order.index("udnie") < order.index("udnie_lean") < order.index("udnie_lean_warm")
