@@ -12,7 +12,9 @@ changes that let it converge far faster than from scratch:
 - a pixel term ``pixel_weight · mean((student − teacher)²)`` on the [0, 1] outputs.
 
 Validation and the held-out score (:mod:`stylenet.lit.heldout`) stay the plain perceptual loss,
-so a student is judged on what the teacher was judged on.
+so a student is judged on what the teacher was judged on. Checkpoints leave the frozen teacher
+out (it is loaded again from its own file) and keep its weights' SHA-256, so a run resumes only
+after the teacher it started with.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from typing import Any
 
 import torch
 
+from stylenet.errors import ConfigError
 from stylenet.lit.schedule import resize_photos
 from stylenet.lit.style_module import StyleTransferModule
 from stylenet.losses import PerceptualLoss
+from stylenet.nn.checkpoint import weights_checksum
 from stylenet.nn.transformer import TransformerNet
 
 
@@ -34,6 +38,10 @@ def blended_targets(
     if share == 0.0:
         return photo
     return {layer: torch.lerp(photo[layer], teacher[layer], share) for layer in photo}
+
+
+TEACHER = "teacher."  # the teacher's prefix in the module's state dict
+TEACHER_CHECKSUM = "distill_teacher_sha256"  # checkpoint key: the teacher's weights_checksum
 
 
 class DistillationModule(StyleTransferModule):
@@ -78,6 +86,25 @@ class DistillationModule(StyleTransferModule):
         super().train(mode)
         self.teacher.eval()  # the teacher never trains (its instance norms have no state anyway)
         return self
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
+        state = checkpoint["state_dict"]
+        for key in [key for key in state if key.startswith(TEACHER)]:
+            del state[key]
+        checkpoint[TEACHER_CHECKSUM] = weights_checksum(self.teacher.state_dict())
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
+        saved = checkpoint.get(TEACHER_CHECKSUM)
+        if saved is not None and saved != weights_checksum(self.teacher.state_dict()):
+            raise ConfigError(
+                "distill.teacher holds other weights than the teacher this run started with; "
+                "give that teacher's checkpoint again, or start a new run"
+            )
+        state = checkpoint["state_dict"]
+        for key, value in self.teacher.state_dict().items():  # left out when saved
+            state.setdefault(f"{TEACHER}{key}", value)
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         if self.schedule is not None:

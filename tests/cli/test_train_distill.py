@@ -15,7 +15,12 @@ from stylenet.cli.stylize import run as stylize
 from stylenet.cli.train import run
 from stylenet.cli.train_options import distill_options
 from stylenet.errors import ConfigError
-from stylenet.nn.checkpoint import load_transformer, network_weights, read_checkpoint
+from stylenet.nn.checkpoint import (
+    load_transformer,
+    network_weights,
+    read_checkpoint,
+    weights_checksum,
+)
 from stylenet.nn.transformer import TransformerNet
 from tests.helpers.images import synthetic_rgb
 
@@ -109,10 +114,9 @@ def test_a_student_trains_after_its_teacher_and_exports(
     state = read_checkpoint(last)["state_dict"]
     first = network_weights(read_checkpoint(out / "checkpoints" / "step_000001.ckpt")["state_dict"])
     assert any(not torch.equal(first[k], v) for k, v in network_weights(state).items())
-    saved_teacher = {k[len("teacher.") :]: v for k, v in state.items() if k.startswith("teacher.")}
+    assert not any(key.startswith("teacher.") for key in state)  # loaded from its own file
     original = network_weights(read_checkpoint(teacher)["state_dict"])
-    assert saved_teacher.keys() == original.keys()
-    assert all(torch.equal(saved_teacher[k], original[k]) for k in original)  # frozen
+    assert read_checkpoint(last)["distill_teacher_sha256"] == weights_checksum(original)
 
     from stylenet.cli.export import run as export
 
@@ -222,3 +226,29 @@ def test_the_warm_experiment_needs_its_start(teacher: Path) -> None:
     cfg = compose_train("experiment=distill_warm", f"distill.teacher={teacher}")
     with pytest.raises(ConfigError, match=r"distill\.init is not set"):
         distill_options(cfg)
+
+
+def test_a_resumed_distillation_is_exact_and_keeps_its_teacher(
+    teacher: Path,
+    painting: Path,
+    image_folder: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    args = [f"distill.teacher={teacher}", f"data.root={image_folder}", f"painting.image={painting}"]
+    straight = train(tmp_path / "straight", monkeypatch, *args)
+    step = tmp_path / "straight" / "checkpoints" / "step_000001.ckpt"
+    resumed = train(tmp_path / "resumed", monkeypatch, *args, f"resume={step}")
+    a, b = (network_weights(read_checkpoint(path)["state_dict"]) for path in (straight, resumed))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+    torch.manual_seed(6)  # another teacher of the same style
+    other = tmp_path / "other_teacher.ckpt"
+    checkpoint = read_checkpoint(teacher)
+    checkpoint["state_dict"] = {
+        f"net.{k}": v for k, v in TransformerNet(0.125, 1).state_dict().items()
+    }
+    torch.save(checkpoint, other)
+    args[0] = f"distill.teacher={other}"
+    with pytest.raises(ConfigError, match="other weights than the teacher this run started with"):
+        train(tmp_path / "changed", monkeypatch, *args, f"resume={step}")
