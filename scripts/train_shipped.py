@@ -72,8 +72,10 @@ DISTILLED = {
 # since its (γ, β) and textures change painting; the refinements of those go on at that rate
 # and for twice distill_warm's steps, since 800 steps leave them short of their teachers
 WARM_STARTS = REFINED | {name: "starry_night_lean_warm" for name in RESTYLED}
-RESTYLE = ["lr=1.0e-3"]  # and distill_warm's 800 steps
-REFINE_RESTYLED = ["lr=1.0e-3", "trainer.max_steps=1600"]
+# what those runs change of distill_warm's recipe (its 800 steps at 3e-4)
+WARM_OVERRIDES = {name: ["lr=1.0e-3"] for name in RESTYLED} | {
+    f"{name}_warm": ["lr=1.0e-3", "trainer.max_steps=1600"] for name in RESTYLED
+}
 MODELS = (*SINGLE_STYLES, "multi_style", *NEW_STYLES, *FAST_MODELS, *DISTILLED)
 
 
@@ -85,14 +87,11 @@ def recipe(name: str) -> list[str]:
         return ["experiment=ship_fast", f"painting={FAST_MODELS[name]}"]
     if name in WARM_STARTS:
         start = f"training/{WARM_STARTS[name]}/checkpoints/last.ckpt"  # from the repository
-        restyle = RESTYLE if name in RESTYLED else []
-        if name in REFINED and REFINED[name] in RESTYLED:
-            restyle = REFINE_RESTYLED
         return [
             "experiment=distill_warm",
             f"painting={DISTILLED[name]}",
             f"distill.init={start}",
-            *restyle,
+            *WARM_OVERRIDES.get(name, []),
         ]
     if name in DISTILLED:
         return ["experiment=distill", f"painting={DISTILLED[name]}"]

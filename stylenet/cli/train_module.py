@@ -304,7 +304,7 @@ def warm_start_student(student: TransformerNet, path: Path) -> dict[str, Any]:
     of this painting or another) into ``student``, which must have its architecture; what a
     model card should say about the start."""
     start, info = load_trained(path)
-    if start.is_multi_style or dict(start.config) != dict(student.config):
+    if start.config != student.config:  # its norm and number of styles too
         raise ConfigError(
             f"distill.init={path.name} is a network with {describe_network(start.config)}; "
             f"the student (net=) has "

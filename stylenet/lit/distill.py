@@ -79,6 +79,7 @@ class DistillationModule(StyleTransferModule):
         self.teacher = teacher.eval().requires_grad_(False)
         if self.channels_last:
             self.teacher.to(memory_format=torch.channels_last)
+        self.teacher_checksum = weights_checksum(self.teacher.state_dict())  # frozen: once
         self.teacher_share = float(teacher_share)
         self.pixel_weight = float(pixel_weight)
 
@@ -92,12 +93,12 @@ class DistillationModule(StyleTransferModule):
         state = checkpoint["state_dict"]
         for key in [key for key in state if key.startswith(TEACHER)]:
             del state[key]
-        checkpoint[TEACHER_CHECKSUM] = weights_checksum(self.teacher.state_dict())
+        checkpoint[TEACHER_CHECKSUM] = self.teacher_checksum
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_load_checkpoint(checkpoint)
         saved = checkpoint.get(TEACHER_CHECKSUM)
-        if saved is not None and saved != weights_checksum(self.teacher.state_dict()):
+        if saved is not None and saved != self.teacher_checksum:
             raise ConfigError(
                 "distill.teacher holds other weights than the teacher this run started with; "
                 "give that teacher's checkpoint again, or start a new run"

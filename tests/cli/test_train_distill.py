@@ -88,6 +88,11 @@ def train(out: Path, monkeypatch: pytest.MonkeyPatch, *overrides: str) -> Path:
     return run(cfg)
 
 
+def run_args(teacher: Path, painting: Path, photos: Path) -> list[str]:
+    """Overrides of a tiny distillation after ``teacher`` on ``photos``."""
+    return [f"distill.teacher={teacher}", f"data.root={photos}", f"painting.image={painting}"]
+
+
 def test_the_experiment_distils_into_the_lean_network() -> None:
     cfg = compose_train("experiment=distill", "painting=wave")
     assert cfg.net.width == 0.375 and cfg.net.num_res_blocks == 3 and cfg.net.outer_kernel == 3
@@ -104,7 +109,7 @@ def test_a_student_trains_after_its_teacher_and_exports(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     out = tmp_path / "run"
-    args = [f"distill.teacher={teacher}", f"data.root={image_folder}", f"painting.image={painting}"]
+    args = run_args(teacher, painting, image_folder)
     last = train(out, monkeypatch, *args)
     net, info = load_transformer(last)
     assert info.styles == ["mine"] and net.config["outer_kernel"] == 3
@@ -235,7 +240,7 @@ def test_a_resumed_distillation_is_exact_and_keeps_its_teacher(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    args = [f"distill.teacher={teacher}", f"data.root={image_folder}", f"painting.image={painting}"]
+    args = run_args(teacher, painting, image_folder)
     straight = train(tmp_path / "straight", monkeypatch, *args)
     step = tmp_path / "straight" / "checkpoints" / "step_000001.ckpt"
     resumed = train(tmp_path / "resumed", monkeypatch, *args, f"resume={step}")
